@@ -1,0 +1,49 @@
+/**
+ * Adapts a user's plain async function into a node activity: it reports the attempt number
+ * with the output (or with the error), so the workflow's status shows true attempt counts.
+ */
+import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
+import type { NodeEnvelope, NodeFailureDetails } from '../pipeline/envelope';
+
+/** Any function a worker can host as a node activity. */
+export type NodeFunction = (call: never) => unknown;
+
+/**
+ * Wraps `fn` so its output travels in a {@link NodeEnvelope}. An error keeps its message and type
+ * (`ApplicationFailure.type`, else the error's `name`) and whether it may be retried; the
+ * original error becomes the cause.
+ */
+export function wrapNodeActivity(fn: NodeFunction): (call: unknown) => Promise<NodeEnvelope> {
+  const wrapped = async (call: unknown): Promise<NodeEnvelope> => {
+    const attempt = Context.current().info.attempt;
+    try {
+      const output = await (fn as (call: unknown) => unknown)(call);
+      return { tapflow: 1, output: output === undefined ? null : output, attempt };
+    } catch (err) {
+      throw withAttempt(err, attempt);
+    }
+  };
+  Object.defineProperty(wrapped, 'name', { value: fn.name || 'activity' });
+  return wrapped;
+}
+
+function withAttempt(err: unknown, attempt: number): unknown {
+  const detail: NodeFailureDetails = { tapflow: 1, attempt };
+  if (err instanceof ApplicationFailure) {
+    return ApplicationFailure.create({
+      message: err.message,
+      type: err.type ?? undefined,
+      nonRetryable: err.nonRetryable ?? undefined,
+      details: [detail, ...(err.details ?? [])],
+      nextRetryDelay: err.nextRetryDelay ?? undefined,
+      category: err.category ?? undefined,
+      cause: err.cause,
+    });
+  }
+  // Cancellation must reach the SDK unchanged so the attempt is reported as cancelled.
+  if (err instanceof CancelledFailure) return err;
+  if (err instanceof Error) {
+    return ApplicationFailure.create({ message: err.message, type: err.name, details: [detail], cause: err });
+  }
+  return ApplicationFailure.create({ message: String(err), type: 'Error', details: [detail] });
+}

@@ -1,0 +1,316 @@
+/**
+ * The typed programmatic client: start, inspect and control runs. The command line is a thin
+ * layer over it; applications can use it directly.
+ *
+ * ```ts
+ * const tf = await TapflowClient.connect();
+ * const { workflowId } = await tf.startRun(spec, { input: { lang: 'en' } });
+ * await tf.pause(workflowId, { reason: 'maintenance' });
+ * ```
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  ApplicationFailure,
+  CancelledFailure,
+  Client,
+  Connection,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowFailedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import { loadTemporalSettings } from './connection';
+import { ActionRefusedError, RunAlreadyExistsError, RunFailedError, RunNotFoundError, UsageError } from './errors';
+import { assertValidSpec } from './pipeline/validate';
+import type { PipelineSpec } from './pipeline/types';
+import { isFinal, type ControlAction, type RunState, type RunStatus } from './pipeline/states';
+import {
+  cancelUpdate,
+  DEFAULT_TASK_QUEUE,
+  pauseUpdate,
+  PIPELINE_SEARCH_ATTRIBUTE,
+  PIPELINE_WORKFLOW_TYPE,
+  PROGRESS_SEARCH_ATTRIBUTE,
+  resumeUpdate,
+  STATE_SEARCH_ATTRIBUTE,
+  statusQuery,
+  type ControlAck,
+  type ControlRequest,
+  type PipelineRunInput,
+  type PipelineRunResult,
+} from './workflows/definitions';
+import { RUN_CANCELLED } from './workflows/errors';
+
+/** Options of {@link TapflowClient.startRun}. */
+export interface StartRunOptions {
+  /** The run's input (`params` in every activity call). */
+  input?: unknown;
+  /** The run id (workflow id). Default: `<pipeline>-<uuid>`. */
+  id?: string;
+  /** Task queue of the workflow and, unless a node says otherwise, its activities. */
+  taskQueue?: string;
+}
+
+/** The ids of a started run. */
+export interface StartedRun {
+  workflowId: string;
+  runId: string;
+}
+
+/** One row of {@link TapflowClient.listRuns}. */
+export interface RunSummary {
+  workflowId: string;
+  runId: string;
+  pipeline?: string;
+  state: RunState | string;
+  progressPercent?: number;
+  startTime: string;
+  closeTime?: string;
+}
+
+/** Filters of {@link TapflowClient.listRuns}. */
+export interface ListRunsOptions {
+  state?: RunState;
+  pipeline?: string;
+  /** Most rows returned. Default: 50. */
+  limit?: number;
+}
+
+/** Options of {@link TapflowClient.connect}. */
+export interface ConnectOptions {
+  /** Overrides `TEMPORAL_ADDRESS`. */
+  address?: string;
+  /** Overrides `TEMPORAL_NAMESPACE`. */
+  namespace?: string;
+  /** Default task queue for new runs. Default: `TAPFLOW_TASK_QUEUE`, else `tapflow`. */
+  taskQueue?: string;
+}
+
+/** See the module comment. */
+export class TapflowClient {
+  /**
+   * @param client a connected Temporal client.
+   * @param taskQueue default task queue for new runs.
+   */
+  constructor(
+    readonly client: Client,
+    readonly taskQueue: string = DEFAULT_TASK_QUEUE,
+  ) {}
+
+  /**
+   * Connects using Temporal's standard settings (see `connection.ts`).
+   *
+   * @throws Error when the server cannot be reached.
+   */
+  static async connect(options: ConnectOptions = {}): Promise<TapflowClient> {
+    const settings = loadTemporalSettings(options);
+    const connection = await Connection.connect(settings.connectionOptions);
+    const client = new Client({ connection, namespace: settings.namespace });
+    return new TapflowClient(client, options.taskQueue ?? process.env.TAPFLOW_TASK_QUEUE ?? DEFAULT_TASK_QUEUE);
+  }
+
+  /** Closes the connection. */
+  async close(): Promise<void> {
+    await this.client.connection.close();
+  }
+
+  /**
+   * Validates a spec and starts a run of it.
+   *
+   * @throws {InvalidSpecError} when the spec does not validate (nothing is started).
+   * @throws {RunAlreadyExistsError} when `id` is taken by a run Temporal still has.
+   */
+  async startRun(spec: unknown, options: StartRunOptions = {}): Promise<StartedRun> {
+    const valid: PipelineSpec = assertValidSpec(spec);
+    const workflowId = options.id ?? `${valid.name}-${randomUUID()}`;
+    const args: PipelineRunInput = { spec: valid };
+    if (options.input !== undefined) args.params = options.input;
+    try {
+      const handle = await this.client.workflow.start(PIPELINE_WORKFLOW_TYPE, {
+        taskQueue: options.taskQueue ?? this.taskQueue,
+        workflowId,
+        args: [args],
+        typedSearchAttributes: [
+          { key: PIPELINE_SEARCH_ATTRIBUTE, value: valid.name },
+          { key: STATE_SEARCH_ATTRIBUTE, value: 'running' },
+          { key: PROGRESS_SEARCH_ATTRIBUTE, value: 0 },
+        ],
+        staticSummary: `tapflow pipeline ${valid.name}`,
+      });
+      return { workflowId, runId: handle.firstExecutionRunId };
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) throw new RunAlreadyExistsError(workflowId);
+      throw err;
+    }
+  }
+
+  /**
+   * The run's status. Asks the run itself (a query); running nodes are completed with live
+   * attempt counts and last errors from Temporal's description of the run.
+   *
+   * @throws {RunNotFoundError} when no run has this id.
+   */
+  async getStatus(id: string): Promise<RunStatus> {
+    const handle = this.handle(id);
+    const [status, description] = await Promise.all([
+      this.wrapNotFound(id, () => handle.query(statusQuery)),
+      this.wrapNotFound(id, () => handle.describe()),
+    ]);
+    for (const pending of description.raw.pendingActivities ?? []) {
+      const node = status.nodes.find((n) => n.id === pending.activityId);
+      if (!node || node.state !== 'running') continue;
+      node.attempts = Math.max(node.attempts, pending.attempt ?? 1);
+      const last = pending.lastFailure;
+      if (last?.message) {
+        node.error = last.message;
+        const type = last.applicationFailureInfo?.type;
+        if (type) node.errorType = type;
+      }
+    }
+    return status;
+  }
+
+  /**
+   * Pauses a run: no node starts; nodes in flight finish. Returns once the run has taken it.
+   *
+   * @throws {ActionRefusedError} when the run cannot pause (ended, already paused, cancelling).
+   * @throws {RunNotFoundError} when no run has this id.
+   */
+  pause(id: string, request: ControlRequest = {}): Promise<ControlAck> {
+    return this.control(id, 'pause', request);
+  }
+
+  /**
+   * Resumes a paused or pausing run.
+   *
+   * @throws {ActionRefusedError} when the run is not paused.
+   * @throws {RunNotFoundError} when no run has this id.
+   */
+  resume(id: string, request: ControlRequest = {}): Promise<ControlAck> {
+    return this.control(id, 'resume', request);
+  }
+
+  /**
+   * Cancels a run: nodes in flight are cancelled, then the run ends `cancelled`. Returns once
+   * the run has taken the request, or, with `wait`, once it has ended.
+   *
+   * @throws {ActionRefusedError} when the run has already ended or is being cancelled.
+   * @throws {RunNotFoundError} when no run has this id.
+   */
+  async cancel(id: string, request: ControlRequest & { wait?: boolean } = {}): Promise<ControlAck> {
+    const { wait, ...rest } = request;
+    const ack = await this.control(id, 'cancel', rest);
+    // The run has taken the cancel and is stopping its nodes. Asking Temporal to cancel it too
+    // makes Temporal record the run as Canceled rather than Failed; the run waits for this.
+    await this.handle(id)
+      .cancel()
+      .catch(() => undefined);
+    if (!wait) return ack;
+    await this.handle(id)
+      .result()
+      .catch(() => undefined);
+    return { state: (await this.getState(id)) ?? 'cancelled' };
+  }
+
+  /**
+   * The run's result: each leaf node's output.
+   *
+   * @param wait when false and the run has not ended, throws a {@link UsageError}.
+   * @throws {RunFailedError} when the run failed or was cancelled.
+   * @throws {RunNotFoundError} when no run has this id.
+   */
+  async result(id: string, options: { wait?: boolean } = {}): Promise<PipelineRunResult> {
+    const handle = this.handle(id);
+    if (!options.wait) {
+      const description = await this.wrapNotFound(id, () => handle.describe());
+      if (description.status.name === 'RUNNING') {
+        throw new UsageError(`${id} has not finished yet; use --wait to wait for it`);
+      }
+    }
+    try {
+      return await this.wrapNotFound(id, () => handle.result() as Promise<PipelineRunResult>);
+    } catch (err) {
+      if (err instanceof WorkflowFailedError) {
+        const cause = err.cause;
+        if (cause instanceof CancelledFailure) throw new RunFailedError(id, 'cancelled', cause.message || 'cancelled');
+        if (cause instanceof ApplicationFailure && cause.type === RUN_CANCELLED) {
+          throw new RunFailedError(id, 'cancelled', cause.message);
+        }
+        throw new RunFailedError(id, 'failed', cause?.message ?? err.message);
+      }
+      throw err;
+    }
+  }
+
+  /** The run's state from its search attributes, without asking the run. */
+  async getState(id: string): Promise<RunState | undefined> {
+    const description = await this.wrapNotFound(id, () => this.handle(id).describe());
+    return description.typedSearchAttributes.get(STATE_SEARCH_ATTRIBUTE) as RunState | undefined;
+  }
+
+  /** Runs, newest first, filtered by state and pipeline (through the search attributes). */
+  async listRuns(options: ListRunsOptions = {}): Promise<RunSummary[]> {
+    const clauses = [`WorkflowType = '${PIPELINE_WORKFLOW_TYPE}'`];
+    if (options.state) clauses.push(`TapflowState = '${quote(options.state)}'`);
+    if (options.pipeline) clauses.push(`TapflowPipeline = '${quote(options.pipeline)}'`);
+    const limit = options.limit ?? 50;
+    const rows: RunSummary[] = [];
+    for await (const wf of this.client.workflow.list({ query: clauses.join(' AND '), pageSize: limit })) {
+      const row: RunSummary = {
+        workflowId: wf.workflowId,
+        runId: wf.runId,
+        state: wf.typedSearchAttributes.get(STATE_SEARCH_ATTRIBUTE) ?? wf.status.name.toLowerCase(),
+        startTime: wf.startTime.toISOString(),
+      };
+      const pipeline = wf.typedSearchAttributes.get(PIPELINE_SEARCH_ATTRIBUTE);
+      if (pipeline) row.pipeline = pipeline;
+      const percent = wf.typedSearchAttributes.get(PROGRESS_SEARCH_ATTRIBUTE);
+      if (percent !== undefined) row.progressPercent = percent;
+      if (wf.closeTime) row.closeTime = wf.closeTime.toISOString();
+      rows.push(row);
+      if (rows.length >= limit) break;
+    }
+    return rows;
+  }
+
+  /** Whether a run's state is final. */
+  static isFinal(state: RunState): boolean {
+    return isFinal(state);
+  }
+
+  private async control(id: string, action: ControlAction, request: ControlRequest): Promise<ControlAck> {
+    const update = action === 'pause' ? pauseUpdate : action === 'resume' ? resumeUpdate : cancelUpdate;
+    try {
+      return await this.handle(id).executeUpdate(update, { args: [request] });
+    } catch (err) {
+      if (err instanceof WorkflowUpdateFailedError) {
+        throw new ActionRefusedError(id, err.cause?.message ?? err.message);
+      }
+      // An update to a run that has ended fails as "not found" or "already completed": tell
+      // an ended run from an unknown id.
+      if (err instanceof WorkflowNotFoundError || (err instanceof Error && /already completed/i.test(err.message))) {
+        const state = await this.getState(id);
+        throw new ActionRefusedError(id, `cannot ${action}: the run has already ended${state ? ` (${state})` : ''}`);
+      }
+      throw err;
+    }
+  }
+
+  private handle(id: string): WorkflowHandle {
+    return this.client.workflow.getHandle(id);
+  }
+
+  private async wrapNotFound<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw new RunNotFoundError(id);
+      throw err;
+    }
+  }
+}
+
+function quote(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/'/g, "\\'");
+}

@@ -1,0 +1,33 @@
+/**
+ * Where the Temporal server is, by Temporal's own conventions: `TEMPORAL_ADDRESS`,
+ * `TEMPORAL_NAMESPACE`, `TEMPORAL_API_KEY`, `TEMPORAL_TLS*`, and profiles in the Temporal
+ * config file (`TEMPORAL_PROFILE`, `TEMPORAL_CONFIG_FILE`), read by `@temporalio/envconfig`.
+ * So one worker runs unchanged against the dev server, a self-hosted cluster or Temporal Cloud.
+ */
+import { loadClientConnectConfig } from '@temporalio/envconfig';
+import type { NativeConnectionOptions } from '@temporalio/worker';
+
+/** Resolved connection settings. */
+export interface TemporalSettings {
+  /** Options for `Connection.connect` and `NativeConnection.connect`. */
+  connectionOptions: NativeConnectionOptions;
+  /** Namespace: `TEMPORAL_NAMESPACE`, the profile's, else `default`. */
+  namespace: string;
+}
+
+/** Default address when nothing is configured: the dev server's. */
+export const DEFAULT_TEMPORAL_ADDRESS = 'localhost:7233';
+
+/**
+ * Loads connection settings from the environment and the Temporal config file.
+ *
+ * @param overrides values that win over the environment (e.g. from command-line flags).
+ * @throws Error when the config file or environment is malformed.
+ */
+export function loadTemporalSettings(overrides: { address?: string; namespace?: string } = {}): TemporalSettings {
+  const config = loadClientConnectConfig();
+  const connectionOptions: NativeConnectionOptions = { ...config.connectionOptions };
+  if (overrides.address) connectionOptions.address = overrides.address;
+  connectionOptions.address ??= DEFAULT_TEMPORAL_ADDRESS;
+  return { connectionOptions, namespace: overrides.namespace ?? config.namespace ?? 'default' };
+}

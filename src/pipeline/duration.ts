@@ -1,0 +1,41 @@
+/**
+ * Durations in specs: a number of milliseconds, or a string of one or more `<number><unit>`
+ * parts with units `ms`, `s`, `m`, `h`, `d` (`"1h30m"`, `"2.5s"`). Pure: used by workflow code.
+ */
+import type { DurationSpec } from './types';
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const PART = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/y;
+
+/**
+ * Parses a duration to whole milliseconds.
+ *
+ * @returns the duration in ms, or `undefined` when the value is not a valid, positive duration.
+ */
+export function parseDuration(value: DurationSpec): number | undefined {
+  if (typeof value === 'number') {
+    return Number.isFinite(value) && value > 0 ? Math.round(value) : undefined;
+  }
+  if (typeof value !== 'string') return undefined;
+  const text = value.trim();
+  if (text === '') return undefined;
+  if (/^\d+$/.test(text)) return parseDuration(Number(text));
+  let total = 0;
+  PART.lastIndex = 0;
+  while (PART.lastIndex < text.length) {
+    const at = PART.lastIndex;
+    const m = PART.exec(text);
+    if (!m || m.index !== at) return undefined;
+    total += Number(m[1]) * (UNIT_MS[m[2] as string] as number);
+  }
+  return total > 0 ? Math.round(total) : undefined;
+}
+
+/** Formats milliseconds for people: `950ms`, `12.3s`, `4m05s`, `2h03m`. */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
+  const s = Math.floor(ms / 1000);
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}

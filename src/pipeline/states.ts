@@ -1,0 +1,112 @@
+/**
+ * Run and node states, the status shape, and which control action each state accepts.
+ * Pure: shared by the workflow (to accept or refuse an action) and the client (to explain it).
+ */
+
+/**
+ * State of a run.
+ * - `running`: nodes start as their needs complete.
+ * - `pausing`: pause asked; no node starts, nodes in flight are finishing.
+ * - `paused`: nothing in flight and nothing starts until resumed.
+ * - `held`: a node failed and the run waits for an operator (reserved for hold-on-failure).
+ * - `cancelling`: cancel asked; nodes in flight are being cancelled.
+ * - `cancelled`, `completed`, `failed`: final.
+ */
+export type RunState =
+  | 'running'
+  | 'pausing'
+  | 'paused'
+  | 'held'
+  | 'cancelling'
+  | 'cancelled'
+  | 'completed'
+  | 'failed';
+
+/** State of one node in a run. */
+export type NodeState = 'pending' | 'running' | 'completed' | 'failed' | 'cancelled' | 'skipped';
+
+/** Every run state, in the order a run usually meets them. */
+export const RUN_STATES: readonly RunState[] = [
+  'running',
+  'pausing',
+  'paused',
+  'held',
+  'cancelling',
+  'cancelled',
+  'completed',
+  'failed',
+];
+
+/** States a run never leaves. */
+export const FINAL_RUN_STATES: ReadonlySet<RunState> = new Set(['cancelled', 'completed', 'failed']);
+
+/** Whether a run in `state` has ended. */
+export function isFinal(state: RunState): boolean {
+  return FINAL_RUN_STATES.has(state);
+}
+
+/** A control action a person or a script can ask of a run. */
+export type ControlAction = 'pause' | 'resume' | 'cancel';
+
+/**
+ * Why a run in `state` cannot take `action`, or `undefined` when it can.
+ * The text is shown to the person who asked, so it says what to do instead.
+ */
+export function refusal(action: ControlAction, state: RunState): string | undefined {
+  if (isFinal(state)) return `cannot ${action}: the run has already ended (${state})`;
+  switch (action) {
+    case 'pause':
+      if (state === 'pausing' || state === 'paused') return `cannot pause: the run is already ${state}`;
+      if (state === 'cancelling') return 'cannot pause: the run is being cancelled';
+      return undefined;
+    case 'resume':
+      if (state === 'pausing' || state === 'paused') return undefined;
+      if (state === 'cancelling') return 'cannot resume: the run is being cancelled';
+      return `cannot resume: the run is ${state}, not paused`;
+    case 'cancel':
+      if (state === 'cancelling') return 'cannot cancel: the run is already being cancelled';
+      return undefined;
+  }
+}
+
+/** One node's part of a run's status. */
+export interface NodeStatus {
+  id: string;
+  activity: string;
+  state: NodeState;
+  /** Attempts made so far (0 before the first starts). */
+  attempts: number;
+  /** ISO time the node first started. */
+  startedAt?: string;
+  /** ISO time the node reached its final state. */
+  finishedAt?: string;
+  /** The last error's message. */
+  error?: string;
+  /** The last error's type (an error's `name`, or an `ApplicationFailure`'s `type`). */
+  errorType?: string;
+}
+
+/** Counts of nodes by how far they got. */
+export interface Progress {
+  completed: number;
+  total: number;
+  running: number;
+  failed: number;
+  /** Whole percent of nodes completed or skipped. */
+  percent: number;
+}
+
+/** A run's status: what the `status` query, `tapflow status --json` and the API return. */
+export interface RunStatus {
+  workflowId: string;
+  /** The Temporal run id of the first execution of this run. */
+  runId: string;
+  pipeline: string;
+  state: RunState;
+  /** Why the run was paused, cancelled or failed, when it was. */
+  reason?: string;
+  progress: Progress;
+  nodes: NodeStatus[];
+  startedAt: string;
+  finishedAt?: string;
+}

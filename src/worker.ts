@@ -1,0 +1,58 @@
+/**
+ * Builds and runs a tapflow worker: the pipeline workflow plus the built-in activities and any
+ * user functions, each wrapped to report attempts.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { builtinActivities } from './activities/builtin';
+import { wrapNodeActivity, type NodeFunction } from './activities/wrap';
+import type { Duration } from '@temporalio/common';
+import { DEFAULT_TASK_QUEUE } from './workflows/definitions';
+
+/** Options of {@link createWorker}. */
+export interface CreateWorkerOptions {
+  /** An open connection to Temporal. */
+  connection: NativeConnection;
+  /** Default: `default`. */
+  namespace?: string;
+  /** Default: {@link DEFAULT_TASK_QUEUE}. */
+  taskQueue?: string;
+  /** User activities by name; they replace built-ins of the same name. */
+  activities?: Record<string, NodeFunction>;
+  /**
+   * How long in-flight activities may run on after shutdown is asked (SIGTERM) before they
+   * are cancelled. Default: `"30s"`.
+   */
+  shutdownGraceTime?: Duration;
+  /** Most activities this worker runs at once. Default: 100. */
+  maxConcurrentActivityTaskExecutions?: number;
+  /** Extra Temporal worker options (interceptors, tuners, ...). */
+  workerOptions?: Partial<WorkerOptions>;
+}
+
+/** Path of the pre-built workflow bundle that `npm run build` writes. */
+export const WORKFLOW_BUNDLE_PATH = join(__dirname, 'workflow-bundle.js');
+
+/**
+ * Creates (but does not run) a worker. Uses the pre-built workflow bundle when there is one,
+ * so a deployment does not bundle at start; otherwise bundles the workflow source.
+ */
+export async function createWorker(options: CreateWorkerOptions): Promise<Worker> {
+  const activities: Record<string, (call: unknown) => Promise<unknown>> = {};
+  const all: Record<string, NodeFunction> = { ...builtinActivities, ...options.activities };
+  for (const [name, fn] of Object.entries(all)) activities[name] = wrapNodeActivity(fn);
+  const workflowSource = existsSync(WORKFLOW_BUNDLE_PATH)
+    ? { workflowBundle: { codePath: WORKFLOW_BUNDLE_PATH } }
+    : { workflowsPath: require.resolve('./workflows') };
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace ?? 'default',
+    taskQueue: options.taskQueue ?? DEFAULT_TASK_QUEUE,
+    activities,
+    shutdownGraceTime: options.shutdownGraceTime ?? '30s',
+    maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 100,
+    ...workflowSource,
+    ...options.workerOptions,
+  });
+}

@@ -1,0 +1,73 @@
+/**
+ * Everything a caller uses to talk to a running pipeline: the workflow's name, its signals,
+ * updates and query, and the search attribute keys it keeps current. Imported by the workflow
+ * and by the client as values, so the names are written once.
+ */
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import type { PipelineSpec } from '../pipeline/types';
+import type { RunState, RunStatus } from '../pipeline/states';
+
+/** The workflow type every run executes. */
+export const PIPELINE_WORKFLOW_TYPE = 'pipelineWorkflow';
+
+/** The task queue workers poll unless told otherwise. */
+export const DEFAULT_TASK_QUEUE = 'tapflow';
+
+/** What a run is started with. */
+export interface PipelineRunInput {
+  /** A valid spec (the client validates it; the workflow checks it again and fails fast). */
+  spec: PipelineSpec;
+  /** The run's input: reaches every activity as `params`. */
+  params?: unknown;
+  /** Carried across continue-as-new; never set by callers. */
+  carried?: unknown;
+}
+
+/** The result of a completed run: each leaf node's output by node id. */
+export type PipelineRunResult = Record<string, unknown>;
+
+/** Who asks for a control action and why. */
+export interface ControlRequest {
+  /** Free text shown in status and recorded. */
+  reason?: string;
+  /** Who asked (a user name); the command line fills in the OS user. */
+  by?: string;
+}
+
+/** What a control update returns once the run has taken the action. */
+export interface ControlAck {
+  /** The run's state right after taking the action. */
+  state: RunState;
+}
+
+/** The run's status: state, progress and every node. Synchronous; changes nothing. */
+export const statusQuery = defineQuery<RunStatus>('status');
+
+/** Pause: no node starts; nodes in flight finish. Refused when the run cannot pause. */
+export const pauseUpdate = defineUpdate<ControlAck, [ControlRequest]>('pause');
+/** Resume a paused (or pausing) run. */
+export const resumeUpdate = defineUpdate<ControlAck, [ControlRequest]>('resume');
+/** Cancel: nodes in flight are cancelled, cleanup runs, the run ends `cancelled`. */
+export const cancelUpdate = defineUpdate<ControlAck, [ControlRequest]>('cancel');
+
+/** The same actions as signals, for senders that cannot wait (an action that does not apply is ignored and logged). */
+export const pauseSignal = defineSignal<[ControlRequest]>('pause');
+/** See {@link resumeUpdate}. */
+export const resumeSignal = defineSignal<[ControlRequest]>('resume');
+/** See {@link cancelUpdate}. */
+export const cancelSignal = defineSignal<[ControlRequest]>('cancel');
+
+/** Search attribute: the pipeline's name. */
+export const PIPELINE_SEARCH_ATTRIBUTE = defineSearchAttributeKey('TapflowPipeline', SearchAttributeType.KEYWORD);
+/** Search attribute: the run's state (`running`, `paused`, ...). */
+export const STATE_SEARCH_ATTRIBUTE = defineSearchAttributeKey('TapflowState', SearchAttributeType.KEYWORD);
+/** Search attribute: whole percent of nodes done, 0 to 100. */
+export const PROGRESS_SEARCH_ATTRIBUTE = defineSearchAttributeKey('TapflowProgress', SearchAttributeType.INT);
+
+/** The search attributes a namespace must have registered, with their Temporal types. */
+export const SEARCH_ATTRIBUTES = {
+  TapflowPipeline: 'Keyword',
+  TapflowState: 'Keyword',
+  TapflowProgress: 'Int',
+} as const;
