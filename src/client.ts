@@ -233,7 +233,11 @@ export class TapflowClient {
     } catch (err) {
       if (err instanceof WorkflowFailedError) {
         const cause = err.cause;
-        if (cause instanceof CancelledFailure) throw new RunFailedError(id, 'cancelled', cause.message || 'cancelled');
+        if (cause instanceof CancelledFailure) {
+          // Temporal's cancel carries no reason; the run keeps the one it was given.
+          const status = await this.getStatus(id).catch(() => undefined);
+          throw new RunFailedError(id, 'cancelled', status?.reason ?? 'cancelled');
+        }
         if (cause instanceof ApplicationFailure && cause.type === RUN_CANCELLED) {
           throw new RunFailedError(id, 'cancelled', cause.message);
         }

@@ -28,7 +28,6 @@ export async function loadActivityModules(paths: readonly string[]): Promise<Rec
     if (!existsSync(file)) throw new ActivityModuleError(`activity module not found: ${path}`);
     let mod: Record<string, unknown>;
     try {
-      // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment
       mod = await dynamicImport(pathToFileURL(file).href);
     } catch (err) {
       throw new ActivityModuleError(`cannot load activity module ${path}: ${(err as Error).message.split('\n')[0]}`);
@@ -57,5 +56,4 @@ function collectFunctions(mod: Record<string, unknown>): Record<string, NodeFunc
 }
 
 /** `import()` that TypeScript's CommonJS output leaves alone (it would turn it into `require`). */
-// eslint-disable-next-line @typescript-eslint/no-implied-eval
 const dynamicImport = new Function('specifier', 'return import(specifier)') as (s: string) => Promise<Record<string, unknown>>;

@@ -5,3 +5,4 @@ export * from './duration';
 export * from './graph';
 export * from './validate';
 export * from './builders';
+export * from './mermaid';

@@ -31,9 +31,17 @@ function parseJson(text: string, source: string): unknown {
   } catch (err) {
     const message = (err as Error).message;
     const pos = /position (\d+)/.exec(message);
-    const { line, col } = pos ? lineCol(text, Number(pos[1])) : { line: 0, col: 0 };
+    let { line, col } = pos ? lineCol(text, Number(pos[1])) : { line: 0, col: 0 };
+    if (!line) {
+      // Newer Node versions often leave the position out; YAML (a superset of JSON) finds it.
+      const where = parseDocument(text).errors[0]?.linePos?.[0];
+      if (where) ({ line, col } = where);
+    }
     const where = line ? `${source}:${line}:${col}` : source;
-    const clean = message.replace(/ in JSON at position \d+.*$/s, '').replace(/^JSON\.parse: /, '');
+    const clean = message
+      .replace(/ in JSON at position \d+.*$/s, '')
+      .replace(/, (?:\.\.\.)?".*" is not valid JSON$/s, '')
+      .replace(/^JSON\.parse: /, '');
     throw new SpecSyntaxError(`${where}: malformed JSON: ${clean}`);
   }
 }

@@ -73,6 +73,8 @@ export function refusal(action: ControlAction, state: RunState): string | undefi
 export interface NodeStatus {
   id: string;
   activity: string;
+  /** The nodes this one needs (from the spec). */
+  needs: string[];
   state: NodeState;
   /** Attempts made so far (0 before the first starts). */
   attempts: number;

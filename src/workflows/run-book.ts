@@ -163,7 +163,13 @@ export class RunBook {
   nodeStatuses(): NodeStatus[] {
     return this.graph.ids.map((id) => {
       const r = this.record(id);
-      const status: NodeStatus = { id, activity: this.spec(id).activity, state: r.state, attempts: r.attempts };
+      const status: NodeStatus = {
+        id,
+        activity: this.spec(id).activity,
+        needs: this.graph.needs.get(id) ?? [],
+        state: r.state,
+        attempts: r.attempts,
+      };
       if (r.startedAt) status.startedAt = r.startedAt;
       if (r.finishedAt) status.finishedAt = r.finishedAt;
       if (r.error !== undefined) status.error = r.error;

@@ -1,0 +1,87 @@
+/**
+ * `tapflow dev`: the whole stack on this machine. A Temporal dev server with its Web UI (state
+ * on disk in the data folder), and a worker with the built-in and example activities plus any
+ * given modules. Prints the addresses, then `ready`; SIGINT/SIGTERM stops everything it started.
+ */
+import { join, resolve } from 'node:path';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { loadActivityModules } from '../activities/load-modules';
+import { startDevServer, type DevServer } from '../dev/temporal-dev-server';
+import { UsageError } from '../errors';
+import { PROJECT_ROOT } from '../tools';
+import { createWorker } from '../worker';
+import { DEFAULT_TASK_QUEUE } from '../workflows/definitions';
+import { print, type GlobalOptions } from './io';
+
+/** The example activities every dev worker hosts. */
+export const EXAMPLE_ACTIVITY_MODULES = [join(PROJECT_ROOT, 'examples', 'wordcount', 'activities.js')];
+
+/** Options of `dev`. */
+export interface DevOptions extends GlobalOptions {
+  port?: string;
+  uiPort?: string;
+  activities?: string[];
+  dataDir?: string;
+}
+
+/**
+ * Runs the dev stack until a signal.
+ *
+ * @throws {UsageError} for a bad port or an activity module that cannot be loaded.
+ */
+export async function devCommand(options: DevOptions): Promise<number> {
+  const port = parsePort('--port', options.port ?? '7233');
+  const uiPort = parsePort('--ui-port', options.uiPort ?? '8233');
+  if (port === uiPort) throw new UsageError('--port and --ui-port must differ');
+  let activities;
+  try {
+    activities = await loadActivityModules([...EXAMPLE_ACTIVITY_MODULES, ...(options.activities ?? [])]);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const dataDir = resolve(options.dataDir ?? '.tapflow');
+  const taskQueue = options.taskQueue ?? process.env.TAPFLOW_TASK_QUEUE ?? DEFAULT_TASK_QUEUE;
+  // This command handles signals itself, so the servers it started stop in order.
+  Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
+
+  const server: DevServer = await startDevServer({ port, uiPort, dataDir });
+  let stopping: Promise<void> | undefined;
+  let connection: NativeConnection | undefined;
+  const stopServer = (): Promise<void> => (stopping ??= server.stop());
+  // Last resort: never leave the server behind if this process ends some other way.
+  process.once('exit', () => {
+    if (server.process.exitCode === null) server.process.kill('SIGKILL');
+  });
+  try {
+    connection = await NativeConnection.connect({ address: server.address });
+    const worker = await createWorker({ connection, namespace: 'default', taskQueue, activities });
+    const running = worker.run();
+    const onSignal = (signal: NodeJS.Signals): void => {
+      process.stderr.write(`\n${signal}: stopping the worker and the Temporal dev server...\n`);
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    while (worker.getState() === 'INITIALIZED') await new Promise((r) => setTimeout(r, 50));
+    print(
+      `temporal   ${server.address}`,
+      `web ui     ${server.uiUrl}`,
+      `task queue ${taskQueue}`,
+      `data       ${dataDir}`,
+      `activities ${Object.keys(activities).sort().join(', ')} (+ built-ins noop, wait)`,
+      `try        npx tapflow start examples/wordcount/pipeline.yaml --wait`,
+      'ready',
+    );
+    await running;
+    return 0;
+  } finally {
+    await connection?.close().catch(() => undefined);
+    await stopServer();
+  }
+}
+
+function parsePort(flag: string, value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`${flag}: "${value}" is not a port number`);
+  return port;
+}

@@ -1,0 +1,29 @@
+/** `tapflow graph SPEC-or-ID`: the pipeline as a Mermaid flowchart; for a run, coloured by state. */
+import { existsSync } from 'node:fs';
+import { toMermaid } from '../pipeline/mermaid';
+import { formatProblem, validateSpec } from '../pipeline/validate';
+import { print, printJson, readSpecFile, withClient, type GlobalOptions } from './io';
+import { SpecProblemsError } from './validate';
+
+/**
+ * Draws a spec file, or a run when no file has that name.
+ *
+ * @throws {UsageError} for an invalid spec or an unknown run.
+ */
+export async function graphCommand(target: string, options: GlobalOptions): Promise<number> {
+  if (existsSync(target)) {
+    const checked = validateSpec(readSpecFile(target));
+    if (!checked.ok) throw new SpecProblemsError(target, checked.problems.map(formatProblem));
+    const mermaid = toMermaid(checked.spec.nodes, checked.spec.name);
+    if (options.json) printJson({ pipeline: checked.spec.name, mermaid });
+    else print(mermaid);
+    return 0;
+  }
+  return withClient(options, async (client) => {
+    const status = await client.getStatus(target);
+    const mermaid = toMermaid(status.nodes, `${status.pipeline}: ${status.workflowId} (${status.state})`);
+    if (options.json) printJson({ workflowId: status.workflowId, pipeline: status.pipeline, state: status.state, mermaid });
+    else print(mermaid);
+    return 0;
+  });
+}

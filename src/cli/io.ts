@@ -1,0 +1,95 @@
+/**
+ * What every command shares: global options, printing (plain or `--json`), reading spec files
+ * and JSON arguments, and connecting to Temporal.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { TapflowClient } from '../client';
+import { UsageError } from '../errors';
+import { parseSpecText, SpecSyntaxError } from '../pipeline/parse';
+
+/** Options every command accepts. */
+export interface GlobalOptions {
+  json?: boolean;
+  address?: string;
+  namespace?: string;
+  taskQueue?: string;
+}
+
+/** Prints a value as one JSON document on stdout. */
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Prints lines on stdout. */
+export function print(...lines: string[]): void {
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/**
+ * Reads and parses a spec file (JSON or YAML).
+ *
+ * @throws {UsageError} when the file cannot be read or parsed.
+ */
+export function readSpecFile(path: string): unknown {
+  let text: string;
+  try {
+    if (statSync(path).isDirectory()) throw new UsageError(`${path}: is a directory, not a spec file`);
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UsageError(code === 'ENOENT' ? `${path}: no such file` : `${path}: cannot read (${code ?? 'error'})`);
+  }
+  try {
+    return parseSpecText(text, path);
+  } catch (err) {
+    if (err instanceof SpecSyntaxError) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
+/**
+ * Parses a JSON command-line argument; `@file.json` reads the file.
+ *
+ * @throws {UsageError} naming the flag when the value is not valid JSON.
+ */
+export function parseJsonArg(flag: string, value: string): unknown {
+  let text = value;
+  if (value.startsWith('@')) {
+    try {
+      text = readFileSync(value.slice(1), 'utf8');
+    } catch {
+      throw new UsageError(`${flag}: cannot read ${value.slice(1)}`);
+    }
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`${flag}: not valid JSON (${(err as Error).message.split('\n')[0]})`);
+  }
+}
+
+/** Who is acting: the OS user. */
+export function currentUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env.USER ?? 'unknown';
+  }
+}
+
+/** Connects the programmatic client with the global options. */
+export function connect(options: GlobalOptions): Promise<TapflowClient> {
+  return TapflowClient.connect({ address: options.address, namespace: options.namespace, taskQueue: options.taskQueue });
+}
+
+/** Runs `fn` with a connected client and closes it afterwards. */
+export async function withClient<T>(options: GlobalOptions, fn: (client: TapflowClient) => Promise<T>): Promise<T> {
+  const client = await connect(options);
+  try {
+    return await fn(client);
+  } finally {
+    await client.close().catch(() => undefined);
+  }
+}

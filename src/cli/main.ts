@@ -1,0 +1,154 @@
+/**
+ * The `tapflow` command line. Exit codes: 0 done; 1 the operation or the run failed; 2 bad input
+ * (usage, an invalid spec, an unknown run, a refused action), always with one clear line on
+ * stderr and never a stack trace (set TAPFLOW_DEBUG=1 to see one).
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { RunFailedError, UsageError } from '../errors';
+import { ToolNotFoundError } from '../tools';
+import { DevServerError } from '../dev/temporal-dev-server';
+import { controlCommand } from './control';
+import { devCommand } from './dev';
+import { graphCommand } from './graph';
+import { listCommand } from './list';
+import { resultCommand } from './result';
+import { startCommand } from './start';
+import { statusCommand } from './status';
+import { validateCommand } from './validate';
+import { watchCommand } from './watch';
+import { workerCommand } from './worker';
+import type { GlobalOptions } from './io';
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+/** Builds the command tree; each action resolves to an exit code. */
+export function buildProgram(setExit: (code: number) => void): Command {
+  const program = new Command('tapflow')
+    .description('Pausable, durable pipelines on Temporal')
+    .version(require('../../package.json').version as string)
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s.startsWith('error:') ? `tapflow: ${s.slice(7)}` : s) });
+
+  const withGlobals = (cmd: Command): Command =>
+    cmd
+      .option('--json', 'machine-readable output')
+      .addOption(new Option('--address <host:port>', 'Temporal address (default: TEMPORAL_ADDRESS or localhost:7233)'))
+      .addOption(new Option('--namespace <name>', 'Temporal namespace (default: TEMPORAL_NAMESPACE or default)'))
+      .addOption(new Option('--task-queue <queue>', 'task queue (default: TAPFLOW_TASK_QUEUE or tapflow)'));
+  const act =
+    <A extends unknown[]>(fn: (...args: A) => number | Promise<number>) =>
+    async (...args: A): Promise<void> => {
+      setExit(await fn(...args));
+    };
+
+  withGlobals(program.command('dev'))
+    .description('start a Temporal dev server with Web UI and a worker with the example activities')
+    .option('--port <n>', 'Temporal gRPC port', '7233')
+    .option('--ui-port <n>', 'Web UI port', '8233')
+    .option('--activities <module>', 'a JS module whose exported functions become activities (repeatable)', collect)
+    .option('--data-dir <dir>', 'where the dev server keeps its state', '.tapflow')
+    .action(act((opts) => devCommand(opts)));
+
+  withGlobals(program.command('worker'))
+    .description('run a worker: the pipeline workflow, the built-in activities and the given modules')
+    .option('--activities <module>', 'a JS module whose exported functions become activities (repeatable)', collect)
+    .option('--shutdown-grace <duration>', 'time in-flight activities get to finish after SIGTERM', '30s')
+    .option('--max-concurrent <n>', 'most activities run at once', '100')
+    .option('--log-level <level>', 'TRACE, DEBUG, INFO, WARN or ERROR', 'INFO')
+    .action(act((opts) => workerCommand(opts)));
+
+  withGlobals(program.command('validate <spec>'))
+    .description('check a spec: print the order and parallel levels, or every problem')
+    .action(act((spec: string, opts: GlobalOptions) => validateCommand(spec, opts)));
+
+  withGlobals(program.command('start <spec>'))
+    .description('start a run of a spec')
+    .option('--input <json>', 'the run input as JSON (or @file.json)')
+    .option('--id <id>', 'the run id (default: <pipeline>-<uuid>)')
+    .option('--wait', 'wait for the run to finish and print its result')
+    .action(act((spec: string, opts) => startCommand(spec, opts)));
+
+  withGlobals(program.command('status <id>'))
+    .description("a run's state, progress and nodes")
+    .action(act((id: string, opts: GlobalOptions) => statusCommand(id, opts)));
+
+  withGlobals(program.command('pause <id>'))
+    .description('pause a run: no node starts, nodes in flight finish')
+    .option('--reason <text>', 'why')
+    .action(act((id: string, opts) => controlCommand('pause', id, opts)));
+
+  withGlobals(program.command('resume <id>'))
+    .description('resume a paused run')
+    .action(act((id: string, opts) => controlCommand('resume', id, opts)));
+
+  withGlobals(program.command('cancel <id>'))
+    .description('cancel a run: nodes in flight are cancelled, the run ends cancelled')
+    .option('--reason <text>', 'why')
+    .option('--wait', 'wait until the run has ended')
+    .action(act((id: string, opts) => controlCommand('cancel', id, opts)));
+
+  withGlobals(program.command('list'))
+    .description('runs, newest first')
+    .option('--state <state>', 'only runs in this state')
+    .option('--pipeline <name>', 'only runs of this pipeline')
+    .option('--limit <n>', 'most runs shown', '50')
+    .action(act((opts) => listCommand(opts)));
+
+  withGlobals(program.command('result <id>'))
+    .description("a run's result: each final node's output")
+    .option('--wait', 'wait for the run to finish')
+    .action(act((id: string, opts) => resultCommand(id, opts)));
+
+  withGlobals(program.command('watch <id>'))
+    .description('live progress until the run ends')
+    .option('--interval <ms>', 'refresh interval', '500')
+    .action(act((id: string, opts) => watchCommand(id, opts)));
+
+  withGlobals(program.command('graph <spec-or-id>'))
+    .description('the pipeline as a Mermaid flowchart; for a run, nodes coloured by state')
+    .action(act((target: string, opts: GlobalOptions) => graphCommand(target, opts)));
+
+  return program;
+}
+
+/** Runs the command line; resolves to the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  let code = 0;
+  const program = buildProgram((c) => {
+    code = c;
+  });
+  try {
+    await program.parseAsync(argv);
+    return code;
+  } catch (err) {
+    return report(err);
+  }
+}
+
+function report(err: unknown): number {
+  if (process.env.TAPFLOW_DEBUG) console.error(err);
+  if (err instanceof CommanderError) {
+    // Help and version are "errors" to commander; the text is already printed.
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+    return 2;
+  }
+  if (err instanceof UsageError) {
+    // Spec problems come one per line; each line stands alone.
+    for (const line of err.message.split('\n')) process.stderr.write(`tapflow: ${line}\n`);
+    return 2;
+  }
+  if (err instanceof RunFailedError || err instanceof ToolNotFoundError || err instanceof DevServerError) {
+    process.stderr.write(`tapflow: ${err.message}\n`);
+    return 1;
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  if (/UNAVAILABLE|Failed to connect|ECONNREFUSED|connect.*timed? ?out|Connection refused/i.test(message)) {
+    process.stderr.write(
+      `tapflow: cannot reach Temporal at ${process.env.TEMPORAL_ADDRESS ?? 'localhost:7233'}: is "tapflow dev" (npm start) running? Set TEMPORAL_ADDRESS or --address otherwise\n`,
+    );
+    return 1;
+  }
+  process.stderr.write(`tapflow: ${message.split('\n')[0]}\n`);
+  return 1;
+}

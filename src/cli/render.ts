@@ -1,0 +1,91 @@
+/**
+ * Plain-text views of runs for the terminal: the status table, a progress bar, the runs list.
+ */
+import { formatDuration } from '../pipeline/duration';
+import type { NodeStatus, RunStatus } from '../pipeline/states';
+import type { RunSummary } from '../client';
+
+const COLOURS: Record<string, string> = {
+  completed: '32',
+  running: '34',
+  pending: '2',
+  skipped: '2',
+  failed: '31',
+  cancelled: '33',
+  cancelling: '33',
+  paused: '35',
+  pausing: '35',
+  held: '31',
+};
+
+/** Colours a state word when writing to a terminal. */
+export function paint(state: string, tty: boolean): string {
+  const code = COLOURS[state];
+  return tty && code ? `\u001b[${code}m${state}\u001b[0m` : state;
+}
+
+/** `[##########..........]  50%  2/4`. */
+export function progressBar(status: RunStatus, width = 30): string {
+  const { completed, total, percent } = status.progress;
+  const filled = total === 0 ? width : Math.round((completed / total) * width);
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(percent).padStart(3)}%  ${completed}/${total} nodes`;
+}
+
+/** Lays out rows as aligned columns. */
+export function table(header: string[], rows: string[][]): string[] {
+  // eslint-disable-next-line no-control-regex -- strips ANSI colour codes
+  const visible = (s: string): number => s.replace(/\u001b\[[0-9;]*m/g, '').length;
+  const widths = header.map((h, i) => Math.max(visible(h), ...rows.map((r) => visible(r[i] ?? ''))));
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c + ' '.repeat((widths[i] ?? 0) - visible(c))))
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...rows.map(line)];
+}
+
+/** The whole status view: header, progress bar, one row per node. */
+export function renderStatus(status: RunStatus, tty: boolean, now = Date.now()): string[] {
+  const lines = [
+    `run       ${status.workflowId}`,
+    `pipeline  ${status.pipeline}`,
+    `state     ${paint(status.state, tty)}${status.reason ? `  (${status.reason})` : ''}`,
+    `progress  ${progressBar(status)}`,
+    '',
+  ];
+  const rows = status.nodes.map((n) => [
+    n.id,
+    paint(n.state, tty),
+    String(n.attempts),
+    n.startedAt ? n.startedAt.slice(11, 19) : '',
+    nodeDuration(n, now),
+    n.error ? oneLine(n.error, 60) : '',
+  ]);
+  return lines.concat(table(['NODE', 'STATE', 'ATTEMPTS', 'STARTED', 'TOOK', 'ERROR'], rows));
+}
+
+/** The runs list. */
+export function renderRuns(runs: RunSummary[], tty: boolean): string[] {
+  if (runs.length === 0) return ['no runs'];
+  return table(
+    ['RUN', 'PIPELINE', 'STATE', 'PROGRESS', 'STARTED'],
+    runs.map((r) => [
+      r.workflowId,
+      r.pipeline ?? '',
+      paint(String(r.state), tty),
+      r.progressPercent === undefined ? '' : `${r.progressPercent}%`,
+      r.startTime.replace('T', ' ').slice(0, 19),
+    ]),
+  );
+}
+
+function nodeDuration(n: NodeStatus, now: number): string {
+  if (!n.startedAt) return '';
+  const end = n.finishedAt ? Date.parse(n.finishedAt) : now;
+  return formatDuration(Math.max(0, end - Date.parse(n.startedAt)));
+}
+
+function oneLine(text: string, max: number): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 3)}...` : flat;
+}

@@ -1,0 +1,49 @@
+/** `tapflow watch ID`: live progress in the terminal until the run ends. */
+import { isFinal, type RunStatus } from '../pipeline/states';
+import { print, printJson, withClient, type GlobalOptions } from './io';
+import { progressBar, renderStatus } from './render';
+
+/** Options of `watch`. */
+export interface WatchOptions extends GlobalOptions {
+  /** Milliseconds between polls. Default: 500. */
+  interval?: string;
+}
+
+/**
+ * Redraws the status in place on a terminal (one line per change otherwise, one JSON object
+ * per change with `--json`) until the run ends. Exit code 0 when it completed, 1 otherwise.
+ *
+ * @throws {RunNotFoundError} for an unknown id.
+ */
+export function watchCommand(id: string, options: WatchOptions): Promise<number> {
+  const interval = Math.max(100, Number(options.interval ?? 500) || 500);
+  const tty = Boolean(process.stdout.isTTY) && !options.json;
+  return withClient(options, async (client) => {
+    let last = '';
+    let drawnLines = 0;
+    for (;;) {
+      const status = await client.getStatus(id);
+      const key = fingerprint(status);
+      if (options.json) {
+        if (key !== last) printJson(status);
+      } else if (tty) {
+        const lines = renderStatus(status, true);
+        if (drawnLines > 0) process.stdout.write(`\u001b[${drawnLines}A\u001b[0J`);
+        print(...lines);
+        drawnLines = lines.length;
+      } else if (key !== last) {
+        print(`${new Date().toISOString()}  ${status.state.padEnd(10)} ${progressBar(status)}`);
+      }
+      last = key;
+      if (isFinal(status.state)) {
+        if (!tty && !options.json && status.reason) print(status.reason);
+        return status.state === 'completed' ? 0 : 1;
+      }
+      await new Promise((resolve) => setTimeout(resolve, interval));
+    }
+  });
+}
+
+function fingerprint(status: RunStatus): string {
+  return `${status.state}|${status.nodes.map((n) => `${n.state}${n.attempts}`).join(',')}`;
+}

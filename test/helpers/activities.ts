@@ -1,0 +1,143 @@
+/**
+ * Test activities for workflow tests. Each records what it saw in an {@link ActivityRecorder}
+ * (the worker runs in the test process, so the test reads the recorder directly).
+ *
+ * Every activity follows tapflow's calling convention (`{ input, params, upstream, node }`),
+ * and what it does is steered by the node's `input`, so one worker serves every test of a file.
+ */
+import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
+import type { ActivityCall } from '../../src/pipeline/types';
+import type { NodeFunction } from '../../src/activities/wrap';
+
+/** One activity attempt as the recorder saw it start. */
+export interface StartRecord {
+  activity: string;
+  /** The run (workflow) id. */
+  runId: string;
+  nodeId: string;
+  attempt: number;
+}
+
+/** What the test activities saw. Filter by run id: a worker serves many runs of a file. */
+export class ActivityRecorder {
+  readonly starts: StartRecord[] = [];
+  /** Node keys (`runId/nodeId`) whose attempt observed a CancelledFailure. */
+  readonly cancelled: string[] = [];
+  /** Node keys whose attempt ran to its end without being cancelled. */
+  readonly finished: string[] = [];
+  private running = new Map<string, number>();
+  private maxRunning = new Map<string, number>();
+
+  startsOf(runId: string, nodeId?: string): StartRecord[] {
+    return this.starts.filter((s) => s.runId === runId && (nodeId === undefined || s.nodeId === nodeId));
+  }
+
+  /** Most attempts of one run that were running at the same moment. */
+  maxConcurrency(runId: string): number {
+    return this.maxRunning.get(runId) ?? 0;
+  }
+
+  enter(activity: string, call: ActivityCall): void {
+    const { runId, nodeId } = call.node;
+    this.starts.push({ activity, runId, nodeId, attempt: Context.current().info.attempt });
+    const now = (this.running.get(runId) ?? 0) + 1;
+    this.running.set(runId, now);
+    this.maxRunning.set(runId, Math.max(now, this.maxRunning.get(runId) ?? 0));
+  }
+
+  leave(call: ActivityCall): void {
+    const { runId } = call.node;
+    this.running.set(runId, (this.running.get(runId) ?? 1) - 1);
+  }
+}
+
+/** `input` of the `step` activity. */
+export interface StepInput {
+  /** How long to work, heartbeating every `heartbeatEveryMs` (real time). Default 0. */
+  sleepMs?: number;
+  /** Default 200. */
+  heartbeatEveryMs?: number;
+  /** Anything: echoed back in the output. */
+  [key: string]: unknown;
+}
+
+/** `input` of the `flaky` activity. */
+export interface FlakyInput {
+  /** Attempts that fail before one succeeds. */
+  failures: number;
+}
+
+/** `input` of the `fail` activity. */
+export interface FailInput {
+  message: string;
+  /** The ApplicationFailure type; a plain Error (type "Error") when unset. */
+  type?: string;
+  /** Throw `ApplicationFailure.nonRetryable`. */
+  nonRetryable?: boolean;
+}
+
+/** The output of `step`: what it was called with, so a test can check the calling convention. */
+export interface StepOutput {
+  nodeId: string;
+  input: unknown;
+  params: unknown;
+  upstream: Record<string, unknown>;
+}
+
+/**
+ * The test activities, recording into `recorder`:
+ * - `step`: works `input.sleepMs` while heartbeating (so a cancel reaches it), then returns
+ *   {@link StepOutput}. Records a cancellation when it sees one, and rethrows it.
+ * - `flaky`: fails its first `input.failures` attempts with a plain Error, then returns `{ attempt }`.
+ * - `fail`: always throws as `input` says ({@link FailInput}).
+ */
+export function createTestActivities(recorder: ActivityRecorder): Record<string, NodeFunction> {
+  async function step(call: ActivityCall<StepInput | undefined>): Promise<StepOutput> {
+    recorder.enter('step', call);
+    const key = call.node.key;
+    try {
+      const total = call.input?.sleepMs ?? 0;
+      const every = call.input?.heartbeatEveryMs ?? 200;
+      const ctx = Context.current();
+      let waited = 0;
+      while (waited < total) {
+        ctx.heartbeat({ waited });
+        const chunk = Math.min(every, total - waited);
+        await ctx.sleep(chunk);
+        waited += chunk;
+      }
+      recorder.finished.push(key);
+      return { nodeId: call.node.nodeId, input: call.input, params: call.params, upstream: call.upstream };
+    } catch (err) {
+      if (err instanceof CancelledFailure) recorder.cancelled.push(key);
+      throw err;
+    } finally {
+      recorder.leave(call);
+    }
+  }
+
+  async function flaky(call: ActivityCall<FlakyInput>): Promise<{ attempt: number }> {
+    recorder.enter('flaky', call);
+    try {
+      const attempt = Context.current().info.attempt;
+      if (attempt <= call.input.failures) throw new Error(`flaky failure on attempt ${attempt}`);
+      return { attempt };
+    } finally {
+      recorder.leave(call);
+    }
+  }
+
+  async function fail(call: ActivityCall<FailInput>): Promise<never> {
+    recorder.enter('fail', call);
+    try {
+      const { message, type, nonRetryable } = call.input;
+      if (nonRetryable) throw ApplicationFailure.nonRetryable(message, type);
+      if (type) throw ApplicationFailure.retryable(message, type);
+      throw new Error(message);
+    } finally {
+      recorder.leave(call);
+    }
+  }
+
+  return { step, flaky, fail } as Record<string, NodeFunction>;
+}

@@ -1,0 +1,321 @@
+/**
+ * Pause, resume and cancel (as updates through TapflowClient, as signals, and as a Temporal
+ * cancel), and the actions a run refuses; on a real dev server, since these use updates.
+ */
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { ApplicationFailure, CancelledFailure, WorkflowFailedError } from '@temporalio/client';
+import { ActionRefusedError, RunFailedError, RunNotFoundError } from '../../src/errors';
+import type { PipelineSpec } from '../../src/pipeline/types';
+import type { NodeStatus, RunState, RunStatus } from '../../src/pipeline/states';
+import { cancelSignal, pauseSignal, resumeSignal } from '../../src/workflows/definitions';
+import { RUN_CANCELLED } from '../../src/workflows/errors';
+import { devServerEnv } from '../helpers/temporal';
+import { delay, eventually } from '../helpers/poll';
+import { startRig, uniqueTaskQueue, type TestRig } from '../helpers/worker';
+
+let env: TestWorkflowEnvironment;
+let rig: TestRig;
+
+beforeAll(async () => {
+  env = await devServerEnv();
+  rig = await startRig(env, uniqueTaskQueue('control'));
+});
+
+afterAll(async () => {
+  await rig?.stop();
+  await env?.teardown();
+});
+
+function nodeOf(status: RunStatus, id: string): NodeStatus {
+  const node = status.nodes.find((n) => n.id === id);
+  if (!node) throw new Error(`no node ${id} in status of ${status.workflowId}`);
+  return node;
+}
+
+/** `first` works for `firstMs` (heartbeating), then `second` and `third` run one after another. */
+function chainSpec(name: string, firstMs: number): PipelineSpec {
+  return {
+    name,
+    nodes: [
+      { id: 'first', activity: 'step', input: { sleepMs: firstMs }, heartbeatTimeout: '2s' },
+      { id: 'second', activity: 'step', needs: ['first'] },
+      { id: 'third', activity: 'step', needs: ['second'] },
+    ],
+  };
+}
+
+/** Waits until the test activity of `nodeId` has started in run `id`. */
+function nodeStarted(id: string, nodeId: string): Promise<true> {
+  return eventually(`${id}/${nodeId} to start`, () => (rig.recorder.startsOf(id, nodeId).length > 0 ? true : undefined));
+}
+
+/** Waits until the run reports `state`, and returns its status. */
+function runState(id: string, state: RunState): Promise<RunStatus> {
+  return eventually(`${id} to be ${state}`, async () => {
+    const status = await rig.tf.getStatus(id);
+    return status.state === state ? status : undefined;
+  });
+}
+
+async function caught(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    () => {
+      throw new Error('expected a rejection');
+    },
+    (err: unknown) => err,
+  );
+}
+
+describe('pause and resume', () => {
+  test('pause with a node in flight: pausing, then paused; nothing starts until resumed', async () => {
+    const id = 'pause-in-flight';
+    await rig.tf.startRun(chainSpec('pause-chain', 1500), { id });
+    await nodeStarted(id, 'first');
+
+    const ack = await rig.tf.pause(id, { reason: 'maintenance', by: 'alice' });
+    expect(ack).toEqual({ state: 'pausing' });
+    const pausing = await rig.tf.getStatus(id);
+    expect(pausing.state).toBe('pausing');
+    expect(nodeOf(pausing, 'first').state).toBe('running');
+
+    // The node in flight finishes, then the run is paused.
+    const paused = await runState(id, 'paused');
+    expect(paused.reason).toBe('maintenance');
+    expect(nodeOf(paused, 'first').state).toBe('completed');
+    expect(nodeOf(paused, 'second').state).toBe('pending');
+
+    // Nothing starts while paused (a stretch of real time, not a timing assertion).
+    await delay(2000);
+    const still = await rig.tf.getStatus(id);
+    expect(still.state).toBe('paused');
+    expect(still.nodes.map((n) => n.state)).toEqual(['completed', 'pending', 'pending']);
+    expect(still.progress).toMatchObject({ completed: 1, running: 0 });
+    expect(rig.recorder.startsOf(id, 'second')).toHaveLength(0);
+    expect(rig.recorder.startsOf(id, 'third')).toHaveLength(0);
+
+    expect(await rig.tf.resume(id)).toEqual({ state: 'running' });
+    const result = await rig.tf.result(id, { wait: true });
+    expect(Object.keys(result)).toEqual(['third']);
+    const done = await rig.tf.getStatus(id);
+    expect(done.state).toBe('completed');
+    expect(done.reason).toBeUndefined();
+    expect(done.nodes.map((n) => n.state)).toEqual(['completed', 'completed', 'completed']);
+    expect(rig.recorder.startsOf(id)).toHaveLength(3);
+  });
+
+  test('resume while still pausing carries on without stopping', async () => {
+    const id = 'pause-resume-pausing';
+    await rig.tf.startRun(chainSpec('pause-chain', 1500), { id });
+    await nodeStarted(id, 'first');
+    expect(await rig.tf.pause(id)).toEqual({ state: 'pausing' });
+    expect(await rig.tf.resume(id)).toEqual({ state: 'running' });
+    await rig.tf.result(id, { wait: true });
+    const status = await rig.tf.getStatus(id);
+    expect(status.state).toBe('completed');
+    expect(status.nodes.map((n) => n.state)).toEqual(['completed', 'completed', 'completed']);
+  });
+
+  test('a paused run can be cancelled: pending nodes end cancelled', async () => {
+    const id = 'pause-then-cancel';
+    await rig.tf.startRun(chainSpec('pause-chain', 500), { id });
+    await nodeStarted(id, 'first');
+    await rig.tf.pause(id);
+    await runState(id, 'paused');
+
+    const ack = await rig.tf.cancel(id, { reason: 'not needed', wait: true });
+    expect(ack).toEqual({ state: 'cancelled' });
+    const status = await rig.tf.getStatus(id);
+    expect(status.state).toBe('cancelled');
+    expect(status.reason).toBe('not needed');
+    expect(status.nodes.map((n) => n.state)).toEqual(['completed', 'cancelled', 'cancelled']);
+    expect(rig.recorder.startsOf(id, 'second')).toHaveLength(0);
+  });
+});
+
+describe('refused actions', () => {
+  test('pausing a completed run is refused', async () => {
+    const id = 'refuse-pause-completed';
+    await rig.tf.startRun({ name: 'quick', nodes: [{ id: 'only', activity: 'noop' }] }, { id });
+    await rig.tf.result(id, { wait: true });
+    const err = await caught(rig.tf.pause(id));
+    expect(err).toBeInstanceOf(ActionRefusedError);
+    expect((err as Error).message).toMatch(/cannot pause: the run has already ended \(completed\)/);
+  });
+
+  test('resuming a running run is refused, and the run carries on', async () => {
+    const id = 'refuse-resume-running';
+    await rig.tf.startRun(chainSpec('refuse-chain', 1000), { id });
+    await nodeStarted(id, 'first');
+    const err = await caught(rig.tf.resume(id));
+    expect(err).toBeInstanceOf(ActionRefusedError);
+    expect((err as Error).message).toContain('cannot resume: the run is running, not paused');
+    expect((await rig.tf.getStatus(id)).state).toBe('running');
+    await rig.tf.result(id, { wait: true });
+  });
+
+  test('pausing a paused run is refused', async () => {
+    const id = 'refuse-pause-paused';
+    await rig.tf.startRun(chainSpec('refuse-chain', 300), { id });
+    await nodeStarted(id, 'first');
+    await rig.tf.pause(id);
+    await runState(id, 'paused');
+    const err = await caught(rig.tf.pause(id));
+    expect(err).toBeInstanceOf(ActionRefusedError);
+    expect((err as Error).message).toContain('cannot pause: the run is already paused');
+    await rig.tf.cancel(id, { wait: true });
+  });
+
+  test('cancelling a cancelled run is refused', async () => {
+    const id = 'refuse-cancel-cancelled';
+    await rig.tf.startRun(chainSpec('refuse-chain', 60_000), { id });
+    await nodeStarted(id, 'first');
+    await rig.tf.cancel(id, { wait: true });
+    const err = await caught(rig.tf.cancel(id));
+    expect(err).toBeInstanceOf(ActionRefusedError);
+    expect((err as Error).message).toMatch(/cannot cancel: the run has already ended \(cancelled\)/);
+  });
+
+  test('an unknown run id gives RunNotFoundError for every action', async () => {
+    const id = 'no-such-run';
+    for (const attempt of [
+      rig.tf.pause(id),
+      rig.tf.resume(id),
+      rig.tf.cancel(id),
+      rig.tf.getStatus(id),
+      rig.tf.result(id),
+      rig.tf.result(id, { wait: true }),
+    ]) {
+      const err = await caught(attempt);
+      expect(err).toBeInstanceOf(RunNotFoundError);
+      expect((err as Error).message).toBe('no run with id "no-such-run"');
+    }
+  });
+});
+
+describe('cancel', () => {
+  test('cancel reaches a heartbeating activity; the run ends cancelled, in Temporal too', async () => {
+    const id = 'cancel-update';
+    await rig.tf.startRun(chainSpec('cancel-chain', 60_000), { id });
+    await nodeStarted(id, 'first');
+
+    const ack = await rig.tf.cancel(id, { reason: 'operator says stop' });
+    expect(ack).toEqual({ state: 'cancelling' });
+
+    const err = await caught(rig.tf.result(id, { wait: true }));
+    expect(err).toBeInstanceOf(RunFailedError);
+    expect(err).toMatchObject({ state: 'cancelled' });
+    expect((err as Error).message).toContain('operator says stop');
+
+    expect(rig.recorder.cancelled).toContain(`${id}/first`);
+    expect(rig.recorder.finished).not.toContain(`${id}/first`);
+    const status = await rig.tf.getStatus(id);
+    expect(status.state).toBe('cancelled');
+    expect(status.reason).toBe('operator says stop');
+    expect(status.finishedAt).toBeDefined();
+    expect(status.nodes.map((n) => n.state)).toEqual(['cancelled', 'cancelled', 'cancelled']);
+    expect(nodeOf(status, 'first').attempts).toBe(1);
+    expect((await env.client.workflow.getHandle(id).describe()).status.name).toBe('CANCELLED');
+  });
+
+  test('cancel reaches the built-in wait activity (no heartbeatTimeout set)', async () => {
+    const id = 'cancel-builtin-wait';
+    const spec: PipelineSpec = {
+      name: 'cancel-wait',
+      nodes: [
+        { id: 'hold', activity: 'wait', input: { duration: '10m' } },
+        { id: 'after', activity: 'noop', needs: ['hold'] },
+      ],
+    };
+    await rig.tf.startRun(spec, { id });
+    await runState(id, 'running');
+    await eventually('hold to run', async () =>
+      nodeOf(await rig.tf.getStatus(id), 'hold').state === 'running' ? true : undefined,
+    );
+    await delay(500);
+    const ack = await rig.tf.cancel(id, { wait: true });
+    expect(ack).toEqual({ state: 'cancelled' });
+    const status = await rig.tf.getStatus(id);
+    expect(status.nodes.map((n) => [n.id, n.state])).toEqual([
+      ['hold', 'cancelled'],
+      ['after', 'cancelled'],
+    ]);
+    expect((await env.client.workflow.getHandle(id).describe()).status.name).toBe('CANCELLED');
+  });
+
+  test('a cancel from Temporal itself is honoured the same way', async () => {
+    const id = 'cancel-temporal';
+    await rig.tf.startRun(chainSpec('cancel-chain', 60_000), { id });
+    await nodeStarted(id, 'first');
+
+    const handle = env.client.workflow.getHandle(id);
+    await handle.cancel();
+    const err = await caught(handle.result());
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    expect((err as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
+
+    expect(rig.recorder.cancelled).toContain(`${id}/first`);
+    const status = await rig.tf.getStatus(id);
+    expect(status.state).toBe('cancelled');
+    expect(status.reason).toBe('cancelled through Temporal');
+    expect(status.nodes.map((n) => n.state)).toEqual(['cancelled', 'cancelled', 'cancelled']);
+    expect((await handle.describe()).status.name).toBe('CANCELLED');
+    const viaClient = await caught(rig.tf.result(id));
+    expect(viaClient).toBeInstanceOf(RunFailedError);
+    expect(viaClient).toMatchObject({ state: 'cancelled' });
+  });
+});
+
+describe('signals', () => {
+  test('pause and resume signals pause and resume; a signal that does not apply is ignored', async () => {
+    const id = 'signal-pause-resume';
+    await rig.tf.startRun(chainSpec('signal-chain', 1000), { id });
+    await nodeStarted(id, 'first');
+    const handle = env.client.workflow.getHandle(id);
+
+    // Does not apply to a running run: ignored, the run keeps running.
+    await handle.signal(resumeSignal, {});
+    await handle.signal(pauseSignal, { reason: 'by signal' });
+    const paused = await runState(id, 'paused');
+    expect(paused.reason).toBe('by signal');
+    expect(nodeOf(paused, 'second').state).toBe('pending');
+
+    // Already paused: ignored, the run stays paused.
+    await handle.signal(pauseSignal, { reason: 'again' });
+    await delay(1000);
+    const still = await rig.tf.getStatus(id);
+    expect(still.state).toBe('paused');
+    expect(still.reason).toBe('by signal');
+    expect(rig.recorder.startsOf(id, 'second')).toHaveLength(0);
+
+    await handle.signal(resumeSignal, {});
+    await rig.tf.result(id, { wait: true });
+    const done = await rig.tf.getStatus(id);
+    expect(done.state).toBe('completed');
+    expect(done.nodes.map((n) => n.state)).toEqual(['completed', 'completed', 'completed']);
+  });
+
+  test('the cancel signal cancels the nodes in flight and ends the run cancelled', async () => {
+    const id = 'signal-cancel';
+    await rig.tf.startRun(chainSpec('signal-chain', 60_000), { id });
+    await nodeStarted(id, 'first');
+    const handle = env.client.workflow.getHandle(id);
+
+    await handle.signal(cancelSignal, { reason: 'signalled stop' });
+    const err = await caught(handle.result());
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    // A signal has no Temporal cancel behind it: Temporal records a failure of type TapflowCancelled.
+    const cause = (err as WorkflowFailedError).cause;
+    expect(cause).toBeInstanceOf(ApplicationFailure);
+    expect((cause as ApplicationFailure).type).toBe(RUN_CANCELLED);
+    expect(cause?.message).toBe('signalled stop');
+
+    expect(rig.recorder.cancelled).toContain(`${id}/first`);
+    const status = await rig.tf.getStatus(id);
+    expect(status.state).toBe('cancelled');
+    expect(status.reason).toBe('signalled stop');
+    expect(status.nodes.map((n) => n.state)).toEqual(['cancelled', 'cancelled', 'cancelled']);
+    const viaClient = await caught(rig.tf.result(id));
+    expect(viaClient).toBeInstanceOf(RunFailedError);
+    expect(viaClient).toMatchObject({ state: 'cancelled' });
+  });
+});
