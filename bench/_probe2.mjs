@@ -32,6 +32,7 @@ await worker.runUntil(async () => {
     if (prev !== undefined) { const k = Math.floor(i / B) + ':' + names[e.eventType].replace('EVENT_TYPE_', ''); (buckets[k] ??= []).push(ts - prev); }
     prev = ts;
   });
+  if (process.env.RAW) { const arr=[]; let p; let lastType; hist.events.forEach(e=>{const ts = Number(e.eventTime.seconds) * 1000 + e.eventTime.nanos / 1e6; const n=names[e.eventType]; if(n.endsWith('WORKFLOW_TASK_STARTED')) arr.push((ts-p).toFixed(1)); p=ts;}); console.log(arr.join(' ')); }
   for (const [k, v] of Object.entries(buckets)) console.log(k, (v.reduce((a,b)=>a+b,0)/v.length).toFixed(1));
 });
 await env.teardown();

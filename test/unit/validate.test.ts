@@ -6,6 +6,7 @@ import {
   validateSpec,
   type SpecProblem,
 } from '../../src/pipeline/validate';
+import { parseDuration } from '../../src/pipeline/duration';
 import { MAX_NODES, type PipelineSpec } from '../../src/pipeline/types';
 
 /** The thumbnails example from PRODUCT.md. */
@@ -438,9 +439,10 @@ describe('validateSpec: retry', () => {
   });
 
   // BUG: the check only compares the two intervals when both sit in the same `retry` object.
-  // The workflow merges defaults.retry with node.retry and uses initialInterval "1s" when
-  // neither sets it, so these specs pass validation but carry a retry policy Temporal refuses
-  // (maximumInterval < initialInterval) when the node is scheduled.
+  // The workflow (activityOptionsFor) merges defaults.retry with node.retry and uses
+  // initialInterval "1s" when neither sets it, so these specs pass validation, and then the
+  // SDK throws "RetryPolicy.maximumInterval cannot be less than its initialInterval" inside
+  // the workflow when the node is scheduled.
   test.failing('maximumInterval shorter than the default initialInterval of 1s is refused', () => {
     expect(lines(oneNode({ retry: { maximumInterval: '500ms' } }))).toEqual([
       'nodes[0].retry.maximumInterval: must not be shorter than initialInterval',
@@ -454,6 +456,13 @@ describe('validateSpec: retry', () => {
       nodes: [{ id: 'a', activity: 'x', retry: { maximumInterval: '1s' } }],
     };
     expect(validateSpec(spec).ok).toBe(false);
+  });
+
+  // BUG (parseDuration): 0.4 ms rounds to 0, which passes validation; the SDK then throws
+  // "RetryPolicy.initialInterval cannot be 0" inside the workflow.
+  test.failing('an accepted interval is at least 1 ms once parsed', () => {
+    const result = validateSpec(oneNode({ retry: { initialInterval: 0.4 } }));
+    if (result.ok) expect(parseDuration(0.4)).toBeGreaterThanOrEqual(1);
   });
 
   test.each<[unknown]>([['BadInput'], [[1]], [['']], [{}]])('nonRetryableErrorTypes %j', (types) => {

@@ -177,15 +177,16 @@ describe('refused actions', () => {
 
   test('an unknown run id gives RunNotFoundError for every action', async () => {
     const id = 'no-such-run';
-    for (const attempt of [
-      rig.tf.pause(id),
-      rig.tf.resume(id),
-      rig.tf.cancel(id),
-      rig.tf.getStatus(id),
-      rig.tf.result(id),
-      rig.tf.result(id, { wait: true }),
-    ]) {
-      const err = await caught(attempt);
+    const attempts: Array<() => Promise<unknown>> = [
+      () => rig.tf.pause(id),
+      () => rig.tf.resume(id),
+      () => rig.tf.cancel(id),
+      () => rig.tf.getStatus(id),
+      () => rig.tf.result(id),
+      () => rig.tf.result(id, { wait: true }),
+    ];
+    for (const attempt of attempts) {
+      const err = await caught(attempt());
       expect(err).toBeInstanceOf(RunNotFoundError);
       expect((err as Error).message).toBe('no run with id "no-such-run"');
     }
@@ -215,6 +216,19 @@ describe('cancel', () => {
     expect(status.nodes.map((n) => n.state)).toEqual(['cancelled', 'cancelled', 'cancelled']);
     expect(nodeOf(status, 'first').attempts).toBe(1);
     expect((await env.client.workflow.getHandle(id).describe()).status.name).toBe('CANCELLED');
+  });
+
+  // A run cancelled through TapflowClient.cancel ends with a Temporal CancelledFailure, whose
+  // message Temporal does not keep ("Workflow canceled"): the client must find the reason itself.
+  test('result() of a run cancelled with a reason reports that reason', async () => {
+    const id = 'cancel-reason';
+    await rig.tf.startRun(chainSpec('cancel-chain', 60_000), { id });
+    await nodeStarted(id, 'first');
+    await rig.tf.cancel(id, { reason: 'operator says stop', wait: true });
+    expect((await rig.tf.getStatus(id)).reason).toBe('operator says stop');
+    const err = await caught(rig.tf.result(id));
+    expect(err).toBeInstanceOf(RunFailedError);
+    expect((err as Error).message).toContain('operator says stop');
   });
 
   test('cancel reaches the built-in wait activity (no heartbeatTimeout set)', async () => {

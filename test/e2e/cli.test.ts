@@ -1,0 +1,271 @@
+/**
+ * The `tapflow` command line end to end, as a user runs it: real processes (`tapflow dev` with
+ * its Temporal dev server, a separate `tapflow worker`), real files, exit codes and output.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const ROOT = join(__dirname, '..', '..');
+const BIN = join(ROOT, 'bin', 'tapflow.js');
+const dataDir = mkdtempSync(join(tmpdir(), 'tapflow-e2e-'));
+let env: NodeJS.ProcessEnv;
+let dev: ChildProcess | undefined;
+let devOutput = '';
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function tapflow(...args: string[]): Result {
+  const r = spawnSync('node', [BIN, ...args], { cwd: ROOT, env, encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function json<T = Record<string, unknown>>(r: Result): T {
+  if (r.code !== 0) throw new Error(`exit ${r.code}: ${r.stderr}`);
+  return JSON.parse(r.stdout) as T;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function startDev(port: number, uiPort: number): Promise<ChildProcess> {
+  devOutput = '';
+  const child = spawn('node', [BIN, 'dev', '--port', String(port), '--ui-port', String(uiPort), '--data-dir', dataDir], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout?.on('data', (d: Buffer) => (devOutput += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (devOutput += d.toString()));
+  const deadline = Date.now() + 90_000;
+  while (!/^ready$/m.test(devOutput)) {
+    if (child.exitCode !== null) throw new Error(`tapflow dev exited: ${devOutput}`);
+    if (Date.now() > deadline) throw new Error(`tapflow dev not ready: ${devOutput}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return child;
+}
+
+async function stopDev(child: ChildProcess): Promise<number | null> {
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  child.kill('SIGINT');
+  return exited;
+}
+
+function serverProcesses(): string[] {
+  const r = spawnSync('pgrep', ['-f', `db-filename ${join(dataDir, 'temporal.db')}`], { encoding: 'utf8' });
+  return r.stdout.split('\n').filter(Boolean);
+}
+
+async function until<T>(fn: () => T | undefined, what: string, ms = 30_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = fn();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+let port: number;
+let uiPort: number;
+
+beforeAll(async () => {
+  port = await freePort();
+  uiPort = await freePort();
+  env = { ...process.env, TEMPORAL_ADDRESS: `127.0.0.1:${port}`, TEMPORAL_NAMESPACE: 'default' };
+  delete env.TEMPORAL_PROFILE;
+  dev = await startDev(port, uiPort);
+}, 120_000);
+
+afterAll(async () => {
+  if (dev && dev.exitCode === null) await stopDev(dev);
+});
+
+describe('tapflow dev', () => {
+  test('prints the Temporal and Web UI addresses, then ready', () => {
+    expect(devOutput).toContain(`temporal   127.0.0.1:${port}`);
+    expect(devOutput).toContain(`web ui     http://127.0.0.1:${uiPort}`);
+  });
+});
+
+describe('validate', () => {
+  test('a valid spec prints its levels and exits 0', () => {
+    const r = tapflow('validate', 'examples/wordcount/pipeline.yaml');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('level 1: count-0, count-1, count-2, count-3');
+  });
+
+  test('an invalid spec lists every problem, one line each, and exits 2 without a stack trace', () => {
+    const file = join(dataDir, 'bad.yaml');
+    writeFileSync(file, 'name: bad\nnodes:\n  - {id: a, activity: f, needs: [fech]}\n  - {id: b, activity: f, needs: [c]}\n  - {id: c, activity: f, needs: [b]}\n');
+    const r = tapflow('validate', file);
+    expect(r.code).toBe(2);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines).toEqual([
+      `tapflow: ${file}: nodes[0].needs[0]: unknown node "fech"`,
+      `tapflow: ${file}: cycle: b -> c -> b`,
+    ]);
+    expect(r.stderr).not.toMatch(/\s+at /);
+  });
+
+  test('malformed YAML names the line and exits 2', () => {
+    const file = join(dataDir, 'broken.yaml');
+    writeFileSync(file, 'name: x\nnodes:\n  - id: a\n   activity: [\n');
+    const r = tapflow('validate', file, '--json');
+    expect(r.code).toBe(2);
+    const out = JSON.parse(r.stdout) as { valid: boolean; problems: Array<{ message: string }> };
+    expect(out.valid).toBe(false);
+    expect(out.problems[0]?.message).toMatch(/broken\.yaml:\d+:\d+: malformed YAML/);
+  });
+});
+
+describe('runs', () => {
+  test('start --wait runs the word count example and writes its report', () => {
+    const r = tapflow('start', 'examples/wordcount/pipeline.yaml', '--wait', '--json', '--id', 'e2e-wordcount');
+    const out = json<{ workflowId: string; state: string; result: { report: { path: string; words: number } } }>(r);
+    expect(out.workflowId).toBe('e2e-wordcount');
+    expect(out.state).toBe('completed');
+    expect(out.result.report.words).toBeGreaterThan(9000);
+    expect(readFileSync(out.result.report.path, 'utf8')).toContain('# Word count: e2e-wordcount');
+
+    const status = json<{ state: string; progress: { completed: number; total: number }; nodes: unknown[] }>(
+      tapflow('status', 'e2e-wordcount', '--json'),
+    );
+    expect(status.state).toBe('completed');
+    expect(status.progress).toMatchObject({ completed: 7, total: 7 });
+    expect(status.nodes).toHaveLength(7);
+    expect(json(tapflow('result', 'e2e-wordcount', '--json'))).toHaveProperty('report.distinct');
+  });
+
+  test('the same --id twice is refused with exit 2', () => {
+    expect(tapflow('start', 'examples/demo/slow.yaml', '--id', 'e2e-dup').code).toBe(0);
+    const dup = tapflow('start', 'examples/demo/slow.yaml', '--id', 'e2e-dup');
+    expect(dup.code).toBe(2);
+    expect(dup.stderr.trim()).toBe('tapflow: a run with id "e2e-dup" already exists; choose another --id');
+    expect(tapflow('cancel', 'e2e-dup').code).toBe(0);
+  });
+
+  test('pause, refused pause, resume, cancel --wait, and a cancelled result exits 1', async () => {
+    const { workflowId } = json<{ workflowId: string; runId: string }>(tapflow('start', 'examples/demo/slow.yaml', '--json'));
+    const paused = json<{ state: string }>(tapflow('pause', workflowId, '--reason', 'e2e', '--json'));
+    expect(['pausing', 'paused']).toContain(paused.state);
+
+    const again = tapflow('pause', workflowId);
+    expect(again.code).toBe(2);
+    expect(again.stderr.trim().split('\n')).toHaveLength(1);
+    expect(again.stderr).toMatch(/cannot pause: the run is already (pausing|paused)/);
+
+    const resumeRunning = tapflow('resume', workflowId);
+    expect(resumeRunning.code).toBe(0);
+    const refused = tapflow('resume', workflowId);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('cannot resume: the run is running, not paused');
+
+    const cancelled = json<{ state: string }>(tapflow('cancel', workflowId, '--reason', 'e2e done', '--wait', '--json'));
+    expect(cancelled.state).toBe('cancelled');
+    const status = json<{ state: string; reason: string }>(tapflow('status', workflowId, '--json'));
+    expect(status).toMatchObject({ state: 'cancelled', reason: 'e2e done' });
+
+    const result = tapflow('result', workflowId);
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim()).toBe(`tapflow: ${workflowId} cancelled: e2e done`);
+    const pauseEnded = tapflow('pause', workflowId);
+    expect(pauseEnded.code).toBe(2);
+    expect(pauseEnded.stderr).toContain('cannot pause: the run has already ended (cancelled)');
+
+    const listed = await until(() => {
+      const rows = json<Array<{ workflowId: string }>>(tapflow('list', '--state', 'cancelled', '--json'));
+      return rows.some((r) => r.workflowId === workflowId) ? rows : undefined;
+    }, 'the cancelled run to be listed');
+    expect(listed.length).toBeGreaterThan(0);
+  });
+
+  test('an unknown run id exits 2 with one line', () => {
+    for (const args of [['status', 'no-such-run'], ['pause', 'no-such-run'], ['result', 'no-such-run']]) {
+      const r = tapflow(...args);
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim()).toBe('tapflow: no run with id "no-such-run"');
+    }
+  });
+
+  test('bad --input is refused before anything starts', () => {
+    const r = tapflow('start', 'examples/demo/slow.yaml', '--input', '{nope', '--id', 'e2e-bad-input');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^tapflow: --input: not valid JSON/);
+    expect(tapflow('status', 'e2e-bad-input').code).toBe(2);
+  });
+
+  test('graph of a spec and of a run', () => {
+    const spec = tapflow('graph', 'examples/wordcount/pipeline.yaml');
+    expect(spec.code).toBe(0);
+    expect(spec.stdout).toContain('flowchart TD');
+    const run = tapflow('graph', 'e2e-wordcount');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('class n0,n1,n2,n3,n4,n5,n6 completed');
+  });
+
+  test('watch follows a run to its end and exits 0', () => {
+    const { workflowId } = json<{ workflowId: string }>(tapflow('start', 'examples/wordcount/pipeline.yaml', '--json'));
+    const r = tapflow('watch', workflowId, '--interval', '200');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/completed\s+\[#+\] 100%\s+7\/7 nodes/);
+  });
+});
+
+describe('tapflow worker', () => {
+  test('hosts a user module (ESM) on its own task queue and drains on SIGTERM', async () => {
+    const module = join(dataDir, 'greet.mjs');
+    writeFileSync(module, 'export async function greet({ input, params }) { return `hello ${input.who} from ${params.site}`; }\n');
+    const spec = join(dataDir, 'greet.json');
+    writeFileSync(spec, JSON.stringify({ name: 'greet', nodes: [{ id: 'hi', activity: 'greet', input: { who: 'tapflow' } }] }));
+    const worker = spawn('node', [BIN, 'worker', '--activities', module, '--task-queue', 'e2e-q', '--shutdown-grace', '2s'], {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    worker.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+    worker.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+    await until(() => (out.includes('tapflow worker: task queue "e2e-q"') ? true : undefined), 'the worker to start');
+    const r = tapflow('start', spec, '--task-queue', 'e2e-q', '--input', '{"site":"e2e"}', '--wait', '--json');
+    expect(json<{ result: unknown }>(r).result).toEqual({ hi: 'hello tapflow from e2e' });
+    const exited = new Promise<number | null>((resolve) => worker.once('exit', (code) => resolve(code)));
+    worker.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(out).toContain('drained');
+  });
+
+  test('a missing activity module is one line and exit 2', () => {
+    const r = tapflow('worker', '--activities', 'no/such/module.js');
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe('tapflow: activity module not found: no/such/module.js');
+  });
+});
+
+describe('restart', () => {
+  test('runs survive a restart of the dev stack, and Ctrl-C leaves no process behind', async () => {
+    expect(serverProcesses().length).toBeGreaterThan(0);
+    expect(await stopDev(dev as ChildProcess)).toBe(0);
+    expect(serverProcesses()).toEqual([]);
+    expect(existsSync(join(dataDir, 'temporal.db'))).toBe(true);
+
+    dev = await startDev(port, uiPort);
+    const status = json<{ state: string }>(tapflow('status', 'e2e-wordcount', '--json'));
+    expect(status.state).toBe('completed');
+  }, 120_000);
+});
