@@ -39,6 +39,7 @@ export function chain(...parts: Array<Fragment | NodeSpec>): Fragment {
   const nodes: NodeSpec[] = [];
   let previousExits: string[] = [];
   for (const frag of frags) {
+    if (frag.nodes.length === 0) continue;
     for (const node of frag.nodes) {
       if (frag.entries.includes(node.id) && previousExits.length > 0) {
         nodes.push({ ...node, needs: unique([...(node.needs ?? []), ...previousExits]) });
@@ -46,7 +47,7 @@ export function chain(...parts: Array<Fragment | NodeSpec>): Fragment {
     }
     previousExits = frag.exits;
   }
-  return { nodes, entries: frags[0]?.entries ?? [], exits: previousExits };
+  return { nodes, entries: frags.find((f) => f.nodes.length > 0)?.entries ?? [], exits: previousExits };
 }
 
 /** Parts that run side by side. */

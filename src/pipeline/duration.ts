@@ -13,9 +13,7 @@ const PART = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/y;
  * @returns the duration in ms, or `undefined` when the value is not a valid, positive duration.
  */
 export function parseDuration(value: DurationSpec): number | undefined {
-  if (typeof value === 'number') {
-    return Number.isFinite(value) && value > 0 ? Math.round(value) : undefined;
-  }
+  if (typeof value === 'number') return Number.isFinite(value) ? atLeastOneMs(value) : undefined;
   if (typeof value !== 'string') return undefined;
   const text = value.trim();
   if (text === '') return undefined;
@@ -28,13 +26,19 @@ export function parseDuration(value: DurationSpec): number | undefined {
     if (!m || m.index !== at) return undefined;
     total += Number(m[1]) * (UNIT_MS[m[2] as string] as number);
   }
-  return total > 0 ? Math.round(total) : undefined;
+  return atLeastOneMs(total);
+}
+
+/** Whole milliseconds; a value that rounds to 0 is no duration (Temporal refuses 0 intervals). */
+function atLeastOneMs(ms: number): number | undefined {
+  const rounded = Math.round(ms);
+  return rounded >= 1 ? rounded : undefined;
 }
 
 /** Formats milliseconds for people: `950ms`, `12.3s`, `4m05s`, `2h03m`. */
 export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)}ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
+  if (Math.round(ms) < 1000) return `${Math.round(ms)}ms`;
+  if (Math.round(ms / 100) < 600) return `${(ms / 1000).toFixed(1)}s`;
   const s = Math.floor(ms / 1000);
   if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;

@@ -3,6 +3,7 @@
  * Not imported by workflow code (it depends on the `yaml` package).
  */
 import { parseDocument } from 'yaml';
+import { jsonErrorOffset } from './json-error-offset';
 
 /** A spec file that could not be parsed; the message is one line with the position. */
 export class SpecSyntaxError extends Error {
@@ -20,6 +21,7 @@ export class SpecSyntaxError extends Error {
  * @throws {SpecSyntaxError} on malformed input.
  */
 export function parseSpecText(text: string, source = 'spec'): unknown {
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // a byte-order mark
   const isJson = /\.json$/i.test(source) || /^\s*[{[]/.test(text);
   if (text.trim() === '') throw new SpecSyntaxError(`${source}: the file is empty`);
   return isJson ? parseJson(text, source) : parseYaml(text, source);
@@ -29,19 +31,15 @@ function parseJson(text: string, source: string): unknown {
   try {
     return JSON.parse(text);
   } catch (err) {
-    const message = (err as Error).message;
-    const pos = /position (\d+)/.exec(message);
-    let { line, col } = pos ? lineCol(text, Number(pos[1])) : { line: 0, col: 0 };
-    if (!line) {
-      // Newer Node versions often leave the position out; YAML (a superset of JSON) finds it.
-      const where = parseDocument(text).errors[0]?.linePos?.[0];
-      if (where) ({ line, col } = where);
-    }
+    const offset = jsonErrorOffset(text);
+    const { line, col } = offset === undefined ? { line: 0, col: 0 } : lineCol(text, offset);
     const where = line ? `${source}:${line}:${col}` : source;
-    const clean = message
+    const clean = (err as Error).message
       .replace(/ in JSON at position \d+.*$/s, '')
       .replace(/, (?:\.\.\.)?".*" is not valid JSON$/s, '')
-      .replace(/^JSON\.parse: /, '');
+      .replace(/^JSON\.parse: /, '')
+      .replace(/\n/g, '\\n')
+      .replace(/\r/g, '\\r');
     throw new SpecSyntaxError(`${where}: malformed JSON: ${clean}`);
   }
 }
@@ -55,7 +53,12 @@ function parseYaml(text: string, source: string): unknown {
     const message = first.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '') ?? 'syntax error';
     throw new SpecSyntaxError(`${where}: malformed YAML: ${message}`);
   }
-  return doc.toJS({ maxAliasCount: 100 });
+  try {
+    return doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    // An alias to an unknown anchor, or too many aliases (a "billion laughs" document).
+    throw new SpecSyntaxError(`${source}: malformed YAML: ${(err as Error).message.split('\n')[0]}`);
+  }
 }
 
 function lineCol(text: string, offset: number): { line: number; col: number } {

@@ -94,7 +94,7 @@ export interface Progress {
   total: number;
   running: number;
   failed: number;
-  /** Whole percent of nodes completed or skipped. */
+  /** Whole percent of nodes completed (skipped and cancelled nodes do not count). */
   percent: number;
 }
 

@@ -41,7 +41,7 @@ export interface RetrySpec {
   /**
    * Error types that are never retried (an error's type is its `name`, or the `type` of an
    * `ApplicationFailure`). An activity may also throw a non-retryable error itself; see
-   * `permanentError` in the package exports.
+   * `permanentFailure` in the package exports.
    */
   nonRetryableErrorTypes?: string[];
 }

@@ -68,6 +68,7 @@ export function validateSpec(value: unknown): ValidationResult {
     else {
       unknownFields(value.defaults, DEFAULT_FIELDS, 'defaults', add);
       checkNodeOptions(value.defaults, 'defaults', add);
+      checkIntervals(value.defaults.retry, undefined, 'defaults', add);
     }
   }
 
@@ -133,6 +134,8 @@ export function validateSpec(value: unknown): ValidationResult {
       }
     }
     checkNodeOptions(node, at, add);
+    const defaults = isObject(value.defaults) ? value.defaults.retry : undefined;
+    checkIntervals(node.retry, defaults, at, add);
   });
 
   // A cycle is only meaningful among well-formed nodes with unique ids.
@@ -198,14 +201,9 @@ function checkNodeOptions(
   ) {
     add(`${where}.backoffCoefficient`, `must be a number of at least 1, got ${describe(retry.backoffCoefficient)}`);
   }
-  let initial: number | undefined;
   for (const field of ['initialInterval', 'maximumInterval'] as const) {
-    if (retry[field] === undefined) continue;
-    const ms = parseDuration(retry[field] as string);
-    if (ms === undefined) add(`${where}.${field}`, `${describe(retry[field])} is not a duration; use e.g. "1s" or "2m"`);
-    if (field === 'initialInterval') initial = ms;
-    else if (ms !== undefined && initial !== undefined && ms < initial) {
-      add(`${where}.maximumInterval`, 'must not be shorter than initialInterval');
+    if (retry[field] !== undefined && parseDuration(retry[field] as string) === undefined) {
+      add(`${where}.${field}`, `${describe(retry[field])} is not a duration; use e.g. "1s" or "2m"`);
     }
   }
   if (retry.nonRetryableErrorTypes !== undefined) {
@@ -213,6 +211,37 @@ function checkNodeOptions(
     if (!Array.isArray(types) || types.some((t) => typeof t !== 'string' || t === '')) {
       add(`${where}.nonRetryableErrorTypes`, 'must be an array of error type names');
     }
+  }
+}
+
+/**
+ * The retry intervals in effect for a node (its own, else the defaults', else 1s initial) must
+ * not have the cap below the first wait: Temporal would refuse them only once the node runs.
+ */
+function checkIntervals(
+  retry: unknown,
+  defaults: unknown,
+  at: string,
+  add: (path: string, message: string) => void,
+): void {
+  const own = isObject(retry) ? retry : {};
+  const inherited = isObject(defaults) ? defaults : {};
+  // A node that sets neither interval inherits the defaults', which are checked on their own.
+  if (at !== 'defaults' && own.initialInterval === undefined && own.maximumInterval === undefined) return;
+  const initialSpec = own.initialInterval ?? inherited.initialInterval ?? '1s';
+  const maximumSpec = own.maximumInterval ?? inherited.maximumInterval;
+  if (maximumSpec === undefined) return;
+  const initial = parseDuration(initialSpec as string);
+  const maximum = parseDuration(maximumSpec as string);
+  if (initial === undefined || maximum === undefined || maximum >= initial) return;
+  if (own.maximumInterval === undefined) {
+    add(`${at}.retry.initialInterval`, `must not be longer than the maximumInterval in defaults (${String(maximumSpec)})`);
+  } else if (own.initialInterval !== undefined) {
+    add(`${at}.retry.maximumInterval`, 'must not be shorter than initialInterval');
+  } else if (inherited.initialInterval !== undefined && at !== 'defaults') {
+    add(`${at}.retry.maximumInterval`, `must not be shorter than the initialInterval in defaults (${String(initialSpec)})`);
+  } else {
+    add(`${at}.retry.maximumInterval`, 'must not be shorter than the default initialInterval (1s)');
   }
 }
 
@@ -268,6 +297,7 @@ function isPositiveInt(v: unknown): boolean {
 
 function describe(v: unknown): string {
   if (v === null) return 'null';
+  if (v === undefined) return 'undefined';
   if (Array.isArray(v)) return 'an array';
   if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v);
   if (typeof v === 'object') return 'an object';

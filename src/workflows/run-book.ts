@@ -49,7 +49,7 @@ export class RunBook {
       if (record.state === 'running') record.state = 'pending';
       this.records.set(id, record);
       if (record.state !== 'pending') this.finishedCount++;
-      if (record.state === 'completed' || record.state === 'skipped') this.completedCount++;
+      if (record.state === 'completed') this.completedCount++;
       if (record.state === 'failed') this.failedCount++;
     }
     for (const [id, output] of Object.entries(snapshot?.outputs ?? {})) this.outputs.set(id, output);
@@ -166,7 +166,7 @@ export class RunBook {
       const status: NodeStatus = {
         id,
         activity: this.spec(id).activity,
-        needs: this.graph.needs.get(id) ?? [],
+        needs: [...(this.graph.needs.get(id) ?? [])],
         state: r.state,
         attempts: r.attempts,
       };

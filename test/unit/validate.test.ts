@@ -438,18 +438,16 @@ describe('validateSpec: retry', () => {
     ]);
   });
 
-  // BUG: the check only compares the two intervals when both sit in the same `retry` object.
-  // The workflow (activityOptionsFor) merges defaults.retry with node.retry and uses
-  // initialInterval "1s" when neither sets it, so these specs pass validation, and then the
-  // SDK throws "RetryPolicy.maximumInterval cannot be less than its initialInterval" inside
-  // the workflow when the node is scheduled.
-  test.failing('maximumInterval shorter than the default initialInterval of 1s is refused', () => {
+  // The workflow merges defaults.retry with node.retry and uses initialInterval "1s" when
+  // neither sets it; validation checks the intervals in effect, or the SDK would throw
+  // "RetryPolicy.maximumInterval cannot be less than its initialInterval" inside the workflow.
+  test('maximumInterval shorter than the default initialInterval of 1s is refused', () => {
     expect(lines(oneNode({ retry: { maximumInterval: '500ms' } }))).toEqual([
-      'nodes[0].retry.maximumInterval: must not be shorter than initialInterval',
+      'nodes[0].retry.maximumInterval: must not be shorter than the default initialInterval (1s)',
     ]);
   });
 
-  test.failing('maximumInterval shorter than an initialInterval set in defaults is refused', () => {
+  test('maximumInterval shorter than an initialInterval set in defaults is refused', () => {
     const spec = {
       name: 'p',
       defaults: { retry: { initialInterval: '10s' } },
@@ -458,9 +456,8 @@ describe('validateSpec: retry', () => {
     expect(validateSpec(spec).ok).toBe(false);
   });
 
-  // BUG (parseDuration): 0.4 ms rounds to 0, which passes validation; the SDK then throws
-  // "RetryPolicy.initialInterval cannot be 0" inside the workflow.
-  test.failing('an accepted interval is at least 1 ms once parsed', () => {
+  // 0.4 ms rounds to 0, which Temporal refuses ("RetryPolicy.initialInterval cannot be 0").
+  test('an accepted interval is at least 1 ms once parsed', () => {
     const result = validateSpec(oneNode({ retry: { initialInterval: 0.4 } }));
     if (result.ok) expect(parseDuration(0.4)).toBeGreaterThanOrEqual(1);
   });

@@ -1,0 +1,441 @@
+#!/usr/bin/env node
+// tapflow's benchmark: engine figures side by side with hand-written Temporal baselines measured
+// in the same run, on one dev server and one in-process worker. It only prints; it never passes
+// or fails on time. The last line of output is one JSON object with every figure.
+//
+//   npm run build && node bench/run.mjs [--rounds N] [--chain N] [--wide N] [--parallel N]
+//                                       [--cycles N] [--transfer-poll-rps N]
+//
+// What each figure measures and how is written up in BENCHMARKS.md.
+import { createRequire } from 'node:module';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as delay } from 'node:timers/promises';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..');
+const require = createRequire(import.meta.url);
+
+if (!existsSync(join(root, 'dist', 'worker.js'))) {
+  console.error('bench: dist/ is missing; run "npm run build" first');
+  process.exit(2);
+}
+
+const { Runtime, DefaultLogger, bundleWorkflowCode } = require('@temporalio/worker');
+// Before anything creates the runtime: keep the worker's INFO logs (one per pause) off the output.
+Runtime.install({ logger: new DefaultLogger('WARN') });
+const { TestWorkflowEnvironment } = require('@temporalio/testing');
+const { createWorker } = require(join(root, 'dist', 'worker.js'));
+const { TapflowClient } = require(join(root, 'dist', 'client.js'));
+const { temporalCliPath } = require(join(root, 'dist', 'tools.js'));
+const {
+  PIPELINE_SEARCH_ATTRIBUTE,
+  PIPELINE_WORKFLOW_TYPE,
+  PROGRESS_SEARCH_ATTRIBUTE,
+  STATE_SEARCH_ATTRIBUTE,
+} = require(join(root, 'dist', 'workflows', 'definitions.js'));
+
+// ---------------------------------------------------------------------------------------------
+// Settings
+
+const args = parseArgs(process.argv.slice(2), {
+  rounds: 3, // measured repetitions of each chain / wide figure (alternating engine and baseline)
+  chain: 1000, // nodes in the chain
+  wide: 1000, // independent nodes in the wide DAG
+  parallel: 50, // maxParallel of the wide DAG
+  cycles: 200, // samples of each control-latency figure
+  'transfer-poll-rps': 0, // 0: the dev server's default; else history.transferProcessorMaxPollRPS
+});
+const TASK_QUEUE = 'tapflow-bench';
+/** A task queue no worker polls: a node sent there stays in flight and never runs. */
+const PARKED_QUEUE = 'tapflow-bench-parked';
+/** Idle time before each measured run, so every run meets the server in the same state. */
+const SETTLE_MS = 2000;
+const WORKER_OPTIONS = {
+  maxConcurrentWorkflowTaskExecutions: 40,
+  maxConcurrentActivityTaskExecutions: 100,
+  maxCachedWorkflows: 1000,
+  workflowTaskPollerBehavior: { type: 'simple-maximum', maximum: 10 },
+  activityTaskPollerBehavior: { type: 'simple-maximum', maximum: 10 },
+};
+
+// ---------------------------------------------------------------------------------------------
+// Small helpers
+
+function parseArgs(argv, defaults) {
+  const out = { ...defaults };
+  for (let i = 0; i < argv.length; i++) {
+    const key = argv[i]?.replace(/^--/, '');
+    if (!key || !(key in defaults) || argv[i + 1] === undefined) {
+      console.error(`bench: unknown or incomplete option "${argv[i]}"; options: ${Object.keys(defaults).map((k) => `--${k} N`).join(' ')}`);
+      process.exit(2);
+    }
+    out[key] = Number(argv[++i]);
+  }
+  return out;
+}
+
+const nodeId = (i) => `n${String(i).padStart(4, '0')}`;
+
+function chainSpec(n) {
+  return {
+    name: 'bench-chain',
+    nodes: Array.from({ length: n }, (_, i) =>
+      i === 0 ? { id: nodeId(i), activity: 'noop' } : { id: nodeId(i), activity: 'noop', needs: [nodeId(i - 1)] },
+    ),
+  };
+}
+
+function wideSpec(n, maxParallel) {
+  return { name: 'bench-wide', maxParallel, nodes: Array.from({ length: n }, (_, i) => ({ id: nodeId(i), activity: 'noop' })) };
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+/** Nearest-rank percentile. */
+const percentile = (xs, p) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
+};
+const summary = (xs) => ({
+  n: xs.length,
+  p50: percentile(xs, 50),
+  p90: percentile(xs, 90),
+  p99: percentile(xs, 99),
+  max: Math.max(...xs),
+  mean: xs.reduce((a, b) => a + b, 0) / xs.length,
+});
+const round = (x, digits = 2) => Number(x.toFixed(digits));
+const fmtS = (ms) => `${(ms / 1000).toFixed(2)} s`;
+const fmtMs = (ms) => `${ms.toFixed(1)} ms`;
+
+function table(header, rows) {
+  const all = [header, ...rows];
+  const widths = header.map((_, c) => Math.max(...all.map((r) => String(r[c]).length)));
+  const line = (r) => '  ' + r.map((v, c) => (c === 0 ? String(v).padEnd(widths[c]) : String(v).padStart(widths[c]))).join('   ');
+  console.log(line(header));
+  console.log('  ' + widths.map((w) => '-'.repeat(w)).join('   '));
+  for (const r of rows) console.log(line(r));
+}
+
+async function timed(fn) {
+  const t0 = performance.now();
+  const value = await fn();
+  return { ms: performance.now() - t0, value };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Machine, server, worker
+
+function machine() {
+  const cpus = os.cpus();
+  let temporal = 'unknown';
+  try {
+    temporal = execFileSync(temporalCliPath(), ['--version'], { encoding: 'utf8' }).trim();
+  } catch (err) {
+    temporal = `unavailable (${err.message})`;
+  }
+  return {
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    cpus: `${cpus.length} x ${cpus[0]?.model ?? 'unknown'}`,
+    memory: `${Math.round(os.totalmem() / 2 ** 30)} GiB`,
+    node: process.version,
+    temporal,
+    loadavg: os.loadavg().map((x) => x.toFixed(2)).join(' '),
+  };
+}
+
+const m = machine();
+console.log('tapflow benchmark');
+console.log(`  machine   ${m.os}; ${m.cpus}; ${m.memory}`);
+console.log(`  node      ${m.node}`);
+console.log(`  temporal  ${m.temporal}`);
+console.log(`  load      ${m.loadavg} (1/5/15 min, at start; the machine is shared, figures may be noisy)`);
+
+const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} };
+const bundleStarted = performance.now();
+const { code } = await bundleWorkflowCode({ workflowsPath: join(here, 'workflows.ts'), logger: quiet });
+const bundleMs = performance.now() - bundleStarted;
+
+const extraArgs = [];
+if (args['transfer-poll-rps'] > 0) {
+  extraArgs.push('--dynamic-config-value', `history.transferProcessorMaxPollRPS=${args['transfer-poll-rps']}`);
+}
+const env = await TestWorkflowEnvironment.createLocal({
+  server: {
+    executable: { type: 'existing-path', path: temporalCliPath() },
+    searchAttributes: [PIPELINE_SEARCH_ATTRIBUTE, STATE_SEARCH_ATTRIBUTE, PROGRESS_SEARCH_ATTRIBUTE],
+    log: { format: 'pretty', level: 'warn' },
+    extraArgs,
+  },
+});
+const client = env.client;
+const tf = new TapflowClient(client, TASK_QUEUE);
+const worker = await createWorker({
+  connection: env.nativeConnection,
+  taskQueue: TASK_QUEUE,
+  workerOptions: { ...WORKER_OPTIONS, workflowBundle: { code }, workflowsPath: undefined },
+});
+const wo = worker.options;
+const serverDesc =
+  'temporal server start-dev, in memory, log level warn' +
+  (extraArgs.length ? `, ${extraArgs[1]}` : ', default dynamic config');
+console.log(`  server    ${serverDesc}`);
+console.log(
+  `  worker    in-process, task queue ${TASK_QUEUE}; maxConcurrentWorkflowTaskExecutions ${WORKER_OPTIONS.maxConcurrentWorkflowTaskExecutions}, ` +
+    `maxConcurrentActivityTaskExecutions ${WORKER_OPTIONS.maxConcurrentActivityTaskExecutions}, maxCachedWorkflows ${wo.maxCachedWorkflows}, ` +
+    `workflow/activity pollers ${WORKER_OPTIONS.workflowTaskPollerBehavior.maximum}/${WORKER_OPTIONS.activityTaskPollerBehavior.maximum}, ` +
+    `reuseV8Context ${wo.reuseV8Context}, workflowThreadPoolSize ${wo.workflowThreadPoolSize}, sticky schedule-to-start ${wo.stickyQueueScheduleToStartTimeout}`,
+);
+console.log(`  workflows one bundle (bench/workflows.ts: pipelineWorkflow + baselines), bundled in ${fmtS(bundleMs)}`);
+console.log(
+  `  plan      chain ${args.chain} nodes, wide ${args.wide} nodes @ maxParallel ${args.parallel}: ${args.rounds} measured rounds each after a warm-up, ` +
+    `engine and baseline alternating, ${SETTLE_MS} ms idle before each run, median reported; control latency: ${args.cycles} samples each`,
+);
+console.log('');
+
+// ---------------------------------------------------------------------------------------------
+// Runs
+
+let seq = 0;
+const newId = (prefix) => `${prefix}-${process.pid}-${++seq}`;
+
+/** Runs a spec through the engine from start to result; fails loudly if the run does not complete. */
+async function engineRun(spec) {
+  await delay(SETTLE_MS);
+  const { ms, value } = await timed(async () => {
+    const { workflowId } = await tf.startRun(spec, { id: newId(spec.name) });
+    await tf.result(workflowId, { wait: true });
+    return workflowId;
+  });
+  const status = await tf.getStatus(value);
+  if (status.state !== 'completed' || status.progress.completed !== spec.nodes.length) {
+    throw new Error(`engine run ${value} ended ${status.state} with ${status.progress.completed}/${spec.nodes.length} nodes`);
+  }
+  return ms;
+}
+
+async function baselineRun(workflowType, wfArgs) {
+  await delay(SETTLE_MS);
+  const { ms } = await timed(() =>
+    client.workflow.execute(workflowType, { taskQueue: TASK_QUEUE, workflowId: newId(workflowType), args: wfArgs }),
+  );
+  return ms;
+}
+
+/** Alternates engine and baseline (engine first in even rounds), `rounds` times. */
+async function sideBySide(label, engine, baseline) {
+  const e = [];
+  const b = [];
+  for (let r = 0; r < args.rounds; r++) {
+    if (r % 2 === 0) {
+      e.push(await engine());
+      b.push(await baseline());
+    } else {
+      b.push(await baseline());
+      e.push(await engine());
+    }
+    console.log(`  ${label} round ${r + 1}/${args.rounds}: engine ${fmtS(e[r])}, baseline ${fmtS(b[r])}`);
+  }
+  return { engine: e, baseline: b };
+}
+
+/** Pause latency with nothing in flight: a fresh run per sample, not yet begun (see BENCHMARKS.md). */
+async function pauseFreshRuns(n) {
+  const spec = chainSpec(1);
+  const samples = [];
+  const states = {};
+  for (let i = 0; i < n; i++) {
+    const workflowId = newId('bench-pause');
+    const handle = await client.workflow.start(PIPELINE_WORKFLOW_TYPE, {
+      taskQueue: TASK_QUEUE,
+      workflowId,
+      args: [{ spec }],
+      startDelay: '1h',
+      typedSearchAttributes: [
+        { key: PIPELINE_SEARCH_ATTRIBUTE, value: spec.name },
+        { key: STATE_SEARCH_ATTRIBUTE, value: 'running' },
+        { key: PROGRESS_SEARCH_ATTRIBUTE, value: 0 },
+      ],
+    });
+    const { ms, value } = await timed(() => tf.pause(workflowId, { reason: 'bench' }));
+    samples.push(ms);
+    states[value.state] = (states[value.state] ?? 0) + 1;
+    await handle.terminate('bench: sample taken');
+  }
+  return { samples, states };
+}
+
+/** The same, for a no-op update to a fresh trivial workflow. */
+async function pingFreshRuns(n) {
+  const samples = [];
+  for (let i = 0; i < n; i++) {
+    const handle = await client.workflow.start('trivialUpdateWorkflow', {
+      taskQueue: TASK_QUEUE,
+      workflowId: newId('bench-ping'),
+      startDelay: '1h',
+    });
+    const { ms } = await timed(() => handle.executeUpdate('ping', { args: [i] }));
+    samples.push(ms);
+    await handle.terminate('bench: sample taken');
+  }
+  return { samples };
+}
+
+/**
+ * Pause and resume cycles on one long-lived, idle run: its single node is parked on a task queue
+ * no worker polls, so nothing executes and nothing but the updates wakes the run.
+ */
+async function pauseResumeCycles(n) {
+  const spec = { name: 'bench-idle', nodes: [{ id: 'parked', activity: 'noop', taskQueue: PARKED_QUEUE }] };
+  const { workflowId } = await tf.startRun(spec, { id: newId('bench-idle') });
+  for (let i = 0; i < 100; i++) {
+    const status = await tf.getStatus(workflowId);
+    if (status.nodes[0]?.state === 'running') break;
+    await delay(20);
+  }
+  const pause = [];
+  const resume = [];
+  const states = {};
+  for (let i = 0; i < n; i++) {
+    const p = await timed(() => tf.pause(workflowId, { reason: 'bench' }));
+    pause.push(p.ms);
+    states[p.value.state] = (states[p.value.state] ?? 0) + 1;
+    const r = await timed(() => tf.resume(workflowId));
+    resume.push(r.ms);
+  }
+  await client.workflow.getHandle(workflowId).terminate('bench: done');
+  return { pause, resume, states };
+}
+
+/** Back-to-back no-op updates to one idle trivial workflow. */
+async function pingCycles(n) {
+  const handle = await client.workflow.start('trivialUpdateWorkflow', { taskQueue: TASK_QUEUE, workflowId: newId('bench-ping') });
+  await handle.executeUpdate('ping', { args: [-1] });
+  const samples = [];
+  for (let i = 0; i < n; i++) samples.push((await timed(() => handle.executeUpdate('ping', { args: [i] }))).ms);
+  await handle.signal('finish');
+  await handle.result();
+  return { samples };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The benchmark
+
+const results = await worker.runUntil(async () => {
+  const warmStarted = performance.now();
+  // Warm-up, not counted: loads the workflow code and JIT-compiles both paths.
+  await engineRun(chainSpec(50));
+  await baselineRun('baselineChainWorkflow', [50]);
+  await engineRun(wideSpec(200, args.parallel));
+  await baselineRun('baselineWideWorkflow', [200, args.parallel]);
+  await pauseFreshRuns(10);
+  await pingFreshRuns(10);
+  console.log(`warm-up done in ${fmtS(performance.now() - warmStarted)}`);
+  console.log('');
+
+  console.log(`chain of ${args.chain} noop nodes`);
+  const chain = await sideBySide(
+    'chain',
+    () => engineRun(chainSpec(args.chain)),
+    () => baselineRun('baselineChainWorkflow', [args.chain]),
+  );
+  console.log('');
+  console.log(`wide DAG: ${args.wide} independent noop nodes, maxParallel ${args.parallel}`);
+  const wide = await sideBySide(
+    'wide',
+    () => engineRun(wideSpec(args.wide, args.parallel)),
+    () => baselineRun('baselineWideWorkflow', [args.wide, args.parallel]),
+  );
+  console.log('');
+  console.log(`control latency, ${args.cycles} samples each`);
+  await delay(SETTLE_MS);
+  const pauseFresh = await pauseFreshRuns(args.cycles);
+  console.log(`  pause, nothing in flight (fresh run per sample): done; acks ${JSON.stringify(pauseFresh.states)}`);
+  await delay(SETTLE_MS);
+  const pingFresh = await pingFreshRuns(args.cycles);
+  console.log('  no-op update, fresh trivial workflow per sample: done');
+  await delay(SETTLE_MS);
+  const cycles = await pauseResumeCycles(args.cycles);
+  console.log(`  pause/resume cycles on one idle run: done; pause acks ${JSON.stringify(cycles.states)}`);
+  await delay(SETTLE_MS);
+  const ping = await pingCycles(args.cycles);
+  console.log('  no-op update, one idle trivial workflow: done');
+  console.log('');
+  return { chain, wide, pauseFresh, pingFresh, cycles, ping };
+});
+await env.teardown();
+
+// ---------------------------------------------------------------------------------------------
+// Report
+
+const chainMs = median(results.chain.engine);
+const chainBaseMs = median(results.chain.baseline);
+const wideMs = median(results.wide.engine);
+const wideBaseMs = median(results.wide.baseline);
+const pf = summary(results.pauseFresh.samples);
+const bf = summary(results.pingFresh.samples);
+const pc = summary(results.cycles.pause);
+const rc = summary(results.cycles.resume);
+const bc = summary(results.ping.samples);
+
+console.log(`results (median of ${args.rounds} rounds; per-node = median / nodes)`);
+table(
+  ['figure', 'engine', 'baseline', 'engine / baseline'],
+  [
+    [`chain, ${args.chain} nodes`, fmtS(chainMs), fmtS(chainBaseMs), (chainMs / chainBaseMs).toFixed(3)],
+    ['  per node', fmtMs(chainMs / args.chain), fmtMs(chainBaseMs / args.chain), ''],
+    [`wide, ${args.wide} nodes @ ${args.parallel}`, fmtS(wideMs), fmtS(wideBaseMs), (wideMs / wideBaseMs).toFixed(3)],
+    ['  per node', fmtMs(wideMs / args.wide), fmtMs(wideBaseMs / args.wide), ''],
+  ],
+);
+console.log('');
+console.log(`control latency (ms, ${args.cycles} samples each; engine = TapflowClient.pause/resume, baseline = no-op update)`);
+table(
+  ['figure', 'p50', 'p90', 'p99', 'max', 'mean'],
+  [
+    ['pause, nothing in flight (fresh run)', ...[pf.p50, pf.p90, pf.p99, pf.max, pf.mean].map((x) => x.toFixed(1))],
+    ['  baseline: no-op update (fresh wf)', ...[bf.p50, bf.p90, bf.p99, bf.max, bf.mean].map((x) => x.toFixed(1))],
+    ['pause, idle run (1 node parked)', ...[pc.p50, pc.p90, pc.p99, pc.max, pc.mean].map((x) => x.toFixed(1))],
+    ['resume, idle run (1 node parked)', ...[rc.p50, rc.p90, rc.p99, rc.max, rc.mean].map((x) => x.toFixed(1))],
+    ['  baseline: no-op update (idle wf)', ...[bc.p50, bc.p90, bc.p99, bc.max, bc.mean].map((x) => x.toFixed(1))],
+  ],
+);
+console.log('');
+
+const json = {
+  chainNodes: args.chain,
+  chainSeconds: round(chainMs / 1000, 3),
+  baselineSeconds: round(chainBaseMs / 1000, 3),
+  overheadRatio: round(chainMs / chainBaseMs, 3),
+  chainRoundsSeconds: results.chain.engine.map((x) => round(x / 1000, 3)),
+  baselineRoundsSeconds: results.chain.baseline.map((x) => round(x / 1000, 3)),
+  pauseAckP50Ms: round(pf.p50),
+  pauseAckP99Ms: round(pf.p99),
+  pauseAckSamples: pf.n,
+  pauseAckStates: results.pauseFresh.states,
+  baselineUpdateP50Ms: round(bf.p50),
+  baselineUpdateP99Ms: round(bf.p99),
+  idlePauseP50Ms: round(pc.p50),
+  idlePauseP99Ms: round(pc.p99),
+  idleResumeP50Ms: round(rc.p50),
+  idleResumeP99Ms: round(rc.p99),
+  idleBaselineUpdateP50Ms: round(bc.p50),
+  idleBaselineUpdateP99Ms: round(bc.p99),
+  wideNodes: args.wide,
+  wideMaxParallel: args.parallel,
+  wideDagSeconds: round(wideMs / 1000, 3),
+  wideBaselineSeconds: round(wideBaseMs / 1000, 3),
+  wideOverheadRatio: round(wideMs / wideBaseMs, 3),
+  rounds: args.rounds,
+  server: serverDesc,
+  machine: m,
+};
+console.log(JSON.stringify(json));

@@ -1,0 +1,131 @@
+/**
+ * Records the histories that `replay.test.ts` replays. Skipped unless RECORD_HISTORY=1:
+ *
+ *   RECORD_HISTORY=1 npx jest test/replay/record-history.test.ts
+ *
+ * Re-record only on purpose (a new scenario, or a deliberate, patched() change): the point of
+ * the recorded files is that old runs keep replaying on new workflow code.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { historyToJson } from '../helpers/history-json';
+import type { PipelineSpec } from '../../src/pipeline/types';
+import { devServerEnv } from '../helpers/temporal';
+import { eventually } from '../helpers/poll';
+import { startRig, type TestRig } from '../helpers/worker';
+
+const RECORD = process.env.RECORD_HISTORY === '1';
+const HISTORIES = join(__dirname, 'histories');
+
+let env: TestWorkflowEnvironment;
+let rig: TestRig;
+
+async function save(id: string): Promise<void> {
+  const history = await env.client.workflow.getHandle(id).fetchHistory();
+  mkdirSync(HISTORIES, { recursive: true });
+  // The file name is the workflow id: replay gives it back to the workflow.
+  writeFileSync(join(HISTORIES, `${id}.json`), historyToJson(history) + '\n');
+}
+
+function started(id: string, nodeId: string): Promise<true> {
+  return eventually(`${id}/${nodeId} to start`, () => (rig.recorder.startsOf(id, nodeId).length ? true : undefined));
+}
+
+(RECORD ? describe : describe.skip)('record histories for replay', () => {
+  beforeAll(async () => {
+    env = await devServerEnv();
+    rig = await startRig(env, 'record-history');
+  });
+
+  afterAll(async () => {
+    await rig?.stop();
+    await env?.teardown();
+  });
+
+  test('a diamond with a retry, paused and resumed in the middle', async () => {
+    const id = 'replay-diamond-retry-pause';
+    const spec: PipelineSpec = {
+      name: 'replay-diamond',
+      nodes: [
+        { id: 'a', activity: 'step', input: { sleepMs: 1000 } },
+        {
+          id: 'b',
+          activity: 'flaky',
+          needs: ['a'],
+          input: { failures: 1 },
+          retry: { maximumAttempts: 3, initialInterval: '1s' },
+        },
+        { id: 'c', activity: 'noop', needs: ['a'], input: { side: 'c' } },
+        { id: 'd', activity: 'step', needs: ['b', 'c'] },
+      ],
+    };
+    await rig.tf.startRun(spec, { id, input: { lang: 'en' } });
+    await started(id, 'a');
+    expect(await rig.tf.pause(id, { reason: 'recording' })).toEqual({ state: 'pausing' });
+    await eventually('paused', async () => ((await rig.tf.getStatus(id)).state === 'paused' ? true : undefined));
+    await rig.tf.resume(id);
+    await rig.tf.result(id, { wait: true });
+    const status = await rig.tf.getStatus(id);
+    expect(status.nodes.find((n) => n.id === 'b')?.attempts).toBe(2);
+    await save(id);
+  });
+
+  test('a run cancelled with a node in flight', async () => {
+    const id = 'replay-cancelled';
+    const spec: PipelineSpec = {
+      name: 'replay-cancel',
+      nodes: [
+        { id: 'first', activity: 'noop' },
+        { id: 'long', activity: 'step', needs: ['first'], input: { sleepMs: 60_000 }, heartbeatTimeout: '2s' },
+        { id: 'after', activity: 'noop', needs: ['long'] },
+      ],
+    };
+    await rig.tf.startRun(spec, { id });
+    await started(id, 'long');
+    expect(await rig.tf.cancel(id, { reason: 'recording', wait: true })).toEqual({ state: 'cancelled' });
+    await save(id);
+  });
+
+  test('a run that fails and cancels a sibling in flight', async () => {
+    const id = 'replay-failed';
+    const spec: PipelineSpec = {
+      name: 'replay-fail',
+      nodes: [
+        { id: 'long', activity: 'step', input: { sleepMs: 60_000 }, heartbeatTimeout: '2s' },
+        { id: 'bad', activity: 'fail', input: { message: 'recorded failure', nonRetryable: true } },
+        { id: 'join', activity: 'noop', needs: ['long', 'bad'] },
+      ],
+    };
+    await rig.tf.startRun(spec, { id });
+    await rig.tf.result(id, { wait: true }).catch(() => undefined);
+    expect((await rig.tf.getStatus(id)).state).toBe('failed');
+    await save(id);
+  });
+
+  test('a run paused and cancelled by signal', async () => {
+    const id = 'replay-signals';
+    const spec: PipelineSpec = {
+      name: 'replay-signals',
+      nodes: [
+        { id: 'a', activity: 'step', input: { sleepMs: 500 } },
+        { id: 'b', activity: 'noop', needs: ['a'] },
+      ],
+    };
+    await rig.tf.startRun(spec, { id });
+    await started(id, 'a');
+    const handle = env.client.workflow.getHandle(id);
+    await handle.signal('pause', { reason: 'recording' });
+    await eventually('paused', async () => ((await rig.tf.getStatus(id)).state === 'paused' ? true : undefined));
+    await handle.signal('cancel', { reason: 'recording' });
+    await handle.result().catch(() => undefined);
+    expect((await rig.tf.getStatus(id)).state).toBe('cancelled');
+    await save(id);
+  });
+});
+
+if (!RECORD) {
+  test('recording is off (set RECORD_HISTORY=1 to record)', () => {
+    expect(RECORD).toBe(false);
+  });
+}

@@ -1,0 +1,57 @@
+/**
+ * Replays every recorded history in `histories/` on the current workflow code; any
+ * nondeterminism (a command added, dropped or reordered without `patched()`) fails the test.
+ * Record with `RECORD_HISTORY=1 npx jest test/replay/record-history.test.ts`.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { historyFromJson } from '../helpers/history-json';
+import { Worker } from '@temporalio/worker';
+import { DeterminismViolationError } from '@temporalio/workflow';
+import { workflowBundle } from '../helpers/temporal';
+
+const HISTORIES = join(__dirname, 'histories');
+const files = readdirSync(HISTORIES)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
+
+test('there are recorded histories to replay', () => {
+  expect(files.length).toBeGreaterThanOrEqual(4);
+});
+
+test.each(files)('%s replays without nondeterminism', async (file) => {
+  const history = historyFromJson(JSON.parse(readFileSync(join(HISTORIES, file), 'utf8')));
+  expect(history.events?.length).toBeGreaterThan(0);
+  await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, basename(file, '.json'));
+});
+
+test('all histories replay in one replay worker', async () => {
+  const histories = files.map((file) => ({
+    workflowId: basename(file, '.json'),
+    history: historyFromJson(JSON.parse(readFileSync(join(HISTORIES, file), 'utf8'))),
+  }));
+  const failures: string[] = [];
+  let replayed = 0;
+  for await (const result of Worker.runReplayHistories({ workflowBundle: await workflowBundle() }, histories)) {
+    replayed++;
+    if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
+  }
+  expect(failures).toEqual([]);
+  expect(replayed).toBe(files.length);
+});
+
+test('a history the code does not match is reported (the check can fail)', async () => {
+  // Rename the first scheduled activity: the workflow code schedules something else there.
+  const json = JSON.parse(readFileSync(join(HISTORIES, 'replay-diamond-retry-pause.json'), 'utf8')) as {
+    events: Array<{ activityTaskScheduledEventAttributes?: { activityType?: { name?: string } } }>;
+  };
+  const scheduled = json.events.find((e) => e.activityTaskScheduledEventAttributes);
+  if (!scheduled?.activityTaskScheduledEventAttributes?.activityType) throw new Error('no scheduled activity');
+  scheduled.activityTaskScheduledEventAttributes.activityType.name = 'somethingElse';
+  const replay = Worker.runReplayHistory(
+    { workflowBundle: await workflowBundle() },
+    historyFromJson(json),
+    'replay-diamond-retry-pause',
+  );
+  await expect(replay).rejects.toBeInstanceOf(DeterminismViolationError);
+});
