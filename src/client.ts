@@ -50,6 +50,8 @@ export interface StartRunOptions {
   id?: string;
   /** Task queue of the workflow and, unless a node says otherwise, its activities. */
   taskQueue?: string;
+  /** Continue-as-new after this many history events (default 8,000); see the README. */
+  continueAsNewAfterEvents?: number;
 }
 
 /** The ids of a started run. */
@@ -126,6 +128,7 @@ export class TapflowClient {
     const workflowId = options.id ?? `${valid.name}-${randomUUID()}`;
     const args: PipelineRunInput = { spec: valid };
     if (options.input !== undefined) args.params = options.input;
+    if (options.continueAsNewAfterEvents !== undefined) args.continueAsNewAfterEvents = options.continueAsNewAfterEvents;
     try {
       const handle = await this.client.workflow.start(PIPELINE_WORKFLOW_TYPE, {
         taskQueue: options.taskQueue ?? this.taskQueue,

@@ -20,6 +20,11 @@ export interface PipelineRunInput {
   spec: PipelineSpec;
   /** The run's input: reaches every activity as `params`. */
   params?: unknown;
+  /**
+   * Continue-as-new once the history has this many events. Default: 8,000 (Temporal warns at
+   * 10,240). Lower it to keep histories short; tests lower it to exercise continue-as-new.
+   */
+  continueAsNewAfterEvents?: number;
   /** Carried across continue-as-new; never set by callers. */
   carried?: unknown;
 }

@@ -224,7 +224,8 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
 
   const historyIsLong = (): boolean => {
     const now = workflowInfo();
-    return now.historyLength >= CONTINUE_AS_NEW_EVENTS || now.historySize >= CONTINUE_AS_NEW_BYTES;
+    const events = input.continueAsNewAfterEvents ?? CONTINUE_AS_NEW_EVENTS;
+    return now.historyLength >= events || now.historySize >= CONTINUE_AS_NEW_BYTES;
   };
 
   // A run restarted by continue-as-new while cancelling finishes its cancel straight away.
@@ -256,7 +257,8 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
         const next: Carried = { book: book.snapshot(), state, startedAt, firstRunId };
         if (reason !== undefined) next.reason = reason;
         log.info('continuing as new', { historyLength: workflowInfo().historyLength });
-        await continueAsNew<typeof pipelineWorkflow>({ spec, params: input.params, carried: next });
+        const nextInput: PipelineRunInput = { ...input, carried: next };
+        await continueAsNew<typeof pipelineWorkflow>(nextInput);
       }
       publish();
       dirty = false;

@@ -20,7 +20,6 @@ interface ProtoJson {
   fromJson(type: unknown, json: unknown, options?: { ignoreUnknownFields?: boolean }): unknown;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const protojson = require(
   require.resolve('protobufjs/ext/protojson', { paths: [dirname(require.resolve('@temporalio/proto/package.json'))] }),
 ) as ProtoJson;

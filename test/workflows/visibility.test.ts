@@ -6,7 +6,6 @@
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { temporal } from '@temporalio/proto';
 import type { PipelineSpec } from '../../src/pipeline/types';
 import type { RunState } from '../../src/pipeline/states';
 import {
@@ -146,9 +145,7 @@ describe('in the Web UI', () => {
     const handle = env.client.workflow.getHandle(id);
 
     const history = await handle.fetchHistory();
-    const scheduled = (history.events ?? []).filter(
-      (e) => e.eventType === temporal.api.enums.v1.EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED,
-    );
+    const scheduled = (history.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes);
     const seen = scheduled.map((e) => {
       const summary = e.userMetadata?.summary;
       return {
