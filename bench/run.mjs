@@ -219,32 +219,77 @@ async function engineRun(spec) {
   if (status.state !== 'completed' || status.progress.completed !== spec.nodes.length) {
     throw new Error(`engine run ${value} ended ${status.state} with ${status.progress.completed}/${spec.nodes.length} nodes`);
   }
-  return ms;
+  return { ms, workflowId: value };
 }
 
 async function baselineRun(workflowType, wfArgs) {
   await delay(SETTLE_MS);
-  const { ms } = await timed(() =>
-    client.workflow.execute(workflowType, { taskQueue: TASK_QUEUE, workflowId: newId(workflowType), args: wfArgs }),
-  );
-  return ms;
+  const workflowId = newId(workflowType);
+  const { ms } = await timed(() => client.workflow.execute(workflowType, { taskQueue: TASK_QUEUE, workflowId, args: wfArgs }));
+  return { ms, workflowId };
+}
+
+const eventMs = (e) => Number(e.eventTime.seconds) * 1000 + e.eventTime.nanos / 1e6;
+
+/**
+ * Where a run's time went, from its history's event times: workflow tasks (count, time queued,
+ * time the worker spent on them), activities (time queued, time running) and search attribute
+ * upserts. Taken from one execution (a run that continued-as-new is read up to the first hop).
+ */
+async function historyStats(workflowId) {
+  const { events } = await client.workflow.getHandle(workflowId).fetchHistory();
+  const at = new Map();
+  const s = { events: events.length, wfts: 0, wftQueuedMs: 0, wftWorkerMs: 0, activities: 0, actQueuedMs: 0, actRunningMs: 0, upserts: 0 };
+  let wftScheduled = 0;
+  let wftStarted = 0;
+  for (const e of events) {
+    const t = eventMs(e);
+    const kind = e.attributes;
+    if (kind === 'workflowTaskScheduledEventAttributes') wftScheduled = t;
+    else if (kind === 'workflowTaskStartedEventAttributes') {
+      wftStarted = t;
+      s.wftQueuedMs += t - wftScheduled;
+    } else if (kind === 'workflowTaskCompletedEventAttributes') {
+      s.wfts++;
+      s.wftWorkerMs += t - wftStarted;
+    } else if (kind === 'activityTaskScheduledEventAttributes') at.set(String(e.eventId), { scheduled: t });
+    else if (kind === 'activityTaskStartedEventAttributes') {
+      const a = at.get(String(e[kind].scheduledEventId));
+      if (a) a.started = t;
+    } else if (kind === 'activityTaskCompletedEventAttributes') {
+      const a = at.get(String(e[kind].scheduledEventId));
+      if (a?.started !== undefined) {
+        s.activities++;
+        s.actQueuedMs += a.started - a.scheduled;
+        s.actRunningMs += t - a.started;
+      }
+    } else if (kind === 'upsertWorkflowSearchAttributesEventAttributes') s.upserts++;
+  }
+  return s;
 }
 
 /** Alternates engine and baseline (engine first in even rounds), `rounds` times. */
 async function sideBySide(label, engine, baseline) {
   const e = [];
   const b = [];
+  let last;
   for (let r = 0; r < args.rounds; r++) {
+    let er;
+    let br;
     if (r % 2 === 0) {
-      e.push(await engine());
-      b.push(await baseline());
+      er = await engine();
+      br = await baseline();
     } else {
-      b.push(await baseline());
-      e.push(await engine());
+      br = await baseline();
+      er = await engine();
     }
-    console.log(`  ${label} round ${r + 1}/${args.rounds}: engine ${fmtS(e[r])}, baseline ${fmtS(b[r])}`);
+    e.push(er.ms);
+    b.push(br.ms);
+    last = { engine: er.workflowId, baseline: br.workflowId };
+    console.log(`  ${label} round ${r + 1}/${args.rounds}: engine ${fmtS(er.ms)}, baseline ${fmtS(br.ms)}`);
   }
-  return { engine: e, baseline: b };
+  const stats = { engine: await historyStats(last.engine), baseline: await historyStats(last.baseline) };
+  return { engine: e, baseline: b, stats };
 }
 
 /** Pause latency with nothing in flight: a fresh run per sample, not yet begun (see BENCHMARKS.md). */
@@ -397,6 +442,27 @@ table(
   ],
 );
 console.log('');
+function statsTable(title, nodes, st) {
+  console.log(`${title}: where the time went, from the history of the last round's runs (per node unless said)`);
+  const row = (label, f, digits = 2) => [label, f(st.engine).toFixed(digits), f(st.baseline).toFixed(digits)];
+  table(
+    ['', 'engine', 'baseline'],
+    [
+      row('history events', (x) => x.events / nodes),
+      row('workflow tasks', (x) => x.wfts / nodes),
+      row('  ms queued (scheduled -> started)', (x) => x.wftQueuedMs / nodes),
+      row('  ms in the worker (started -> completed)', (x) => x.wftWorkerMs / nodes),
+      row('  ms in the worker per workflow task', (x) => x.wftWorkerMs / Math.max(1, x.wfts)),
+      row('activity ms queued (scheduled -> started)', (x) => x.actQueuedMs / nodes),
+      row('activity ms running (started -> completed)', (x) => x.actRunningMs / nodes),
+      row('search attribute upserts (per run)', (x) => x.upserts, 0),
+    ],
+  );
+  console.log('');
+}
+statsTable(`chain, ${args.chain} nodes`, args.chain, results.chain.stats);
+statsTable(`wide, ${args.wide} nodes`, args.wide, results.wide.stats);
+
 console.log(`control latency (ms, ${args.cycles} samples each; engine = TapflowClient.pause/resume, baseline = no-op update)`);
 table(
   ['figure', 'p50', 'p90', 'p99', 'max', 'mean'],

@@ -48,7 +48,7 @@ function newestIn(dir) {
 }
 
 function pip(packages) {
-  const args = ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-deps', '--upgrade', '--target', tools, ...packages];
+  const args = ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--root-user-action=ignore', '--no-deps', '--upgrade', '--target', tools, ...packages];
   for (const python of ['python3', 'python']) {
     const probe = spawnSync(python, ['-m', 'pip', '--version'], { stdio: 'ignore' });
     if (probe.status === 0) return run(python, args);
@@ -65,7 +65,18 @@ function fail(message) {
 const installed = join(root, 'node_modules', '.package-lock.json');
 if (!existsSync(installed) || mtime(join(root, 'package-lock.json')) > mtime(installed)) {
   step('installing npm packages (npm ci)');
-  if (!run('npm', ['ci', '--no-audit', '--no-fund'])) fail('npm ci failed');
+  // npm 11 writes lockfiles without other platforms' optional binaries (@swc/core-darwin-*, ...)
+  // and `npm ci` then refuses them as out of sync (npm/cli#4828, #8320). `npm install` installs
+  // the same locked versions without touching the lockfile, so fall back to it.
+  const ci = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: ['ignore', 'inherit', 'pipe'], encoding: 'utf8' });
+  if (ci.status !== 0) {
+    if (!/EUSAGE|in sync/.test(ci.stderr ?? '')) {
+      process.stderr.write(ci.stderr ?? '');
+      fail('npm ci failed');
+    }
+    step('npm ci refused the lockfile (npm optional-dependency bug); installing the locked versions with npm install');
+    if (!run('npm', ['install', '--no-audit', '--no-fund'])) fail('npm install failed');
+  }
 }
 
 // 2. Temporal binaries.

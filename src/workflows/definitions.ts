@@ -53,10 +53,19 @@ export const statusQuery = defineQuery<RunStatus>('status');
 export const pauseUpdate = defineUpdate<ControlAck, [ControlRequest]>('pause');
 /** Resume a paused (or pausing) run. */
 export const resumeUpdate = defineUpdate<ControlAck, [ControlRequest]>('resume');
-/** Cancel: nodes in flight are cancelled, cleanup runs, the run ends `cancelled`. */
+/**
+ * Cancel: nodes in flight are cancelled, cleanup runs, the run ends `cancelled`. Follow an
+ * accepted cancel update with a Temporal cancel request (`handle.cancel()`, as
+ * `TapflowClient.cancel` does) so Temporal records the run as Canceled; without one the run
+ * waits 30 s for it, then ends as a failure of type `TapflowCancelled`.
+ */
 export const cancelUpdate = defineUpdate<ControlAck, [ControlRequest]>('cancel');
 
-/** The same actions as signals, for senders that cannot wait (an action that does not apply is ignored and logged). */
+/**
+ * The same actions as signals, for senders that cannot wait (an action that does not apply is
+ * ignored and logged). A run cancelled by signal ends as a failure of type `TapflowCancelled`
+ * in Temporal (its tapflow state is `cancelled`), since no Temporal cancel request follows.
+ */
 export const pauseSignal = defineSignal<[ControlRequest]>('pause');
 /** See {@link resumeUpdate}. */
 export const resumeSignal = defineSignal<[ControlRequest]>('resume');

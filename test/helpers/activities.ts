@@ -57,6 +57,8 @@ export interface StepInput {
   sleepMs?: number;
   /** Default 200. */
   heartbeatEveryMs?: number;
+  /** When cancelled, clean up for this long (real time) before acknowledging. Default 0. */
+  cleanupMs?: number;
   /** Anything: echoed back in the output. */
   [key: string]: unknown;
 }
@@ -87,7 +89,8 @@ export interface StepOutput {
 /**
  * The test activities, recording into `recorder`:
  * - `step`: works `input.sleepMs` while heartbeating (so a cancel reaches it), then returns
- *   {@link StepOutput}. Records a cancellation when it sees one, and rethrows it.
+ *   {@link StepOutput}. Records a cancellation when it sees one, cleans up for
+ *   `input.cleanupMs`, and rethrows it.
  * - `flaky`: fails its first `input.failures` attempts with a plain Error, then returns `{ attempt }`.
  * - `fail`: always throws as `input` says ({@link FailInput}).
  */
@@ -109,7 +112,11 @@ export function createTestActivities(recorder: ActivityRecorder): Record<string,
       recorder.finished.push(key);
       return { nodeId: call.node.nodeId, input: call.input, params: call.params, upstream: call.upstream };
     } catch (err) {
-      if (err instanceof CancelledFailure) recorder.cancelled.push(key);
+      if (err instanceof CancelledFailure) {
+        recorder.cancelled.push(key);
+        const cleanup = call.input?.cleanupMs ?? 0;
+        if (cleanup > 0) await new Promise((resolve) => setTimeout(resolve, cleanup));
+      }
       throw err;
     } finally {
       recorder.leave(call);

@@ -30,7 +30,8 @@ export async function startRig(env: TestWorkflowEnvironment, taskQueue: string):
     taskQueue,
     activities: createTestActivities(recorder),
     shutdownGraceTime: '1s',
-    workerOptions: { workflowBundle: await workflowBundle() },
+    // workflowsPath: createWorker falls back to bundling the source; the file's bundle replaces it.
+    workerOptions: { workflowBundle: await workflowBundle(), workflowsPath: undefined },
   });
   const running = worker.run();
   return {

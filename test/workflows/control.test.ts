@@ -175,6 +175,41 @@ describe('refused actions', () => {
     expect((err as Error).message).toMatch(/cannot cancel: the run has already ended \(cancelled\)/);
   });
 
+  test('while cancelling, pause, resume and another cancel are refused', async () => {
+    const id = 'refuse-while-cancelling';
+    const spec: PipelineSpec = {
+      name: 'refuse-cancelling',
+      nodes: [
+        // Cleans up for a while after seeing the cancel (within its heartbeatTimeout, since it does
+        // not heartbeat while cleaning up), so the run stays `cancelling`.
+        { id: 'first', activity: 'step', input: { sleepMs: 60_000, cleanupMs: 2000 }, heartbeatTimeout: '5s' },
+        { id: 'second', activity: 'step', needs: ['first'] },
+      ],
+    };
+    await rig.tf.startRun(spec, { id });
+    await nodeStarted(id, 'first');
+    expect(await rig.tf.cancel(id)).toEqual({ state: 'cancelling' });
+    expect((await rig.tf.getStatus(id)).state).toBe('cancelling');
+
+    const refusals = await Promise.all([
+      caught(rig.tf.pause(id)),
+      caught(rig.tf.resume(id)),
+      caught(rig.tf.cancel(id)),
+    ]);
+    for (const err of refusals) expect(err).toBeInstanceOf(ActionRefusedError);
+    expect(refusals.map((e) => (e as Error).message)).toEqual([
+      `${id}: cannot pause: the run is being cancelled`,
+      `${id}: cannot resume: the run is being cancelled`,
+      `${id}: cannot cancel: the run is already being cancelled`,
+    ]);
+
+    await caught(env.client.workflow.getHandle(id).result());
+    expect(rig.recorder.cancelled).toContain(`${id}/first`);
+    const status = await rig.tf.getStatus(id);
+    expect(status.state).toBe('cancelled');
+    expect(status.nodes.map((n) => n.state)).toEqual(['cancelled', 'cancelled']);
+  });
+
   test('an unknown run id gives RunNotFoundError for every action', async () => {
     const id = 'no-such-run';
     const attempts: Array<() => Promise<unknown>> = [
@@ -276,6 +311,55 @@ describe('cancel', () => {
     const viaClient = await caught(rig.tf.result(id));
     expect(viaClient).toBeInstanceOf(RunFailedError);
     expect(viaClient).toMatchObject({ state: 'cancelled' });
+  });
+});
+
+describe('cancel, continued', () => {
+  test('a Temporal cancel of a paused run ends it cancelled', async () => {
+    const id = 'cancel-temporal-paused';
+    await rig.tf.startRun(chainSpec('cancel-chain', 300), { id });
+    await nodeStarted(id, 'first');
+    await rig.tf.pause(id);
+    await runState(id, 'paused');
+    const handle = env.client.workflow.getHandle(id);
+    await handle.cancel();
+    const err = await caught(handle.result());
+    expect((err as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
+    const status = await rig.tf.getStatus(id);
+    expect(status.state).toBe('cancelled');
+    expect(status.nodes.map((n) => n.state)).toEqual(['completed', 'cancelled', 'cancelled']);
+    expect((await handle.describe()).status.name).toBe('CANCELLED');
+  });
+
+  test('status shows a retrying node\'s attempts and last error; cancel ends it during the backoff', async () => {
+    const id = 'cancel-during-backoff';
+    const spec: PipelineSpec = {
+      name: 'backoff',
+      nodes: [
+        {
+          id: 'flaky',
+          activity: 'flaky',
+          input: { failures: 10 },
+          retry: { maximumAttempts: 10, initialInterval: '1h' },
+        },
+        { id: 'after', activity: 'step', needs: ['flaky'] },
+      ],
+    };
+    await rig.tf.startRun(spec, { id });
+    // The first attempt fails; the next waits an hour. The live status says so.
+    const live = await eventually('the first failure to show', async () => {
+      const node = nodeOf(await rig.tf.getStatus(id), 'flaky');
+      return node.error ? node : undefined;
+    });
+    expect(live).toMatchObject({ state: 'running', error: 'flaky failure on attempt 1', errorType: 'Error' });
+    expect(live.attempts).toBeGreaterThanOrEqual(1);
+    expect(rig.recorder.startsOf(id, 'flaky')).toHaveLength(1);
+
+    await rig.tf.cancel(id, { wait: true });
+    const status = await rig.tf.getStatus(id);
+    expect(status.state).toBe('cancelled');
+    expect(status.nodes.map((n) => n.state)).toEqual(['cancelled', 'cancelled']);
+    expect(rig.recorder.startsOf(id, 'flaky')).toHaveLength(1);
   });
 });
 
