@@ -54,7 +54,9 @@ export async function devCommand(options: DevOptions): Promise<number> {
   });
   try {
     connection = await NativeConnection.connect({ address: server.address });
-    const worker = await createWorker({ connection, namespace: 'default', taskQueue, activities });
+    // A short grace: on Ctrl-C, in-flight activities get 5 s to finish, then they are cancelled
+    // and Temporal retries them after a restart (sooner for nodes with a heartbeatTimeout).
+    const worker = await createWorker({ connection, namespace: 'default', taskQueue, activities, shutdownGraceTime: '5s' });
     const running = worker.run();
     const onSignal = (signal: NodeJS.Signals): void => {
       process.stderr.write(`\n${signal}: stopping the worker and the Temporal dev server...\n`);
