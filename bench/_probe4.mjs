@@ -26,6 +26,7 @@ function buckets(events) {
     if (e.attributes === 'workflowTaskCompletedEventAttributes') { sum += t - st; if (++k % 100 === 0) { out.push((sum / 100).toFixed(1)); sum = 0; } } }
   return out.join(' ');
 }
+const hs = {};
 await worker.runUntil(async () => {
   let t = performance.now();
   const { workflowId } = await tf.startRun({ name: 'chain', nodes }, { id: 'eng' });
@@ -37,7 +38,13 @@ await worker.runUntil(async () => {
   for (const id of ['eng', 'base']) {
     const h = await env.client.workflow.getHandle(id).fetchHistory();
     console.log(id, 'WFT worker ms per 100:', buckets(h.events));
-    writeFileSync(`/tmp/benchprobe/${id}.json`, JSON.stringify(h));
+    hs[id] = h; writeFileSync(`/tmp/benchprobe/${id}.bin`, require('@temporalio/proto').temporal.api.history.v1.History.encode(h).finish());
   }
 });
 await env.teardown();
+
+for (let r = 0; r < 3; r++) for (const id of ['eng', 'base']) {
+  const t = performance.now();
+  await Worker.runReplayHistory({ workflowBundle: { code } }, hs[id], id);
+  console.log(id, (performance.now() - t).toFixed(0), 'ms replay');
+}

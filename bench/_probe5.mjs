@@ -6,8 +6,8 @@ const { Runtime, DefaultLogger, bundleWorkflowCode, Worker } = require('@tempora
 Runtime.install({ logger: new DefaultLogger('WARN') });
 const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} };
 const { code } = await bundleWorkflowCode({ workflowsPath: new URL('./workflows.ts', import.meta.url).pathname, logger: quiet });
-for (let r = 0; r < 3; r++) for (const id of ['eng', 'base']) {
-  const history = JSON.parse(readFileSync(`/tmp/benchprobe/${id}.json`, 'utf8'));
+for (let r = 0; r < Number(process.env.R||3); r++) for (const id of (process.env.IDS||'eng,base').split(',')) {
+  const history = require('@temporalio/proto').temporal.api.history.v1.History.decode(readFileSync(`/tmp/benchprobe/${id}.bin`));
   const t = performance.now();
   await Worker.runReplayHistory({ workflowBundle: { code } }, history, id);
   console.log(id, (performance.now() - t).toFixed(0), 'ms replay');

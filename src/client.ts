@@ -20,6 +20,7 @@ import {
   WorkflowUpdateFailedError,
   type WorkflowHandle,
 } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import { loadTemporalSettings } from './connection';
 import { ActionRefusedError, RunAlreadyExistsError, RunFailedError, RunNotFoundError, UsageError } from './errors';
 import { assertValidSpec } from './pipeline/validate';
@@ -163,7 +164,10 @@ export class TapflowClient {
     for (const pending of description.raw.pendingActivities ?? []) {
       const node = status.nodes.find((n) => n.id === pending.activityId);
       if (!node || node.state !== 'running') continue;
-      node.attempts = Math.max(node.attempts, pending.attempt ?? 1);
+      // While waiting out a retry's backoff, Temporal already counts the attempt to come.
+      const waiting = pending.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED;
+      const made = (pending.attempt ?? 1) - (waiting ? 1 : 0);
+      node.attempts = Math.max(node.attempts, made, 1);
       const last = pending.lastFailure;
       if (last?.message) {
         node.error = last.message;

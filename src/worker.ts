@@ -52,6 +52,11 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     activities,
     shutdownGraceTime: options.shutdownGraceTime ?? '30s',
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 100,
+    // Heartbeats reach the server at least every 2 s (the SDK's defaults are 30 s without a
+    // heartbeatTimeout, up to 60 s with one), and a cancel rides back on the heartbeat's
+    // response: so a cancel reaches a heartbeating node within about two seconds.
+    defaultHeartbeatThrottleInterval: '1s',
+    maxHeartbeatThrottleInterval: '2s',
     ...workflowSource,
     ...options.workerOptions,
   });

@@ -266,6 +266,8 @@ describe('cancel', () => {
     expect((err as Error).message).toContain('operator says stop');
   });
 
+  // Without a heartbeatTimeout the SDK would throttle heartbeats to one per 30 s; createWorker
+  // lowers the throttle so the cancel reaches `wait` within a couple of seconds (see bench/).
   test('cancel reaches the built-in wait activity (no heartbeatTimeout set)', async () => {
     const id = 'cancel-builtin-wait';
     const spec: PipelineSpec = {

@@ -5,14 +5,14 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { PipelineSpec } from '../../src/pipeline/types';
 import type { StepOutput } from '../helpers/activities';
-import { timeSkippingEnvForTapflow } from '../helpers/time-skipping';
+import { timeSkippingEnv } from '../helpers/temporal';
 import { startRig, uniqueTaskQueue, type TestRig } from '../helpers/worker';
 
 let env: TestWorkflowEnvironment;
 let rig: TestRig;
 
 beforeAll(async () => {
-  env = await timeSkippingEnvForTapflow();
+  env = await timeSkippingEnv();
   rig = await startRig(env, uniqueTaskQueue('dataflow'));
 });
 

@@ -9,14 +9,14 @@ import { RunFailedError } from '../../src/errors';
 import type { PipelineSpec } from '../../src/pipeline/types';
 import type { NodeStatus, RunStatus } from '../../src/pipeline/states';
 import { NODE_FAILED } from '../../src/workflows/errors';
-import { timeSkippingEnvForTapflow } from '../helpers/time-skipping';
+import { timeSkippingEnv } from '../helpers/temporal';
 import { startRig, uniqueTaskQueue, type TestRig } from '../helpers/worker';
 
 let env: TestWorkflowEnvironment;
 let rig: TestRig;
 
 beforeAll(async () => {
-  env = await timeSkippingEnvForTapflow();
+  env = await timeSkippingEnv();
   rig = await startRig(env, uniqueTaskQueue('retries'));
 });
 
