@@ -2,6 +2,7 @@
  * Polling for things that become true eventually (a run reaching a state, visibility catching
  * up). The deadline only bounds the wait; it is never what a test asserts.
  */
+import type { NodeStatus, RunStatus } from '../../src/pipeline/states';
 
 /** Real-time pause. */
 export function delay(ms: number): Promise<void> {
@@ -33,4 +34,11 @@ export async function eventually<T>(
     }
     await delay(intervalMs);
   }
+}
+
+/** The node `id` of a status, or an error naming the run. */
+export function nodeOf(status: RunStatus, id: string): NodeStatus {
+  const node = status.nodes.find((n) => n.id === id);
+  if (!node) throw new Error(`no node ${id} in status of ${status.workflowId}`);
+  return node;
 }

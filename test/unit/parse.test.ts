@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseSpecText, SpecSyntaxError } from '../../src/pipeline/parse';
 import { validateSpec } from '../../src/pipeline/validate';
+import { thumbnails as thumbnailsSpec } from '../helpers/specs';
 
 const SPECS = join(__dirname, '..', 'fixtures', 'specs');
 
@@ -19,23 +20,7 @@ function thrown(fn: () => unknown): Error {
   throw new Error('expected an error, but nothing was thrown');
 }
 
-const thumbnails = {
-  name: 'thumbnails',
-  maxParallel: 8,
-  nodes: [
-    { id: 'fetch', activity: 'fetchImage', input: { url: 'file:///data/a.png' } },
-    { id: 'small', activity: 'resize', needs: ['fetch'], input: { width: 64 } },
-    {
-      id: 'large',
-      activity: 'resize',
-      needs: ['fetch'],
-      input: { width: 512 },
-      retry: { maximumAttempts: 5, initialInterval: '1s', backoffCoefficient: 2 },
-      timeout: '2m',
-    },
-    { id: 'report', activity: 'writeReport', needs: ['small', 'large'] },
-  ],
-};
+const thumbnails = thumbnailsSpec();
 
 describe('parseSpecText: well-formed input', () => {
   test('reads the thumbnails example from JSON', () => {

@@ -7,28 +7,9 @@ import {
   type SpecProblem,
 } from '../../src/pipeline/validate';
 import { parseDuration } from '../../src/pipeline/duration';
-import { MAX_NODES, type PipelineSpec } from '../../src/pipeline/types';
+import { MAX_NODES } from '../../src/pipeline/types';
+import { thumbnails } from '../helpers/specs';
 
-/** The thumbnails example from PRODUCT.md. */
-function thumbnails(): PipelineSpec {
-  return {
-    name: 'thumbnails',
-    maxParallel: 8,
-    nodes: [
-      { id: 'fetch', activity: 'fetchImage', input: { url: 'file:///data/a.png' } },
-      { id: 'small', activity: 'resize', needs: ['fetch'], input: { width: 64 } },
-      {
-        id: 'large',
-        activity: 'resize',
-        needs: ['fetch'],
-        input: { width: 512 },
-        retry: { maximumAttempts: 5, initialInterval: '1s', backoffCoefficient: 2 },
-        timeout: '2m',
-      },
-      { id: 'report', activity: 'writeReport', needs: ['small', 'large'] },
-    ],
-  };
-}
 
 /** A spec of `nodes` (any shape), named so that only node problems show. */
 function withNodes(...nodes: unknown[]): unknown {

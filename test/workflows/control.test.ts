@@ -6,11 +6,11 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ApplicationFailure, CancelledFailure, WorkflowFailedError } from '@temporalio/client';
 import { ActionRefusedError, RunFailedError, RunNotFoundError } from '../../src/errors';
 import type { PipelineSpec } from '../../src/pipeline/types';
-import type { NodeStatus, RunState, RunStatus } from '../../src/pipeline/states';
+import type { RunState, RunStatus } from '../../src/pipeline/states';
 import { cancelSignal, pauseSignal, resumeSignal } from '../../src/workflows/definitions';
 import { RUN_CANCELLED } from '../../src/workflows/errors';
 import { devServerEnv } from '../helpers/temporal';
-import { delay, eventually } from '../helpers/poll';
+import { delay, eventually, nodeOf } from '../helpers/poll';
 import { startRig, uniqueTaskQueue, type TestRig } from '../helpers/worker';
 
 let env: TestWorkflowEnvironment;
@@ -25,12 +25,6 @@ afterAll(async () => {
   await rig?.stop();
   await env?.teardown();
 });
-
-function nodeOf(status: RunStatus, id: string): NodeStatus {
-  const node = status.nodes.find((n) => n.id === id);
-  if (!node) throw new Error(`no node ${id} in status of ${status.workflowId}`);
-  return node;
-}
 
 /** `first` works for `firstMs` (heartbeating), then `second` and `third` run one after another. */
 function chainSpec(name: string, firstMs: number): PipelineSpec {

@@ -7,9 +7,9 @@ import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { RunFailedError } from '../../src/errors';
 import type { PipelineSpec } from '../../src/pipeline/types';
-import type { NodeStatus, RunStatus } from '../../src/pipeline/states';
 import { NODE_FAILED } from '../../src/workflows/errors';
 import { timeSkippingEnv } from '../helpers/temporal';
+import { nodeOf } from '../helpers/poll';
 import { startRig, uniqueTaskQueue, type TestRig } from '../helpers/worker';
 
 let env: TestWorkflowEnvironment;
@@ -24,12 +24,6 @@ afterAll(async () => {
   await rig?.stop();
   await env?.teardown();
 });
-
-function nodeOf(status: RunStatus, id: string): NodeStatus {
-  const node = status.nodes.find((n) => n.id === id);
-  if (!node) throw new Error(`no node ${id} in status of ${status.workflowId}`);
-  return node;
-}
 
 /**
  * How long a closed run took in server time (skipped time included), from Temporal's own

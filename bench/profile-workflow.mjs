@@ -1,0 +1,227 @@
+#!/usr/bin/env node
+// Where the pipeline workflow's own time goes. Not part of `npm run bench`: a tool for whoever
+// optimises src/workflows/pipeline-workflow.ts.
+//
+//   npm run build && node bench/profile-workflow.mjs [--chain N] [--wide N] [--parallel N] [--reps N]
+//
+// 1. Records, on a dev server, one chain run and one wide run through the engine and through the
+//    hand-written baselines (bench/workflows.ts).
+// 2. Replays the recorded histories with no server in the loop (Worker.runReplayHistory): the
+//    worker runs exactly the activations it ran live, so the time is the workflow code's and the
+//    SDK's CPU cost per workflow task, without network or server noise.
+// 3. Replays the engine's histories again with variants of pipeline-workflow.ts, each leaving one
+//    thing out. A variant issues the same commands as the original for a run where every node
+//    completes, so it replays the same history; the difference in replay time is what that thing
+//    costs. Variants are made from the current source by text substitution into bench/.variants/
+//    (deleted afterwards); a variant whose substitution no longer matches the source is skipped.
+//
+// Replay reps are interleaved and the median is reported. The machine may be shared: compare
+// figures within one run only.
+import { createRequire } from 'node:module';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..');
+const require = createRequire(import.meta.url);
+
+if (!existsSync(join(root, 'dist', 'worker.js'))) {
+  console.error('profile: dist/ is missing; run "npm run build" first');
+  process.exit(2);
+}
+
+const { Runtime, DefaultLogger, Worker, bundleWorkflowCode } = require('@temporalio/worker');
+Runtime.install({ logger: new DefaultLogger('WARN') });
+const { TestWorkflowEnvironment } = require('@temporalio/testing');
+const { createWorker } = require(join(root, 'dist', 'worker.js'));
+const { TapflowClient } = require(join(root, 'dist', 'client.js'));
+const { temporalCliPath } = require(join(root, 'dist', 'tools.js'));
+const { PIPELINE_SEARCH_ATTRIBUTE, PROGRESS_SEARCH_ATTRIBUTE, STATE_SEARCH_ATTRIBUTE } = require(
+  join(root, 'dist', 'workflows', 'definitions.js'),
+);
+
+const opts = { chain: 1000, wide: 1000, parallel: 50, reps: 5 };
+for (let i = 2; i < process.argv.length; i += 2) {
+  const key = process.argv[i]?.replace(/^--/, '');
+  if (!key || !(key in opts) || process.argv[i + 1] === undefined) {
+    console.error(`profile: unknown or incomplete option "${process.argv[i]}"; options: --chain N --wide N --parallel N --reps N`);
+    process.exit(2);
+  }
+  opts[key] = Number(process.argv[i + 1]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Variants of src/workflows/pipeline-workflow.ts: [what it leaves out, edits]. An edit is
+// [search, replacement]; search is a string or a RegExp and must match.
+
+const SOURCE = readFileSync(join(root, 'src', 'workflows', 'pipeline-workflow.ts'), 'utf8');
+const EDITS = {
+  'no-current-details': {
+    what: 'publish() without setCurrentDetails (the details text is rebuilt and set on every loop turn)',
+    edits: [[/\n {4}setCurrentDetails\([\s\S]*?\n {4}\);/, '']],
+  },
+  'no-history-check': {
+    what: 'no historyIsLong() check (workflowInfo() on every loop turn)',
+    edits: [['const draining = historyIsLong();', 'const draining = false as boolean;']],
+  },
+  'no-scope-run': {
+    what: 'launch() calls executeNode directly, not inside nodeScope.run() (cancel would not reach nodes)',
+    edits: [['nodeScope\n      .run(() => executeNode(node, call, options))', 'executeNode(node, call, options)']],
+  },
+  'one-then': {
+    what: 'launch() settles a node in one .then() instead of .then() + .finally()',
+    edits: [
+      [
+        '.then((outcome) => record(id, outcome))\n      .finally(() => {\n        inFlight.delete(id);\n        wake();\n      });',
+        '.then((outcome) => {\n        record(id, outcome);\n        inFlight.delete(id);\n        wake();\n      });',
+      ],
+    ],
+  },
+  'inline-schedule': {
+    what: 'scheduleActivity(...).then(...) in place of the async executeNode (success path only)',
+    edits: [
+      ['  setHandler,\n', '  setHandler,\n  scheduleActivity,\n'],
+      [
+        'executeNode(node, call, options)',
+        "scheduleActivity<{ output: unknown; attempt: number }>(node.activity, [call], options).then(\n        (r): NodeOutcome => ({ kind: 'completed', output: r.output, attempts: r.attempt }),\n      )",
+      ],
+    ],
+  },
+};
+const VARIANTS = [
+  { name: 'as-is', what: 'src/workflows/pipeline-workflow.ts unchanged', edits: [] },
+  ...Object.entries(EDITS).map(([name, v]) => ({ name, ...v })),
+  {
+    name: 'lean',
+    what: 'all of the above together',
+    edits: Object.values(EDITS).flatMap((v) => v.edits),
+  },
+];
+
+function variantSource(edits) {
+  let src = SOURCE;
+  for (const [search, replacement] of edits) {
+    const found = typeof search === 'string' ? src.includes(search) : search.test(src);
+    if (!found) return undefined;
+    src = src.replace(search, replacement);
+  }
+  // The copy lives two folders below bench/: point its relative imports back at src/.
+  return src.replace(/from '\.\.\//g, "from '../../../src/").replace(/from '\.\//g, "from '../../../src/workflows/");
+}
+
+const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} };
+const variantsDir = join(here, '.variants');
+
+async function bundleVariants() {
+  rmSync(variantsDir, { recursive: true, force: true });
+  const out = [];
+  try {
+    for (const v of VARIANTS) {
+      const src = variantSource(v.edits);
+      if (src === undefined) {
+        console.log(`  variant ${v.name}: skipped, its substitution no longer matches the source`);
+        continue;
+      }
+      const dir = join(variantsDir, v.name);
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, 'pipeline-workflow.ts'), src);
+      writeFileSync(join(dir, 'index.ts'), "export { pipelineWorkflow } from './pipeline-workflow';\n");
+      const { code } = await bundleWorkflowCode({ workflowsPath: join(dir, 'index.ts'), logger: quiet });
+      out.push({ ...v, code });
+    }
+  } finally {
+    rmSync(variantsDir, { recursive: true, force: true });
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const nodeId = (i) => `n${String(i).padStart(4, '0')}`;
+const chainSpec = (n) => ({
+  name: 'bench-chain',
+  nodes: Array.from({ length: n }, (_, i) => (i === 0 ? { id: nodeId(i), activity: 'noop' } : { id: nodeId(i), activity: 'noop', needs: [nodeId(i - 1)] })),
+});
+const wideSpec = (n, p) => ({ name: 'bench-wide', maxParallel: p, nodes: Array.from({ length: n }, (_, i) => ({ id: nodeId(i), activity: 'noop' })) });
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const workflowTasks = (history) => history.events.filter((e) => e.attributes === 'workflowTaskCompletedEventAttributes').length;
+
+console.log('profile of the pipeline workflow by replay');
+console.log(`  bundling the bench workflows and ${VARIANTS.length} variants of pipeline-workflow.ts ...`);
+const { code: benchCode } = await bundleWorkflowCode({ workflowsPath: join(here, 'workflows.ts'), logger: quiet });
+const variants = await bundleVariants();
+
+console.log(`  recording: chain of ${opts.chain}, wide of ${opts.wide} @ maxParallel ${opts.parallel}, engine and baseline`);
+const env = await TestWorkflowEnvironment.createLocal({
+  server: {
+    executable: { type: 'existing-path', path: temporalCliPath() },
+    searchAttributes: [PIPELINE_SEARCH_ATTRIBUTE, STATE_SEARCH_ATTRIBUTE, PROGRESS_SEARCH_ATTRIBUTE],
+    // Recording only: lift the dev server's transfer-queue poll limit so recording is quick.
+    extraArgs: ['--dynamic-config-value', 'history.transferProcessorMaxPollRPS=10000'],
+  },
+});
+const TASK_QUEUE = 'tapflow-profile';
+const tf = new TapflowClient(env.client, TASK_QUEUE);
+const worker = await createWorker({
+  connection: env.nativeConnection,
+  taskQueue: TASK_QUEUE,
+  workerOptions: { workflowBundle: { code: benchCode }, workflowsPath: undefined },
+});
+const histories = await worker.runUntil(async () => {
+  const engine = async (spec) => {
+    const { workflowId } = await tf.startRun(spec, { id: `profile-${spec.name}-${process.pid}` });
+    await tf.result(workflowId, { wait: true });
+    return env.client.workflow.getHandle(workflowId).fetchHistory();
+  };
+  const baseline = async (type, args) => {
+    const workflowId = `profile-${type}-${process.pid}`;
+    await env.client.workflow.execute(type, { taskQueue: TASK_QUEUE, workflowId, args });
+    return env.client.workflow.getHandle(workflowId).fetchHistory();
+  };
+  return {
+    chain: { engine: await engine(chainSpec(opts.chain)), baseline: await baseline('baselineChainWorkflow', [opts.chain]) },
+    wide: {
+      engine: await engine(wideSpec(opts.wide, opts.parallel)),
+      baseline: await baseline('baselineWideWorkflow', [opts.wide, opts.parallel]),
+    },
+  };
+});
+await env.teardown();
+
+async function replay(code, history, name) {
+  const t0 = performance.now();
+  await Worker.runReplayHistory({ workflowBundle: { code }, replayName: name }, history, name);
+  return performance.now() - t0;
+}
+
+for (const [shape, h] of Object.entries(histories)) {
+  const wftEngine = workflowTasks(h.engine);
+  const wftBaseline = workflowTasks(h.baseline);
+  const times = new Map([['baseline', []], ...variants.map((v) => [v.name, []])]);
+  for (let r = 0; r < opts.reps; r++) {
+    times.get('baseline').push(await replay(benchCode, h.baseline, `baseline-${shape}`));
+    for (const v of variants) times.get(v.name).push(await replay(v.code, h.engine, `${v.name}-${shape}`));
+  }
+  const nodes = shape === 'chain' ? opts.chain : opts.wide;
+  const asIs = median(times.get('as-is'));
+  const base = median(times.get('baseline'));
+  console.log('');
+  console.log(
+    `${shape}: replay of ${nodes} nodes, median of ${opts.reps}; engine history ${h.engine.events.length} events, ${wftEngine} workflow tasks; ` +
+      `baseline ${h.baseline.events.length} events, ${wftBaseline} workflow tasks`,
+  );
+  const rows = [['baseline (hand-written workflow, its own history)', base, wftBaseline], ...variants.map((v) => [`${v.name}: ${v.what}`, median(times.get(v.name)), wftEngine])];
+  const width = Math.max(...rows.map((r) => r[0].length));
+  console.log(`  ${'code replayed'.padEnd(width)}   replay ms   ms / wf task   vs as-is   vs baseline`);
+  for (const [label, ms, wfts] of rows) {
+    console.log(
+      `  ${label.padEnd(width)}   ${ms.toFixed(0).padStart(9)}   ${(ms / wfts).toFixed(3).padStart(12)}   ${(ms - asIs).toFixed(0).padStart(8)}   ${(ms / base).toFixed(2).padStart(11)}`,
+    );
+  }
+}
