@@ -2,7 +2,7 @@
 // Where the pipeline workflow's own time goes. Not part of `npm run bench`: a tool for whoever
 // optimises src/workflows/pipeline-workflow.ts.
 //
-//   npm run build && node bench/profile-workflow.mjs [--chain N] [--wide N] [--parallel N] [--reps N]
+//   npm run build && node bench/profile-workflow.mjs [--chain N] [--wide N] [--parallel N] [--reps N] [--live N]
 //
 // 1. Records, on a dev server, one chain run and one wide run through the engine and through the
 //    hand-written baselines (bench/workflows.ts).
@@ -14,6 +14,9 @@
 //    completes, so it replays the same history; the difference in replay time is what that thing
 //    costs. Variants are made from the current source by text substitution into bench/.variants/
 //    (deleted afterwards); a variant whose substitution no longer matches the source is skipped.
+// 4. With --live N (default 3), runs the chain live N times each through the engine as it is, the
+//    `lean` variant (on a second worker) and the baseline, alternating, so the replay figures can be
+//    checked against wall-clock time.
 //
 // Replay reps are interleaved and the median is reported. The machine may be shared: compare
 // figures within one run only.
@@ -42,11 +45,11 @@ const { PIPELINE_SEARCH_ATTRIBUTE, PROGRESS_SEARCH_ATTRIBUTE, STATE_SEARCH_ATTRI
   join(root, 'dist', 'workflows', 'definitions.js'),
 );
 
-const opts = { chain: 1000, wide: 1000, parallel: 50, reps: 5 };
+const opts = { chain: 1000, wide: 1000, parallel: 50, reps: 5, live: 3 };
 for (let i = 2; i < process.argv.length; i += 2) {
   const key = process.argv[i]?.replace(/^--/, '');
   if (!key || !(key in opts) || process.argv[i + 1] === undefined) {
-    console.error(`profile: unknown or incomplete option "${process.argv[i]}"; options: --chain N --wide N --parallel N --reps N`);
+    console.error(`profile: unknown or incomplete option "${process.argv[i]}"; options: --chain N --wide N --parallel N --reps N --live N`);
     process.exit(2);
   }
   opts[key] = Number(process.argv[i + 1]);
@@ -168,12 +171,22 @@ const env = await TestWorkflowEnvironment.createLocal({
 });
 const TASK_QUEUE = 'tapflow-profile';
 const tf = new TapflowClient(env.client, TASK_QUEUE);
+const LEAN_QUEUE = 'tapflow-profile-lean';
 const worker = await createWorker({
   connection: env.nativeConnection,
   taskQueue: TASK_QUEUE,
   workerOptions: { workflowBundle: { code: benchCode }, workflowsPath: undefined },
 });
-const histories = await worker.runUntil(async () => {
+const lean = variants.find((v) => v.name === 'lean');
+const leanWorker =
+  lean &&
+  (await createWorker({
+    connection: env.nativeConnection,
+    taskQueue: LEAN_QUEUE,
+    workerOptions: { workflowBundle: { code: lean.code }, workflowsPath: undefined },
+  }));
+const live = { 'engine as-is': [], 'engine lean variant': [], baseline: [] };
+const work = (async () => {
   const engine = async (spec) => {
     const { workflowId } = await tf.startRun(spec, { id: `profile-${spec.name}-${process.pid}` });
     await tf.result(workflowId, { wait: true });
@@ -184,15 +197,53 @@ const histories = await worker.runUntil(async () => {
     await env.client.workflow.execute(type, { taskQueue: TASK_QUEUE, workflowId, args });
     return env.client.workflow.getHandle(workflowId).fetchHistory();
   };
-  return {
+  const recorded = {
     chain: { engine: await engine(chainSpec(opts.chain)), baseline: await baseline('baselineChainWorkflow', [opts.chain]) },
     wide: {
       engine: await engine(wideSpec(opts.wide, opts.parallel)),
       baseline: await baseline('baselineWideWorkflow', [opts.wide, opts.parallel]),
     },
   };
-});
+  if (leanWorker && opts.live > 0) {
+    console.log(`  live: chain of ${opts.chain}, ${opts.live} rounds of engine as-is / lean variant / baseline, rotating the order`);
+    let k = 0;
+    const runs = {
+      'engine as-is': async () => {
+        const { workflowId } = await tf.startRun(chainSpec(opts.chain), { id: `live-asis-${process.pid}-${++k}` });
+        await tf.result(workflowId, { wait: true });
+      },
+      'engine lean variant': async () => {
+        const { workflowId } = await tf.startRun(chainSpec(opts.chain), { id: `live-lean-${process.pid}-${++k}`, taskQueue: LEAN_QUEUE });
+        await tf.result(workflowId, { wait: true });
+      },
+      baseline: () =>
+        env.client.workflow.execute('baselineChainWorkflow', { taskQueue: TASK_QUEUE, workflowId: `live-base-${process.pid}-${++k}`, args: [opts.chain] }),
+    };
+    const names = Object.keys(runs);
+    for (let r = 0; r < opts.live; r++) {
+      for (let j = 0; j < names.length; j++) {
+        const name = names[(r + j) % names.length];
+        await new Promise((resolve) => setTimeout(resolve, 2000));
+        const t0 = performance.now();
+        await runs[name]();
+        live[name].push(performance.now() - t0);
+      }
+      console.log(`    round ${r + 1}: ${names.map((n) => `${n} ${(live[n][r] / 1000).toFixed(2)} s`).join(', ')}`);
+    }
+  }
+  return recorded;
+})();
+const [histories] = await Promise.all([worker.runUntil(work), leanWorker ? leanWorker.runUntil(work) : work]);
 await env.teardown();
+if (live.baseline.length > 0) {
+  const base = median(live.baseline);
+  console.log('');
+  console.log(`live chain of ${opts.chain}, median of ${opts.live}:`);
+  for (const [name, xs] of Object.entries(live)) {
+    const ms = median(xs);
+    console.log(`  ${name.padEnd(20)} ${(ms / 1000).toFixed(2)} s   ${(ms / opts.chain).toFixed(2)} ms / node   ratio to baseline ${(ms / base).toFixed(3)}`);
+  }
+}
 
 async function replay(code, history, name) {
   const t0 = performance.now();

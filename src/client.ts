@@ -99,6 +99,8 @@ export class TapflowClient {
   constructor(
     readonly client: Client,
     readonly taskQueue: string = DEFAULT_TASK_QUEUE,
+    /** How long a status query waits for a worker to answer. Default: 10 s. */
+    readonly queryTimeoutMs: number = 10_000,
   ) {}
 
   /**
@@ -157,10 +159,21 @@ export class TapflowClient {
    */
   async getStatus(id: string): Promise<RunStatus> {
     const handle = this.handle(id);
-    const [status, description] = await Promise.all([
-      this.wrapNotFound(id, () => handle.query(statusQuery)),
-      this.wrapNotFound(id, () => handle.describe()),
-    ]);
+    const description = await this.wrapNotFound(id, () => handle.describe());
+    let status: RunStatus;
+    try {
+      // A query is answered by a worker; without one it would wait for a long time.
+      const deadline = Date.now() + this.queryTimeoutMs;
+      status = await this.client.connection.withDeadline(deadline, () => handle.query(statusQuery));
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw new RunNotFoundError(id);
+      if (isDeadlineExceeded(err)) {
+        throw new Error(
+          `${id}: no worker answered within ${this.queryTimeoutMs / 1000}s; is a tapflow worker polling task queue "${description.taskQueue}"?`,
+        );
+      }
+      throw err;
+    }
     for (const pending of description.raw.pendingActivities ?? []) {
       const node = status.nodes.find((n) => n.id === pending.activityId);
       if (!node || node.state !== 'running') continue;
@@ -320,6 +333,11 @@ export class TapflowClient {
       throw err;
     }
   }
+}
+
+function isDeadlineExceeded(err: unknown): boolean {
+  const code = (err as { code?: unknown; cause?: { code?: unknown } }).code ?? (err as { cause?: { code?: unknown } }).cause?.code;
+  return code === 4 || (err instanceof Error && /DEADLINE_EXCEEDED|deadline/i.test(err.message));
 }
 
 function quote(value: string): string {
