@@ -55,34 +55,42 @@ export function activityOptionsFor(spec: PipelineSpec, node: NodeSpec, taskQueue
 }
 
 /**
- * Calls a node's activity and reports how it ended. Cancellation of the surrounding scope is
- * reported as `cancelled`, never thrown, so the caller's bookkeeping stays in one place.
+ * Calls a node's activity and hands how it ended to `onOutcome`. Cancellation of the
+ * surrounding scope is reported as `cancelled`, never thrown, so the caller's bookkeeping stays
+ * in one place. Written with one `then` and no `async`: the SDK records a stack trace for every
+ * promise workflow code makes, and this runs once per node.
+ *
+ * @returns a promise that settles after `onOutcome` has run; it rejects only on a bug.
  */
-export async function executeNode(
+export function executeNode(
   node: NodeSpec,
   call: ActivityCall,
   options: ActivityOptions,
-): Promise<NodeOutcome> {
-  try {
-    const result = await scheduleActivity<unknown>(node.activity, [call], options);
-    if (isNodeEnvelope(result)) return { kind: 'completed', output: result.output, attempts: result.attempt };
-    return { kind: 'completed', output: result, attempts: 1 };
-  } catch (err) {
-    const maxAttempts = options.retry?.maximumAttempts ?? DEFAULT_MAXIMUM_ATTEMPTS;
-    if (isCancellation(err)) return { kind: 'cancelled', attempts: attemptsOf(err, maxAttempts) ?? 1 };
-    if (err instanceof ActivityFailure) {
-      const cause = err.cause;
-      const attempts = attemptsOf(err, maxAttempts) ?? 1;
-      if (cause instanceof ApplicationFailure) {
-        return { kind: 'failed', error: cause.message, errorType: cause.type ?? undefined, attempts };
-      }
-      if (cause instanceof TimeoutFailure) {
-        return { kind: 'failed', error: `timed out (${timeoutName(cause.timeoutType)})`, errorType: 'Timeout', attempts };
-      }
-      return { kind: 'failed', error: cause?.message ?? err.message, errorType: cause?.name, attempts };
-    }
-    throw err;
+  onOutcome: (outcome: NodeOutcome) => void,
+): Promise<void> {
+  return scheduleActivity<unknown>(node.activity, [call], options).then(
+    (result) => onOutcome(completedOutcome(result)),
+    (err: unknown) => onOutcome(failedOutcome(err, options.retry?.maximumAttempts ?? DEFAULT_MAXIMUM_ATTEMPTS)),
+  );
+}
+
+function completedOutcome(result: unknown): NodeOutcome {
+  if (isNodeEnvelope(result)) return { kind: 'completed', output: result.output, attempts: result.attempt };
+  return { kind: 'completed', output: result, attempts: 1 };
+}
+
+function failedOutcome(err: unknown, maxAttempts: number): NodeOutcome {
+  if (isCancellation(err)) return { kind: 'cancelled', attempts: attemptsOf(err, maxAttempts) ?? 1 };
+  if (!(err instanceof ActivityFailure)) throw err;
+  const cause = err.cause;
+  const attempts = attemptsOf(err, maxAttempts) ?? 1;
+  if (cause instanceof ApplicationFailure) {
+    return { kind: 'failed', error: cause.message, errorType: cause.type ?? undefined, attempts };
   }
+  if (cause instanceof TimeoutFailure) {
+    return { kind: 'failed', error: `timed out (${timeoutName(cause.timeoutType)})`, errorType: 'Timeout', attempts };
+  }
+  return { kind: 'failed', error: cause?.message ?? err.message, errorType: cause?.name, attempts };
 }
 
 /** Attempts made, from the worker's failure details or, failing that, the retry state. */

@@ -17,9 +17,7 @@ import {
   continueAsNew,
   isCancellation,
   log,
-  setCurrentDetails,
   setHandler,
-  upsertSearchAttributes,
   workflowInfo,
   type ActivityOptions,
 } from '@temporalio/workflow';
@@ -31,11 +29,8 @@ import {
   cancelUpdate,
   pauseSignal,
   pauseUpdate,
-  PIPELINE_SEARCH_ATTRIBUTE,
-  PROGRESS_SEARCH_ATTRIBUTE,
   resumeSignal,
   resumeUpdate,
-  STATE_SEARCH_ATTRIBUTE,
   statusQuery,
   type ControlAck,
   type ControlRequest,
@@ -44,6 +39,7 @@ import {
 } from './definitions';
 import { INVALID_SPEC, NODE_FAILED, RUN_CANCELLED } from './errors';
 import { activityOptionsFor, executeNode, type NodeOutcome } from './node-activity';
+import { ProgressPublisher } from './progress-publisher';
 import { RunBook, type RunBookSnapshot } from './run-book';
 
 /** State carried from one execution of a run to the next through continue-as-new. */
@@ -61,8 +57,6 @@ const CONTINUE_AS_NEW_EVENTS = 8000;
 const CONTINUE_AS_NEW_BYTES = 8 * 1024 * 1024;
 /** How long a run cancelled by update waits for the client's Temporal cancel request, in ms. */
 const TEMPORAL_CANCEL_GRACE_MS = 30_000;
-/** Least time between two progress upserts of the search attributes, in ms. */
-const PROGRESS_UPSERT_INTERVAL_MS = 1000;
 
 /** Runs a pipeline spec. See the module comment for the rules. */
 export async function pipelineWorkflow(input: PipelineRunInput): Promise<PipelineRunResult> {
@@ -156,12 +150,17 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
   setHandler(resumeSignal, onSignal('resume'));
   setHandler(cancelSignal, onSignal('cancel'));
 
-  /** All node activities run in this scope, so one cancel reaches every node in flight. */
+  /**
+   * All node activities run in this scope, so one cancel reaches every node in flight. The
+   * main loop runs inside it (entered once, not once per node: each scope entry costs promises).
+   */
   const nodeScope = new CancellationScope();
   const inFlight = new Map<string, Promise<void>>();
   const optionsCache = new Map<string, ActivityOptions>();
-  const published = { state: '' as RunState | '', percent: -1, at: 0 };
+  const publisher = new ProgressPublisher(spec.name);
+  const publish = (force = false): void => publisher.publish(state, book.progress(), reason, force);
 
+  /** Starts a node; called from the main loop, so inside `nodeScope`. */
   const launch = (id: string): void => {
     const node = book.spec(id);
     let options = optionsCache.get(id);
@@ -175,14 +174,17 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
       upstream: book.upstreamOf(id),
       node: { runId: info.workflowId, nodeId: id, key: `${info.workflowId}/${id}` },
     };
-    const run = nodeScope
-      .run(() => executeNode(node, call, options))
-      .then((outcome) => record(id, outcome))
-      .finally(() => {
-        inFlight.delete(id);
-        wake();
-      });
-    inFlight.set(id, run);
+    inFlight.set(
+      id,
+      executeNode(node, call, options, (outcome) => {
+        try {
+          record(id, outcome);
+        } finally {
+          inFlight.delete(id);
+          wake();
+        }
+      }),
+    );
   };
 
   const record = (id: string, outcome: NodeOutcome): void => {
@@ -201,27 +203,6 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
     }
   };
 
-  const publish = (force = false): void => {
-    const progress = book.progress();
-    const now = Date.now();
-    setCurrentDetails(
-      `**${spec.name}**: ${state}, ${progress.completed}/${progress.total} nodes done` +
-        (progress.running ? `, ${progress.running} running` : '') +
-        (reason ? `\n\n${reason}` : ''),
-    );
-    const stateChanged = published.state !== state;
-    const percentChanged = published.percent !== progress.percent;
-    if (!stateChanged && !(percentChanged && (force || now - published.at >= PROGRESS_UPSERT_INTERVAL_MS))) return;
-    upsertSearchAttributes([
-      { key: PIPELINE_SEARCH_ATTRIBUTE, value: spec.name },
-      { key: STATE_SEARCH_ATTRIBUTE, value: state },
-      { key: PROGRESS_SEARCH_ATTRIBUTE, value: progress.percent },
-    ]);
-    published.state = state;
-    published.percent = progress.percent;
-    published.at = now;
-  };
-
   const historyIsLong = (): boolean => {
     const now = workflowInfo();
     const events = input.continueAsNewAfterEvents ?? CONTINUE_AS_NEW_EVENTS;
@@ -234,9 +215,10 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
     temporalCancelSeen = true;
     wake();
   });
-  try {
+  /** Starts nodes as they become ready until the run ends, is cancelled or a node fails. */
+  const mainLoop = async (): Promise<void> => {
     for (;;) {
-      if (cancelRequested || failedNode) break;
+      if (cancelRequested || failedNode) return;
       const draining = historyIsLong();
       if (state === 'running' && !draining) {
         while (book.inFlight < maxParallel) {
@@ -246,7 +228,7 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
         }
       }
       if (state === 'pausing' && book.inFlight === 0) state = 'paused';
-      if (book.allFinished()) break;
+      if (book.allFinished()) return;
       if (book.inFlight === 0 && !book.hasReady() && state === 'running' && !draining) {
         // Unreachable with a valid graph; fail loudly rather than hang.
         throw ApplicationFailure.nonRetryable('no node can start and none is running', NODE_FAILED);
@@ -264,13 +246,20 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
       dirty = false;
       await condition(() => dirty);
     }
+  };
+
+  try {
+    await nodeScope.run(mainLoop);
   } catch (err) {
     if (!isCancellation(err)) throw err;
-    // Cancelled through Temporal (Web UI, `temporal workflow cancel`, client.cancel()).
-    cancelRequested = true;
-    cancelVia ??= 'temporal';
-    state = 'cancelling';
-    reason ??= 'cancelled through Temporal';
+    // The scope is cancelled by our own cancel and by a failed node (both already recorded),
+    // and by Temporal's cancel (Web UI, `temporal workflow cancel`, client.cancel()).
+    if (!cancelRequested && !failedNode) {
+      cancelRequested = true;
+      cancelVia = 'temporal';
+      state = 'cancelling';
+      reason ??= 'cancelled through Temporal';
+    }
   }
 
   // Ending: let the nodes in flight settle (cancelled ones acknowledge), whatever cancels us.

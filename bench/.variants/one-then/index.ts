@@ -1,1 +1,0 @@
-export { pipelineWorkflow } from './pipeline-workflow';
