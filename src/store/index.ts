@@ -1,0 +1,47 @@
+/**
+ * The run store: PostgreSQL as the system of record for runs, node attempts and control actions.
+ *
+ * - Connecting: {@link createPool} (from `DATABASE_URL`), {@link withPgClient}, {@link checkStore}.
+ * - Schema: {@link migrate} at start; safe to run twice and from several processes at once.
+ * - Writes (idempotent under duplicate delivery): {@link upsertRun}, {@link upsertAttemptStart},
+ *   {@link upsertAttemptEnd}, {@link insertControlAction}.
+ * - Reads: {@link getRun}, {@link listAttempts}, {@link listControlActions}, {@link searchRuns}.
+ * - Following changes: {@link listenStoreEvents} (PostgreSQL `NOTIFY`).
+ * - Without a server: {@link startEmbeddedPostgres}, {@link startDevPostgres}.
+ *
+ * Every statement takes a client first (a pool, a pool client or a `pg.Client`), so callers
+ * choose the connection and the transaction.
+ */
+export * from './types';
+export * from './errors';
+export {
+  createPool,
+  withPgClient,
+  makeWithPgClient,
+  checkStore,
+  isConnectionError,
+  describeConnectionError,
+  redactUrl,
+  type Queryable,
+  type StorePoolOptions,
+  type WithPgClient,
+} from './pool';
+export { migrate, MIGRATION_LOCK_KEY, type MigrateResult } from './migrate';
+export { MIGRATIONS, type Migration } from './migrations';
+export { parseStoreEvent, listenStoreEvents } from './events';
+export {
+  startEmbeddedPostgres,
+  startDevPostgres,
+  DEV_POSTGRES_PORT,
+  type EmbeddedPostgres,
+  type EmbeddedPostgresOptions,
+  type StopMode,
+} from './embedded';
+export { upsertRun } from './sql/upsert-run';
+export { upsertAttemptStart } from './sql/upsert-attempt-start';
+export { upsertAttemptEnd } from './sql/upsert-attempt-end';
+export { insertControlAction } from './sql/insert-control-action';
+export { getRun } from './sql/get-run';
+export { listAttempts } from './sql/list-attempts';
+export { listControlActions } from './sql/list-control-actions';
+export { searchRuns } from './sql/search-runs';

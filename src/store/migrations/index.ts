@@ -1,0 +1,19 @@
+/**
+ * The store's migrations, in order. Each is a TypeScript module exporting its `name` and `sql`,
+ * so the compiled package carries them without a copy step. Add a migration by adding the next
+ * numbered file and its line here; never change one that has shipped.
+ */
+import * as m001 from './001-init';
+
+/** One numbered migration. */
+export interface Migration {
+  /** Its number, from 1, without gaps. */
+  id: number;
+  /** A short name, recorded with the number. */
+  name: string;
+  /** The statements, run in one transaction with the others pending. */
+  sql: string;
+}
+
+/** Every migration, in the order they apply. */
+export const MIGRATIONS: readonly Migration[] = [{ id: 1, ...m001 }];

@@ -1,0 +1,118 @@
+/**
+ * Records a run, or what changed about it.
+ */
+import type { Queryable } from '../pool';
+import type { RunWrite, WriteOutcome } from '../types';
+import { jsonParam, textArrayParam, timeParam } from './params';
+
+/*
+ * Which write wins, per field, when the run's row exists (r: stored, excluded: this write):
+ * - newer: this write is for a later attempt of the whole run; it replaces the run's state,
+ *   reason, result, products, plots, progress and times.
+ * - current: a newer attempt, or the same attempt with a seq at least the stored one, and the
+ *   stored state is not final unless this write carries the same final state. Only a current write
+ *   changes the mutable fields; a stale one changes nothing.
+ * - first_run_id, spec, params, pipeline and created_at keep their first value; started_at and
+ *   finished_at keep their first value within an attempt, so no time moves backwards.
+ */
+const SQL = /* sql */ `
+INSERT INTO tapflow.runs AS r (
+  workflow_id, first_run_id, pipeline, spec, params, result, products, plots, tags, groups,
+  user_name, site, event, priority, timeout_ms, retries, attempt, seq, state, reason,
+  progress_completed, progress_total, created_at, started_at, finished_at)
+VALUES (
+  $1, $2, $3, $4::jsonb, $5::jsonb, $6::jsonb,
+  coalesce($7::text[], '{}'), coalesce($8::text[], '{}'), coalesce($9::text[], '{}'), coalesce($10::text[], '{}'),
+  $11, $12, $13::jsonb, $14::integer, $15::bigint, $16::integer,
+  coalesce($17::integer, 1), coalesce($18::bigint, 0), $19, $20,
+  coalesce($21::integer, 0), coalesce($22::integer, 0), date_trunc('milliseconds', coalesce($23::timestamptz, now())),
+  $24::timestamptz, $25::timestamptz)
+ON CONFLICT (workflow_id) DO UPDATE SET
+  (first_run_id, spec, params, tags, groups, user_name, site, event, priority, timeout_ms, retries,
+   attempt, seq, state, reason, result, products, plots, progress_completed, progress_total,
+   started_at, finished_at) =
+  (SELECT
+     coalesce(r.first_run_id, excluded.first_run_id),
+     coalesce(r.spec, excluded.spec),
+     coalesce(r.params, excluded.params),
+     CASE WHEN w.current AND $9::text[] IS NOT NULL THEN excluded.tags ELSE r.tags END,
+     CASE WHEN w.current AND $10::text[] IS NOT NULL THEN excluded.groups ELSE r.groups END,
+     CASE WHEN w.current THEN coalesce(excluded.user_name, r.user_name) ELSE r.user_name END,
+     CASE WHEN w.current THEN coalesce(excluded.site, r.site) ELSE r.site END,
+     CASE WHEN w.current THEN coalesce(excluded.event, r.event) ELSE r.event END,
+     CASE WHEN w.current THEN coalesce(excluded.priority, r.priority) ELSE r.priority END,
+     CASE WHEN w.current THEN coalesce(excluded.timeout_ms, r.timeout_ms) ELSE r.timeout_ms END,
+     CASE WHEN w.current THEN coalesce(excluded.retries, r.retries) ELSE r.retries END,
+     CASE WHEN w.newer THEN excluded.attempt ELSE r.attempt END,
+     CASE WHEN w.newer THEN excluded.seq WHEN w.current THEN coalesce($18::bigint, r.seq) ELSE r.seq END,
+     CASE WHEN w.current THEN excluded.state ELSE r.state END,
+     CASE WHEN w.newer OR (w.current AND excluded.state <> r.state) THEN excluded.reason
+          WHEN w.current THEN coalesce(excluded.reason, r.reason) ELSE r.reason END,
+     CASE WHEN w.newer THEN excluded.result
+          WHEN w.current THEN coalesce(excluded.result, r.result) ELSE r.result END,
+     CASE WHEN w.newer OR (w.current AND $7::text[] IS NOT NULL) THEN excluded.products ELSE r.products END,
+     CASE WHEN w.newer OR (w.current AND $8::text[] IS NOT NULL) THEN excluded.plots ELSE r.plots END,
+     CASE WHEN w.newer OR (w.current AND $21::integer IS NOT NULL) THEN excluded.progress_completed
+          ELSE r.progress_completed END,
+     CASE WHEN w.newer OR (w.current AND $22::integer IS NOT NULL) THEN excluded.progress_total
+          ELSE r.progress_total END,
+     CASE WHEN w.newer THEN excluded.started_at
+          WHEN w.current THEN coalesce(r.started_at, excluded.started_at) ELSE r.started_at END,
+     CASE WHEN w.newer THEN excluded.finished_at
+          WHEN w.current THEN coalesce(r.finished_at, excluded.finished_at) ELSE r.finished_at END
+   FROM (SELECT s.newer, s.newer OR s.same AS current
+         FROM (SELECT
+                 coalesce($17::integer, r.attempt) > r.attempt AS newer,
+                 coalesce($17::integer, r.attempt) = r.attempt
+                   AND coalesce($18::bigint, r.seq) >= r.seq
+                   AND (r.state NOT IN ('cancelled', 'completed', 'failed') OR excluded.state = r.state) AS same
+              ) s
+        ) w)
+RETURNING (xmax = 0) AS inserted`;
+
+/**
+ * Records a run: inserts its row on the first write, and merges later writes into it.
+ *
+ * Idempotent and safe in any order of delivery: a duplicate write changes nothing (not even
+ * `updatedAt`, and no NOTIFY is sent); a final state (`completed`, `failed`, `cancelled`) is
+ * never moved back to a non-final one within a run attempt; a write with a lower `seq`, or for an
+ * earlier `attempt`, than the stored one changes nothing; `startedAt` and `finishedAt` keep their
+ * first value within an attempt; `createdAt`, `firstRunId`, `spec`, `params` and `pipeline` keep
+ * their first value. A field left `undefined` keeps the stored value.
+ *
+ * @returns whether the row was inserted, updated, or left as it was.
+ * @throws the database's error when a value breaks a constraint (an unknown state, a negative
+ *   count, a workflow id over 1000 bytes) or the store cannot be reached.
+ */
+export async function upsertRun(client: Queryable, run: RunWrite): Promise<WriteOutcome> {
+  const { rows } = await client.query<{ inserted: boolean }>(SQL, [
+    run.workflowId,
+    run.firstRunId ?? null,
+    run.pipeline,
+    jsonParam(run.spec),
+    jsonParam(run.params),
+    jsonParam(run.result),
+    textArrayParam(run.products),
+    textArrayParam(run.plots),
+    textArrayParam(run.tags),
+    textArrayParam(run.groups),
+    run.userName ?? null,
+    run.site ?? null,
+    jsonParam(run.event),
+    run.priority ?? null,
+    run.timeoutMs ?? null,
+    run.retries ?? null,
+    run.attempt ?? null,
+    run.seq ?? null,
+    run.state,
+    run.reason ?? null,
+    run.progressCompleted ?? null,
+    run.progressTotal ?? null,
+    timeParam(run.createdAt),
+    timeParam(run.startedAt),
+    timeParam(run.finishedAt),
+  ]);
+  const row = rows[0];
+  if (!row) return 'unchanged';
+  return row.inserted ? 'inserted' : 'updated';
+}

@@ -1,0 +1,295 @@
+/**
+ * The run store's records and the inputs of its statements.
+ *
+ * Terminology
+ * - **store**: the PostgreSQL database (schema `tapflow`) that keeps every run, node attempt and
+ *   control action for as long as the team wants, long after Temporal's retention has dropped a run.
+ * - **run**: one execution of a pipeline; its Temporal workflow id is its key ({@link RunRecord}).
+ *   A run keeps its workflow id across continue-as-new; `firstRunId` is the Temporal run id of
+ *   its first execution.
+ * - **run attempt**: a run can be run again as a whole (seed 003's `attempt`, starting at 1).
+ *   A write for a higher attempt replaces what the run's previous attempt left.
+ * - **node attempt**: one try of one node's activity ({@link NodeAttemptRecord}), keyed by
+ *   (workflow id, node id, attempt number). Temporal's activity attempt starts at 1.
+ * - **control action**: a pause, resume or cancel (later retry, skip, ...) asked of a run, with
+ *   who asked, when and why ({@link ControlActionRecord}).
+ * - **duplicate delivery**: the same write arriving twice (an activity retried after it wrote, a
+ *   message redelivered). Every write here is keyed so a duplicate changes nothing.
+ * - **write**: the statements take plain objects ({@link RunWrite}, {@link AttemptStart},
+ *   {@link AttemptEnd}, {@link ControlActionWrite}); a field left `undefined` is "not known by
+ *   this writer" and keeps what the store has.
+ * - **event**: each insert or change of a row is announced with `NOTIFY` on
+ *   {@link STORE_EVENTS_CHANNEL} with a small JSON payload ({@link StoreEvent}).
+ *
+ * Times are `Date`s in records; inputs take a `Date` or an ISO-8601 string.
+ */
+import type { ControlAction, RunState } from '../pipeline/states';
+
+/** The `NOTIFY` channel every store change is announced on. */
+export const STORE_EVENTS_CHANNEL = 'tapflow_events';
+
+/** The PostgreSQL schema that holds the store's tables, so the store can share a database. */
+export const STORE_SCHEMA = 'tapflow';
+
+/** A time as a `Date` or an ISO-8601 string. */
+export type TimeInput = Date | string;
+
+/**
+ * How a node attempt ended, or `running` while it has not.
+ * - `completed`: the activity returned; `output` (or `outputRef`) holds what it returned.
+ * - `failed`: the activity threw; `errorType` and `errorMessage` say what.
+ * - `cancelled`: the attempt was cancelled (the run was cancelled, or the node was).
+ * - `timed_out`: Temporal timed the attempt out (start-to-close or heartbeat timeout, which is
+ *   also how a lost worker shows).
+ */
+export type AttemptOutcome = 'running' | 'completed' | 'failed' | 'cancelled' | 'timed_out';
+
+/** Every attempt outcome; the `node_attempts.outcome` check constraint allows exactly these. */
+export const ATTEMPT_OUTCOMES: readonly AttemptOutcome[] = ['running', 'completed', 'failed', 'cancelled', 'timed_out'];
+
+/**
+ * A control action's name: the three a run takes today, the node-level ones planned, or any
+ * other lower-case name (letters, digits and `_`) a later version adds.
+ */
+export type ControlActionName = ControlAction | 'retry' | 'skip' | (string & {});
+
+/** One run, as the store keeps it (table `tapflow.runs`). */
+export interface RunRecord {
+  /** The run id: its Temporal workflow id. Key. */
+  workflowId: string;
+  /** The Temporal run id of the run's first execution (continue-as-new makes more). */
+  firstRunId: string | null;
+  /** The pipeline's name (the spec's `name`). */
+  pipeline: string;
+  /** The pipeline spec the run was started with. */
+  spec: unknown;
+  /** The run's input (`params` of every activity call), as given at start. */
+  params: unknown;
+  /** The run's result, `{ [leafId]: output }`, once it has completed. */
+  result: unknown;
+  /** Paths of the files the run's activities produced (seed 003's `products`). Empty when none. */
+  products: string[];
+  /** Paths of the plots the run's activities drew (seed 003's `plots`). Empty when none. */
+  plots: string[];
+  /** Free labels to find the run by. Empty when none. */
+  tags: string[];
+  /** Working groups the run belongs to (seed 003's `group`). Empty when none. */
+  groups: string[];
+  /** Who started the run (`--user`, or the OS user). */
+  userName: string | null;
+  /** Where the run ran or is meant to run (seed 003's `site`, e.g. `chime`). */
+  site: string | null;
+  /** A reference to what the run is about (seed 003's `event`, e.g. event numbers). */
+  event: unknown;
+  /** The run's priority, also given to Temporal as its task priority. */
+  priority: number | null;
+  /** Longest the run may take, in milliseconds. */
+  timeoutMs: number | null;
+  /** How many times the whole run may be tried again after it fails. */
+  retries: number | null;
+  /** Which try of the whole run this is, from 1. */
+  attempt: number;
+  /**
+   * Order of the writes within one run attempt: a write carrying a lower `seq` than the stored
+   * one is stale and leaves the run as it is. 0 when the writer does not number its writes.
+   */
+  seq: number;
+  /** The run's state. */
+  state: RunState;
+  /** Why the run was paused, cancelled, held or failed, when it was. */
+  reason: string | null;
+  /** Nodes completed. */
+  progressCompleted: number;
+  /** Nodes in all. */
+  progressTotal: number;
+  /** When the run was asked for. */
+  createdAt: Date;
+  /** When the run's current attempt started executing. */
+  startedAt: Date | null;
+  /** When the run's current attempt reached a final state. */
+  finishedAt: Date | null;
+  /** When the row last changed (set by the database). */
+  updatedAt: Date;
+}
+
+/**
+ * A write of a run (see `upsertRun`). `workflowId`, `pipeline` and `state` are required; any other
+ * field left `undefined` keeps what the store has (or its default on the first write).
+ */
+export interface RunWrite {
+  workflowId: string;
+  pipeline: string;
+  state: RunState;
+  firstRunId?: string;
+  spec?: unknown;
+  params?: unknown;
+  result?: unknown;
+  products?: readonly string[];
+  plots?: readonly string[];
+  tags?: readonly string[];
+  groups?: readonly string[];
+  userName?: string;
+  site?: string;
+  event?: unknown;
+  priority?: number;
+  timeoutMs?: number;
+  retries?: number;
+  /** Which try of the whole run. Default on the first write: 1. */
+  attempt?: number;
+  /** Order of this write within the run attempt. Default: 0 (unordered). */
+  seq?: number;
+  /** Why the run is in `state`. A write that changes the state replaces the reason (or clears it). */
+  reason?: string;
+  progressCompleted?: number;
+  progressTotal?: number;
+  /** Default on the first write: the database's `now()`. Never changed afterwards. */
+  createdAt?: TimeInput;
+  startedAt?: TimeInput;
+  finishedAt?: TimeInput;
+}
+
+/** What a write did: added a row, changed one, or found it already as written (a duplicate or stale write). */
+export type WriteOutcome = 'inserted' | 'updated' | 'unchanged';
+
+/** One attempt of one node of a run (table `tapflow.node_attempts`). */
+export interface NodeAttemptRecord {
+  workflowId: string;
+  /** The node's id in the pipeline spec. */
+  nodeId: string;
+  /** Temporal's activity attempt number, from 1. */
+  attempt: number;
+  /** The activity the node calls. */
+  activity: string;
+  /** How the attempt ended, or `running`. */
+  outcome: AttemptOutcome;
+  /** When the attempt started; `null` if its end was recorded before its start. */
+  startedAt: Date | null;
+  /** When the attempt ended. */
+  finishedAt: Date | null;
+  /** The error's type (an `ApplicationFailure` type or an error's `name`) when it failed. */
+  errorType: string | null;
+  /** The error's message when it failed. */
+  errorMessage: string | null;
+  /** What the activity returned, when kept inline. `null` both when there is none and when it returned `null`. */
+  output: unknown;
+  /** Where the output is kept when it was too large to keep inline (a path or URL the writer chose). */
+  outputRef: string | null;
+  /** The identity of the worker that ran the attempt. */
+  worker: string | null;
+  /** When the row last changed. */
+  updatedAt: Date;
+}
+
+/** The start of a node attempt (see `upsertAttemptStart`). */
+export interface AttemptStart {
+  workflowId: string;
+  nodeId: string;
+  attempt: number;
+  activity: string;
+  /** Default: the database's `now()`. */
+  startedAt?: TimeInput;
+  worker?: string;
+}
+
+/** The end of a node attempt (see `upsertAttemptEnd`). */
+export interface AttemptEnd {
+  workflowId: string;
+  nodeId: string;
+  attempt: number;
+  activity: string;
+  outcome: Exclude<AttemptOutcome, 'running'>;
+  /** Default: the database's `now()`. */
+  finishedAt?: TimeInput;
+  /** Filled in only when the start was not recorded. */
+  startedAt?: TimeInput;
+  errorType?: string;
+  errorMessage?: string;
+  /** The activity's return value, kept as JSON. Leave `undefined` for none (or when `outputRef` is set). */
+  output?: unknown;
+  /** Where a large output is kept instead of inline. */
+  outputRef?: string;
+  worker?: string;
+}
+
+/** A control action asked of a run (table `tapflow.control_actions`). */
+export interface ControlActionRecord {
+  /** Order of insertion across the store. */
+  id: number;
+  workflowId: string;
+  /** The idempotency key of the request (e.g. Temporal's update id); unique within a run. */
+  requestId: string;
+  action: ControlActionName;
+  /** The node the action is about, for node-level actions (retry, skip). */
+  nodeId: string | null;
+  /** Who asked (`--user`, or the OS user). */
+  requestedBy: string | null;
+  /** Why, as given with `--reason`. */
+  reason: string | null;
+  /** When it was asked. */
+  requestedAt: Date;
+  /** Whether the run took the action; `null` when not known. */
+  accepted: boolean | null;
+  /** Why the run refused it, when it did. */
+  refusal: string | null;
+}
+
+/** A control action to record (see `insertControlAction`). */
+export interface ControlActionWrite {
+  workflowId: string;
+  /** Idempotency key, unique within the run: the same key twice records one row. */
+  requestId: string;
+  action: ControlActionName;
+  nodeId?: string;
+  requestedBy?: string;
+  reason?: string;
+  /** Default: the database's `now()`. */
+  requestedAt?: TimeInput;
+  accepted?: boolean;
+  refusal?: string;
+}
+
+/** Filters of `searchRuns`; every filter given must match (AND). */
+export interface RunSearch {
+  pipeline?: string;
+  /** One state, or any of several. */
+  state?: RunState | readonly RunState[];
+  /** Runs carrying this tag, or all of these tags. */
+  tag?: string | readonly string[];
+  userName?: string;
+  /** Runs in this group, or in all of these groups. */
+  group?: string | readonly string[];
+  /** Created at or after this time. */
+  createdFrom?: TimeInput;
+  /** Created before this time. */
+  createdTo?: TimeInput;
+  /**
+   * The next page: runs strictly older than this one in the search's order (newest first); pass
+   * the last record of the previous page.
+   */
+  after?: Pick<RunRecord, 'createdAt' | 'workflowId'>;
+  /** Most runs returned. Default: {@link DEFAULT_SEARCH_LIMIT}; at most {@link MAX_SEARCH_LIMIT}. */
+  limit?: number;
+}
+
+/** Default number of runs `searchRuns` returns. */
+export const DEFAULT_SEARCH_LIMIT = 50;
+/** Most runs one `searchRuns` call returns. */
+export const MAX_SEARCH_LIMIT = 1000;
+
+/**
+ * The payload of a `NOTIFY` on {@link STORE_EVENTS_CHANNEL}: which row changed, and enough to
+ * decide whether to read it. `oversized` events (ids too long for PostgreSQL's 8000-byte payload
+ * limit) carry only `table` and `op`: read what you follow again.
+ */
+export type StoreEvent =
+  | { table: 'runs'; op: 'insert' | 'update'; workflowId: string; state: RunState; completed: number; total: number }
+  | {
+      table: 'node_attempts';
+      op: 'insert' | 'update';
+      workflowId: string;
+      nodeId: string;
+      attempt: number;
+      outcome: AttemptOutcome;
+    }
+  | { table: 'control_actions'; op: 'insert' | 'update'; workflowId: string; id: number; action: ControlActionName }
+  | { table: 'runs' | 'node_attempts' | 'control_actions'; op: 'insert' | 'update'; oversized: true };
