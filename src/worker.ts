@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { builtinActivities } from './activities/builtin';
 import { wrapNodeActivity, type NodeFunction } from './activities/wrap';
+import { attemptInterceptor } from './activities/attempt-interceptor';
+import type { AttemptRecorder } from './store/attempt-recorder';
 import type { Duration } from '@temporalio/common';
 import { DEFAULT_TASK_QUEUE } from './workflows/definitions';
 
@@ -27,6 +29,11 @@ export interface CreateWorkerOptions {
   shutdownGraceTime?: Duration;
   /** Most activities this worker runs at once. Default: 100. */
   maxConcurrentActivityTaskExecutions?: number;
+  /**
+   * Records every node attempt in the run store. The caller starts it and drains it after the
+   * worker has stopped. Default: none (nothing is recorded).
+   */
+  attemptRecorder?: AttemptRecorder;
   /** Extra Temporal worker options (interceptors, tuners, ...). */
   workerOptions?: Partial<WorkerOptions>;
 }
@@ -59,5 +66,12 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     maxHeartbeatThrottleInterval: '2s',
     ...workflowSource,
     ...options.workerOptions,
+    interceptors: {
+      ...options.workerOptions?.interceptors,
+      activity: [
+        ...(options.attemptRecorder ? [attemptInterceptor(options.attemptRecorder)] : []),
+        ...(options.workerOptions?.interceptors?.activity ?? []),
+      ],
+    },
   });
 }

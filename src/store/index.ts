@@ -37,6 +37,7 @@ export {
   type EmbeddedPostgresOptions,
   type StopMode,
 } from './embedded';
+export { AttemptRecorder, type AttemptRecorderOptions } from './attempt-recorder';
 export { upsertRun } from './sql/upsert-run';
 export { upsertAttemptStart } from './sql/upsert-attempt-start';
 export { upsertAttemptEnd } from './sql/upsert-attempt-end';

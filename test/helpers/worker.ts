@@ -4,7 +4,7 @@
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
-import { createWorker } from '../../src/worker';
+import { createWorker, type CreateWorkerOptions } from '../../src/worker';
 import { TapflowClient } from '../../src/client';
 import { ActivityRecorder, createTestActivities } from './activities';
 import { workflowBundle } from './temporal';
@@ -22,10 +22,15 @@ export interface TestRig {
   stop(): Promise<void>;
 }
 
-/** Creates the file's worker and starts it running. */
-export async function startRig(env: TestWorkflowEnvironment, taskQueue: string): Promise<TestRig> {
+/** Creates the file's worker and starts it running; `extra` adds createWorker options. */
+export async function startRig(
+  env: TestWorkflowEnvironment,
+  taskQueue: string,
+  extra: Partial<CreateWorkerOptions> = {},
+): Promise<TestRig> {
   const recorder = new ActivityRecorder();
   const worker = await createWorker({
+    ...extra,
     connection: env.nativeConnection,
     taskQueue,
     activities: createTestActivities(recorder),
