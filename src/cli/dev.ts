@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { loadActivityModules } from '../activities/load-modules';
 import { startDevServer, type DevServer } from '../dev/temporal-dev-server';
+import { openStore } from '../store/open-store';
 import { UsageError } from '../errors';
 import { PROJECT_ROOT } from '../tools';
 import { createWorker } from '../worker';
@@ -22,6 +23,7 @@ export interface DevOptions extends GlobalOptions {
   uiPort?: string;
   activities?: string[];
   dataDir?: string;
+  storePort?: string;
 }
 
 /**
@@ -44,7 +46,16 @@ export async function devCommand(options: DevOptions): Promise<number> {
   // This command handles signals itself, so the servers it started stop in order.
   Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
 
-  const server: DevServer = await startDevServer({ port, uiPort, dataDir });
+  const storePort = parsePort('--store-port', options.storePort ?? '7432');
+  // The store: DATABASE_URL, or an embedded PostgreSQL kept beside the Temporal state.
+  const store = await openStore({ url: process.env.DATABASE_URL, embeddedDataDir: join(dataDir, 'postgres'), embeddedPort: storePort });
+  let server: DevServer;
+  try {
+    server = await startDevServer({ port, uiPort, dataDir });
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   let stopping: Promise<void> | undefined;
   let connection: NativeConnection | undefined;
   const stopServer = (): Promise<void> => (stopping ??= server.stop());
@@ -56,7 +67,14 @@ export async function devCommand(options: DevOptions): Promise<number> {
     connection = await NativeConnection.connect({ address: server.address });
     // A short grace: on Ctrl-C, in-flight activities get 5 s to finish, then they are cancelled
     // and Temporal retries them after a restart (sooner for nodes with a heartbeatTimeout).
-    const worker = await createWorker({ connection, namespace: 'default', taskQueue, activities, shutdownGraceTime: '5s' });
+    const worker = await createWorker({
+      connection,
+      namespace: 'default',
+      taskQueue,
+      activities,
+      shutdownGraceTime: '5s',
+      attemptRecorder: store.recorder,
+    });
     const running = worker.run();
     const onSignal = (signal: NodeJS.Signals): void => {
       process.stderr.write(`\n${signal}: stopping the worker and the Temporal dev server...\n`);
@@ -70,6 +88,7 @@ export async function devCommand(options: DevOptions): Promise<number> {
       `web ui     ${server.uiUrl}`,
       `task queue ${taskQueue}`,
       `data       ${dataDir}`,
+      `store      ${store.displayUrl}`,
       `activities ${Object.keys(activities).sort().join(', ')} (+ built-ins noop, wait)`,
       `try        npx tapflow start examples/wordcount/pipeline.yaml --wait`,
       'ready',
@@ -79,6 +98,7 @@ export async function devCommand(options: DevOptions): Promise<number> {
   } finally {
     await connection?.close().catch(() => undefined);
     await stopServer();
+    await store.close();
   }
 }
 

@@ -7,6 +7,8 @@ import { Command, CommanderError, Option } from 'commander';
 import { RunFailedError, UsageError } from '../errors';
 import { ToolNotFoundError } from '../tools';
 import { DevServerError } from '../dev/temporal-dev-server';
+import { StoreOpenError } from '../store/open-store';
+import { EmbeddedPostgresError } from '../store/errors';
 import { controlCommand } from './control';
 import { devCommand } from './dev';
 import { graphCommand } from './graph';
@@ -48,6 +50,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--ui-port <n>', 'Web UI port', '8233')
     .option('--activities <module>', 'a JS module whose exported functions become activities (repeatable)', collect)
     .option('--data-dir <dir>', 'where the dev server keeps its state', '.tapflow')
+    .option('--store-port <n>', 'port of the embedded PostgreSQL (unless DATABASE_URL is set)', '7432')
     .action(act((opts) => devCommand(opts)));
 
   withGlobals(program.command('worker'))
@@ -138,7 +141,13 @@ function report(err: unknown): number {
     for (const line of err.message.split('\n')) process.stderr.write(`tapflow: ${line}\n`);
     return 2;
   }
-  if (err instanceof RunFailedError || err instanceof ToolNotFoundError || err instanceof DevServerError) {
+  if (
+    err instanceof RunFailedError ||
+    err instanceof ToolNotFoundError ||
+    err instanceof DevServerError ||
+    err instanceof StoreOpenError ||
+    err instanceof EmbeddedPostgresError
+  ) {
     process.stderr.write(`tapflow: ${err.message}\n`);
     return 1;
   }

@@ -3,6 +3,7 @@ import { NativeConnection, Runtime, DefaultLogger, type LogLevel } from '@tempor
 import { loadActivityModules } from '../activities/load-modules';
 import { loadTemporalSettings } from '../connection';
 import { createWorker } from '../worker';
+import { openStore } from '../store/open-store';
 import { DEFAULT_TASK_QUEUE } from '../workflows/definitions';
 import { UsageError } from '../errors';
 import { parseDuration } from '../pipeline/duration';
@@ -30,6 +31,7 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<numb
   const activities = await loadModules(options.activities ?? []);
   Runtime.install({ logger: new DefaultLogger((options.logLevel?.toUpperCase() ?? 'INFO') as LogLevel) });
   const settings = loadTemporalSettings({ address: options.address, namespace: options.namespace });
+  const store = process.env.DATABASE_URL ? await openStore({ url: process.env.DATABASE_URL }) : undefined;
   const connection = await NativeConnection.connect(settings.connectionOptions);
   const taskQueue = options.taskQueue ?? process.env.TAPFLOW_TASK_QUEUE ?? DEFAULT_TASK_QUEUE;
   try {
@@ -40,10 +42,12 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<numb
       activities,
       shutdownGraceTime: parseDuration(grace),
       maxConcurrentActivityTaskExecutions: maxConcurrent,
+      attemptRecorder: store?.recorder,
     });
     process.stderr.write(
       `tapflow worker: task queue "${taskQueue}" on ${settings.connectionOptions.address} (namespace ${settings.namespace}); ` +
-        `activities: ${Object.keys(activities).sort().join(', ') || '(built-ins only)'}\n`,
+        `activities: ${Object.keys(activities).sort().join(', ') || '(built-ins only)'}; ` +
+        `store: ${store ? store.displayUrl : 'none (set DATABASE_URL to record node attempts)'}\n`,
     );
     // The SDK's runtime turns SIGINT/SIGTERM into a graceful shutdown; run() resolves when drained.
     await worker.run();
@@ -51,6 +55,7 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<numb
     return 0;
   } finally {
     await connection.close();
+    await store?.close();
   }
 }
 

@@ -3,14 +3,17 @@
  * its Temporal dev server, a separate `tapflow worker`), real files, exit codes and output.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Pool } from 'pg';
 
 const ROOT = join(__dirname, '..', '..');
 const BIN = join(ROOT, 'bin', 'tapflow.js');
 const dataDir = mkdtempSync(join(tmpdir(), 'tapflow-e2e-'));
+// As root, the embedded PostgreSQL runs as the `postgres` user, who must be able to reach it.
+chmodSync(dataDir, 0o755);
 let env: NodeJS.ProcessEnv;
 let dev: ChildProcess | undefined;
 let devOutput = '';
@@ -44,7 +47,8 @@ function freePort(): Promise<number> {
 
 async function startDev(port: number, uiPort: number): Promise<ChildProcess> {
   devOutput = '';
-  const child = spawn('node', [BIN, 'dev', '--port', String(port), '--ui-port', String(uiPort), '--data-dir', dataDir], {
+  const args = ['dev', '--port', String(port), '--ui-port', String(uiPort), '--store-port', String(storePort), '--data-dir', dataDir];
+  const child = spawn('node', [BIN, ...args], {
     cwd: ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -66,15 +70,17 @@ async function stopDev(child: ChildProcess): Promise<number | null> {
   return exited;
 }
 
+/** Processes `tapflow dev` started: the Temporal dev server and the embedded PostgreSQL. */
 function serverProcesses(): string[] {
-  const r = spawnSync('pgrep', ['-f', `db-filename ${join(dataDir, 'temporal.db')}`], { encoding: 'utf8' });
-  return r.stdout.split('\n').filter(Boolean);
+  const temporal = spawnSync('pgrep', ['-f', `db-filename ${join(dataDir, 'temporal.db')}`], { encoding: 'utf8' });
+  const postgres = spawnSync('pgrep', ['-f', `-D ${join(dataDir, 'postgres')}`], { encoding: 'utf8' });
+  return `${temporal.stdout}\n${postgres.stdout}`.split('\n').filter(Boolean);
 }
 
-async function until<T>(fn: () => T | undefined, what: string, ms = 30_000): Promise<T> {
+async function until<T>(fn: () => T | undefined | Promise<T | undefined>, what: string, ms = 30_000): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
-    const value = fn();
+    const value = await fn();
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 250));
@@ -83,12 +89,15 @@ async function until<T>(fn: () => T | undefined, what: string, ms = 30_000): Pro
 
 let port: number;
 let uiPort: number;
+let storePort: number;
 
 beforeAll(async () => {
   port = await freePort();
   uiPort = await freePort();
+  storePort = await freePort();
   env = { ...process.env, TEMPORAL_ADDRESS: `127.0.0.1:${port}`, TEMPORAL_NAMESPACE: 'default' };
   delete env.TEMPORAL_PROFILE;
+  delete env.DATABASE_URL;
   dev = await startDev(port, uiPort);
 }, 120_000);
 
@@ -100,6 +109,7 @@ describe('tapflow dev', () => {
   test('prints the Temporal and Web UI addresses, then ready', () => {
     expect(devOutput).toContain(`temporal   127.0.0.1:${port}`);
     expect(devOutput).toContain(`web ui     http://127.0.0.1:${uiPort}`);
+    expect(devOutput).toContain(`store      postgres://tapflow:***@127.0.0.1:${storePort}/tapflow`);
   });
 });
 
@@ -150,6 +160,21 @@ describe('runs', () => {
     expect(status.progress).toMatchObject({ completed: 7, total: 7 });
     expect(status.nodes).toHaveLength(7);
     expect(json(tapflow('result', 'e2e-wordcount', '--json'))).toHaveProperty('report.distinct');
+  });
+
+  test('the dev stack records every node attempt in its embedded PostgreSQL', async () => {
+    const pool = new Pool({ connectionString: `postgres://tapflow:tapflow@127.0.0.1:${storePort}/tapflow` });
+    try {
+      const rows = await until(async () => {
+        const r = await pool.query<{ node_id: string; outcome: string }>(
+          "SELECT node_id, outcome FROM tapflow.node_attempts WHERE workflow_id = 'e2e-wordcount' ORDER BY node_id",
+        );
+        return r.rows.length === 7 && r.rows.every((row) => row.outcome === 'completed') ? r.rows : undefined;
+      }, 'seven completed attempts in the store');
+      expect(rows.map((r) => r.node_id)).toEqual(['count-0', 'count-1', 'count-2', 'count-3', 'merge', 'report', 'split']);
+    } finally {
+      await pool.end();
+    }
   });
 
   test('the same --id twice is refused with exit 2', () => {
@@ -259,7 +284,7 @@ describe('tapflow worker', () => {
 
 describe('restart', () => {
   test('runs survive a restart of the dev stack, and Ctrl-C leaves no process behind', async () => {
-    expect(serverProcesses().length).toBeGreaterThan(0);
+    expect(serverProcesses().length).toBeGreaterThanOrEqual(2);
     expect(await stopDev(dev as ChildProcess)).toBe(0);
     expect(serverProcesses()).toEqual([]);
     expect(existsSync(join(dataDir, 'temporal.db'))).toBe(true);
