@@ -73,7 +73,7 @@ async function stopDev(child: ChildProcess): Promise<number | null> {
 /** Processes `tapflow dev` started: the Temporal dev server and the embedded PostgreSQL. */
 function serverProcesses(): string[] {
   const temporal = spawnSync('pgrep', ['-f', `db-filename ${join(dataDir, 'temporal.db')}`], { encoding: 'utf8' });
-  const postgres = spawnSync('pgrep', ['-f', `-D ${join(dataDir, 'postgres')}`], { encoding: 'utf8' });
+  const postgres = spawnSync('pgrep', ['-f', join(dataDir, 'postgres')], { encoding: 'utf8' });
   return `${temporal.stdout}\n${postgres.stdout}`.split('\n').filter(Boolean);
 }
 
