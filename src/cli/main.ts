@@ -12,6 +12,7 @@ import { EmbeddedPostgresError } from '../store/errors';
 import { controlCommand } from './control';
 import { devCommand } from './dev';
 import { graphCommand } from './graph';
+import { historyCommand } from './history';
 import { listCommand } from './list';
 import { resultCommand } from './result';
 import { startCommand } from './start';
@@ -107,6 +108,10 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .description('live progress until the run ends')
     .option('--interval <ms>', 'refresh interval', '500')
     .action(act((id: string, opts) => watchCommand(id, opts)));
+
+  withGlobals(program.command('history <id>'))
+    .description("a run's node attempts and control actions from the store, as a timeline")
+    .action(act((id: string, opts: GlobalOptions) => historyCommand(id, opts)));
 
   withGlobals(program.command('graph <spec-or-id>'))
     .description('the pipeline as a Mermaid flowchart; for a run, nodes coloured by state')

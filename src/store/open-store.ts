@@ -88,3 +88,11 @@ export async function openStore(options: OpenStoreOptions): Promise<OpenStore> {
     },
   };
 }
+
+/**
+ * The URL of the store `tapflow dev` starts when `DATABASE_URL` is unset (user and password
+ * `tapflow`, loopback only), so commands on the same machine find it without configuration.
+ */
+export function devStoreUrl(port: number = DEV_POSTGRES_PORT): string {
+  return `postgres://tapflow:tapflow@127.0.0.1:${port}/tapflow`;
+}

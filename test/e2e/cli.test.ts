@@ -95,7 +95,12 @@ beforeAll(async () => {
   port = await freePort();
   uiPort = await freePort();
   storePort = await freePort();
-  env = { ...process.env, TEMPORAL_ADDRESS: `127.0.0.1:${port}`, TEMPORAL_NAMESPACE: 'default' };
+  env = {
+    ...process.env,
+    TEMPORAL_ADDRESS: `127.0.0.1:${port}`,
+    TEMPORAL_NAMESPACE: 'default',
+    TAPFLOW_STORE_PORT: String(storePort),
+  };
   delete env.TEMPORAL_PROFILE;
   delete env.DATABASE_URL;
   dev = await startDev(port, uiPort);
@@ -175,6 +180,18 @@ describe('runs', () => {
     } finally {
       await pool.end();
     }
+  });
+
+  test('history prints the attempts of a run from the store; an unknown run exits 2', () => {
+    const r = tapflow('history', 'e2e-wordcount');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/split\s+attempt 1\s+started\s+splitCorpus/);
+    expect(r.stdout).toMatch(/report\s+attempt 1\s+completed/);
+    const out = json<{ attempts: Array<{ nodeId: string; outcome: string }> }>(tapflow('history', 'e2e-wordcount', '--json'));
+    expect(out.attempts).toHaveLength(7);
+    const unknown = tapflow('history', 'no-such-run');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr.trim()).toBe('tapflow: the store has no record of a run "no-such-run"');
   });
 
   test('the same --id twice is refused with exit 2', () => {
