@@ -30,6 +30,10 @@ const { Runtime, DefaultLogger, bundleWorkflowCode } = require('@temporalio/work
 Runtime.install({ logger: new DefaultLogger('WARN') });
 const { TestWorkflowEnvironment } = require('@temporalio/testing');
 const { createWorker } = require(join(root, 'dist', 'worker.js'));
+const { startEmbeddedPostgres } = require(join(root, 'dist', 'store', 'embedded.js'));
+const { AttemptRecorder } = require(join(root, 'dist', 'store', 'attempt-recorder.js'));
+const { migrate } = require(join(root, 'dist', 'store', 'migrate.js'));
+const { createPool, withPgClient } = require(join(root, 'dist', 'store', 'pool.js'));
 const { TapflowClient } = require(join(root, 'dist', 'client.js'));
 const { temporalCliPath } = require(join(root, 'dist', 'tools.js'));
 const {
@@ -54,6 +58,8 @@ const args = parseArgs(process.argv.slice(2), {
   'transfer-poll-rps': 10000,
 });
 const TASK_QUEUE = 'tapflow-bench';
+/** The queue of the second worker, which records every node attempt in PostgreSQL. */
+const STORE_QUEUE = 'tapflow-bench-store';
 /** A task queue no worker polls: a node sent there stays in flight and never runs. */
 const PARKED_QUEUE = 'tapflow-bench-parked';
 /** Idle time before each measured run, so every run meets the server in the same state. */
@@ -186,6 +192,21 @@ const worker = await createWorker({
   taskQueue: TASK_QUEUE,
   workerOptions: { ...WORKER_OPTIONS, workflowBundle: { code }, workflowsPath: undefined },
 });
+// The same worker again, on its own queue, with the run store on: an embedded PostgreSQL (a
+// throwaway data dir), migrated, and every node attempt recorded through the attempt recorder.
+const pg = await startEmbeddedPostgres();
+const storePool = createPool(pg.url, { max: 4 });
+await withPgClient(storePool, (c) => migrate(c));
+const attemptRecorder = new AttemptRecorder(storePool);
+attemptRecorder.start();
+const storeWorker = await createWorker({
+  connection: env.nativeConnection,
+  taskQueue: STORE_QUEUE,
+  attemptRecorder,
+  workerOptions: { ...WORKER_OPTIONS, workflowBundle: { code }, workflowsPath: undefined },
+});
+const storeRunning = storeWorker.run();
+const tfStore = new TapflowClient(client, STORE_QUEUE);
 const wo = worker.options;
 const serverDesc =
   'temporal server start-dev, in memory, log level warn' +
@@ -211,14 +232,14 @@ let seq = 0;
 const newId = (prefix) => `${prefix}-${process.pid}-${++seq}`;
 
 /** Runs a spec through the engine from start to result; fails loudly if the run does not complete. */
-async function engineRun(spec) {
+async function engineRun(spec, via = tf) {
   await delay(SETTLE_MS);
   const { ms, value } = await timed(async () => {
-    const { workflowId } = await tf.startRun(spec, { id: newId(spec.name) });
-    await tf.result(workflowId, { wait: true });
+    const { workflowId } = await via.startRun(spec, { id: newId(spec.name) });
+    await via.result(workflowId, { wait: true });
     return workflowId;
   });
-  const status = await tf.getStatus(value);
+  const status = await via.getStatus(value);
   if (status.state !== 'completed' || status.progress.completed !== spec.nodes.length) {
     throw new Error(`engine run ${value} ended ${status.state} with ${status.progress.completed}/${spec.nodes.length} nodes`);
   }
@@ -272,7 +293,7 @@ async function historyStats(workflowId) {
 }
 
 /** Alternates engine and baseline (engine first in even rounds), `rounds` times. */
-async function sideBySide(label, engine, baseline) {
+async function sideBySide(label, engine, baseline, names = ['engine', 'baseline']) {
   const e = [];
   const b = [];
   let last;
@@ -289,10 +310,10 @@ async function sideBySide(label, engine, baseline) {
     e.push(er.ms);
     b.push(br.ms);
     last = { engine: er.workflowId, baseline: br.workflowId };
-    console.log(`  ${label} round ${r + 1}/${args.rounds}: engine ${fmtS(er.ms)}, baseline ${fmtS(br.ms)}`);
+    console.log(`  ${label} round ${r + 1}/${args.rounds}: ${names[0]} ${fmtS(er.ms)}, ${names[1]} ${fmtS(br.ms)}`);
   }
   const stats = { engine: await historyStats(last.engine), baseline: await historyStats(last.baseline) };
-  return { engine: e, baseline: b, stats };
+  return { engine: e, baseline: b, stats, last };
 }
 
 /** Pause latency with nothing in flight: a fresh run per sample, not yet begun (see BENCHMARKS.md). */
@@ -403,6 +424,18 @@ const results = await worker.runUntil(async () => {
     () => baselineRun('baselineWideWorkflow', [args.wide, args.parallel]),
   );
   console.log('');
+  console.log(`store: the chain of ${args.chain} with every node attempt recorded in PostgreSQL, against the same chain with no store`);
+  await engineRun(chainSpec(50), tfStore); // warm-up of the second worker, not counted
+  const store = await sideBySide(
+    'store',
+    () => engineRun(chainSpec(args.chain), tfStore),
+    () => engineRun(chainSpec(args.chain)),
+    ['store on', 'store off'],
+  );
+  await attemptRecorder.drain(30_000);
+  const lastStoreRun = (await storePool.query('SELECT count(*)::int AS n FROM tapflow.node_attempts WHERE workflow_id = $1', [store.last.engine])).rows[0].n;
+  console.log(`  rows recorded for the last store-on run: ${lastStoreRun} (nodes: ${args.chain})`);
+  console.log('');
   console.log(`control latency, ${args.cycles} samples each`);
   await delay(SETTLE_MS);
   const pauseFresh = await pauseFreshRuns(args.cycles);
@@ -417,8 +450,13 @@ const results = await worker.runUntil(async () => {
   const ping = await pingCycles(args.cycles);
   console.log('  no-op update, one idle trivial workflow: done');
   console.log('');
-  return { chain, wide, pauseFresh, pingFresh, cycles, ping };
+  return { chain, wide, store, storeRows: lastStoreRun, pauseFresh, pingFresh, cycles, ping };
 });
+storeWorker.shutdown();
+await storeRunning;
+await attemptRecorder.drain();
+await storePool.end();
+await pg.stop();
 await env.teardown();
 
 // ---------------------------------------------------------------------------------------------
@@ -428,6 +466,8 @@ const chainMs = median(results.chain.engine);
 const chainBaseMs = median(results.chain.baseline);
 const wideMs = median(results.wide.engine);
 const wideBaseMs = median(results.wide.baseline);
+const storeOnMs = median(results.store.engine);
+const storeOffMs = median(results.store.baseline);
 const pf = summary(results.pauseFresh.samples);
 const bf = summary(results.pingFresh.samples);
 const pc = summary(results.cycles.pause);
@@ -442,6 +482,7 @@ table(
     ['  per node', fmtMs(chainMs / args.chain), fmtMs(chainBaseMs / args.chain), ''],
     [`wide, ${args.wide} nodes @ ${args.parallel}`, fmtS(wideMs), fmtS(wideBaseMs), (wideMs / wideBaseMs).toFixed(3)],
     ['  per node', fmtMs(wideMs / args.wide), fmtMs(wideBaseMs / args.wide), ''],
+    [`chain, store on / off`, fmtS(storeOnMs), fmtS(storeOffMs), (storeOnMs / storeOffMs).toFixed(3)],
   ],
 );
 console.log('');
@@ -509,6 +550,10 @@ const json = {
   wideDagSeconds: round(wideMs / 1000, 3),
   wideBaselineSeconds: round(wideBaseMs / 1000, 3),
   wideOverheadRatio: round(wideMs / wideBaseMs, 3),
+  storeOnSeconds: round(storeOnMs / 1000, 3),
+  storeOffSeconds: round(storeOffMs / 1000, 3),
+  storeOverheadRatio: round(storeOnMs / storeOffMs, 3),
+  storeRowsLastRun: results.storeRows,
   rounds: args.rounds,
   server: serverDesc,
   machine: m,
