@@ -5,7 +5,7 @@
  * retries with backoff until it is back (see docs/design/run-store.md for what covers a worker
  * that dies with records still queued).
  */
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import { isConnectionError, withPgClient } from './pool';
 import { upsertAttemptEnd } from './sql/upsert-attempt-end';
 import { upsertAttemptStart } from './sql/upsert-attempt-start';
@@ -22,6 +22,12 @@ export interface AttemptRecorderOptions {
   initialBackoffMs?: number;
   /** Longest wait between two tries while the database is away, in ms. Default: 5,000. */
   maxBackoffMs?: number;
+  /**
+   * How long the loop lets records gather before writing them, in ms. Batching matters more
+   * than speed here: an attempt's start and end often arrive within it and go in as one row
+   * write, and a batch is one transaction. Default: 50.
+   */
+  lingerMs?: number;
   /** Where problems are reported. Default: `console.warn`. */
   warn?: (message: string) => void;
 }
@@ -33,6 +39,7 @@ export class AttemptRecorder {
   private readonly initialBackoffMs: number;
   private readonly maxBackoffMs: number;
   private readonly warn: (message: string) => void;
+  private readonly lingerMs: number;
   private wakeUp: (() => void) | undefined;
   private loop: Promise<void> | undefined;
   private stopping = false;
@@ -46,6 +53,7 @@ export class AttemptRecorder {
     this.initialBackoffMs = options.initialBackoffMs ?? 100;
     this.maxBackoffMs = options.maxBackoffMs ?? 5000;
     this.warn = options.warn ?? ((m) => console.warn(m));
+    this.lingerMs = options.lingerMs ?? 50;
   }
 
   /** Writes queued and not yet in the database. */
@@ -99,6 +107,7 @@ export class AttemptRecorder {
         if (this.stopping) return;
         await new Promise<void>((resolve) => (this.wakeUp = resolve));
         this.wakeUp = undefined;
+        if (!this.stopping && this.lingerMs > 0) await new Promise((resolve) => setTimeout(resolve, this.lingerMs));
         continue;
       }
       const batch = this.queue.slice(0, this.maxBatch);
@@ -129,15 +138,14 @@ export class AttemptRecorder {
     }
   }
 
-  /** Writes a batch in one transaction, in queue order. */
-  private write(batch: AttemptWrite[]): Promise<void> {
+  /** Writes a batch in one transaction, in queue order (a single write needs none). */
+  private write(batch: AttemptWrite[]): Promise<unknown> {
+    const writes = foldStarts(batch);
     return withPgClient(this.pool, async (client) => {
+      if (writes.length === 1) return apply(client, writes[0] as AttemptWrite);
       await client.query('BEGIN');
       try {
-        for (const w of batch) {
-          if (w.kind === 'start') await upsertAttemptStart(client, w.record);
-          else await upsertAttemptEnd(client, w.record);
-        }
+        for (const w of writes) await apply(client, w);
         await client.query('COMMIT');
       } catch (err) {
         await client.query('ROLLBACK').catch(() => undefined);
@@ -158,4 +166,30 @@ export class AttemptRecorder {
       this.queue.shift();
     }
   }
+}
+
+function apply(client: PoolClient, w: AttemptWrite): Promise<unknown> {
+  return w.kind === 'start' ? upsertAttemptStart(client, w.record) : upsertAttemptEnd(client, w.record);
+}
+
+/**
+ * Drops a start whose end is in the same batch, carrying its start time and worker into the
+ * end (which records them when no start was stored): one row write instead of two.
+ */
+function foldStarts(batch: AttemptWrite[]): AttemptWrite[] {
+  const keyOf = (r: AttemptStart | AttemptEnd): string => `${r.workflowId}\u0000${r.nodeId}\u0000${r.attempt}`;
+  const starts = new Map<string, AttemptStart>();
+  for (const w of batch) if (w.kind === 'start') starts.set(keyOf(w.record), w.record);
+  const ended = new Set<string>();
+  for (const w of batch) if (w.kind === 'end' && starts.has(keyOf(w.record))) ended.add(keyOf(w.record));
+  const out: AttemptWrite[] = [];
+  for (const w of batch) {
+    const key = keyOf(w.record);
+    if (w.kind === 'start' && ended.has(key)) continue;
+    if (w.kind === 'end' && ended.has(key)) {
+      const start = starts.get(key) as AttemptStart;
+      out.push({ kind: 'end', record: { startedAt: start.startedAt, worker: start.worker, ...w.record } });
+    } else out.push(w);
+  }
+  return out;
 }

@@ -43,6 +43,19 @@ test('starts and ends land in order, once each, even when sent twice', async () 
   ]);
 });
 
+test('a start and its end written together keep the start time', async () => {
+  const recorder = new AttemptRecorder(db.pool, { lingerMs: 100 });
+  recorder.start();
+  const startedAt = new Date('2026-01-02T03:04:05.678Z');
+  recorder.recordStart({ ...key('d', 1), startedAt });
+  recorder.recordEnd({ ...key('d', 1), outcome: 'completed', finishedAt: new Date('2026-01-02T03:04:06.000Z'), output: 1 });
+  expect(await recorder.drain()).toBe(0);
+  const [row] = await listAttempts(db.pool, 'run-1', { nodeId: 'd' });
+  expect(row?.startedAt?.toISOString()).toBe('2026-01-02T03:04:05.678Z');
+  expect(row?.finishedAt?.toISOString()).toBe('2026-01-02T03:04:06.000Z');
+  expect(row?.worker).toBe('q');
+});
+
 test('records made while PostgreSQL is down are written once it is back', async () => {
   const recorder = new AttemptRecorder(db.pool, { maxBackoffMs: 200, warn: (m) => warnings.push(m) });
   recorder.start();
