@@ -27,3 +27,42 @@ export async function freshDatabase(server: EmbeddedPostgres, { migrated = true 
   if (migrated) await withPgClient(pool, (client) => migrate(client));
   return { url, pool, end: () => pool.end() };
 }
+
+/** What {@link databasePerTest} gives a test file. */
+export interface DatabasePerTest {
+  /** The file's server. */
+  readonly server: EmbeddedPostgres;
+  /** The current test's own database. */
+  readonly db: TestDatabase;
+}
+
+/**
+ * Registers the hooks most store tests share: one server for the file, a fresh database for
+ * each test (migrated unless `migrated` is false), both closed afterwards.
+ */
+export function databasePerTest(options: { migrated?: boolean } = {}): DatabasePerTest {
+  let server: EmbeddedPostgres | undefined;
+  let db: TestDatabase | undefined;
+  beforeAll(async () => {
+    server = await startTestPostgres();
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+  beforeEach(async () => {
+    db = await freshDatabase(server as EmbeddedPostgres, options);
+  });
+  afterEach(async () => {
+    await db?.end();
+  });
+  return {
+    get server() {
+      if (!server) throw new Error('the test server is not started yet (use it inside a test or hook)');
+      return server;
+    },
+    get db() {
+      if (!db) throw new Error('no test database yet (use it inside a test or hook)');
+      return db;
+    },
+  };
+}

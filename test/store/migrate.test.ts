@@ -3,36 +3,22 @@
  * run them at once, all-or-nothing, and refusing a schema newer than this tapflow.
  */
 import { Client } from 'pg';
-import type { EmbeddedPostgres } from '../../src/store/embedded';
 import { MigrationError } from '../../src/store/errors';
 import { migrate } from '../../src/store/migrate';
 import { MIGRATIONS } from '../../src/store/migrations';
-import { freshDatabase, startTestPostgres, type TestDatabase } from '../helpers/postgres';
+import { databasePerTest } from '../helpers/postgres';
 
-let server: EmbeddedPostgres;
-let db: TestDatabase;
+const t = databasePerTest({ migrated: false });
 
-beforeAll(async () => {
-  server = await startTestPostgres();
-});
-afterAll(async () => {
-  await server.stop();
-});
-beforeEach(async () => {
-  db = await freshDatabase(server, { migrated: false });
-});
-afterEach(async () => {
-  await db.end();
-});
 
 async function connect(): Promise<Client> {
-  const client = new Client({ connectionString: db.url });
+  const client = new Client({ connectionString: t.db.url });
   await client.connect();
   return client;
 }
 
 async function tables(): Promise<string[]> {
-  const { rows } = await db.pool.query<{ table_name: string }>(
+  const { rows } = await t.db.pool.query<{ table_name: string }>(
     `SELECT table_name FROM information_schema.tables WHERE table_schema = 'tapflow' ORDER BY table_name`,
   );
   return rows.map((r) => r.table_name);
@@ -46,7 +32,7 @@ it('applies every migration to an empty database and records it', async () => {
     await client.end();
   }
   expect(await tables()).toEqual(['control_actions', 'migrations', 'node_attempts', 'runs']);
-  const { rows } = await db.pool.query('SELECT id, name FROM tapflow.migrations');
+  const { rows } = await t.db.pool.query('SELECT id, name FROM tapflow.migrations');
   expect(rows).toEqual([{ id: 1, name: 'init' }]);
 });
 
@@ -54,14 +40,14 @@ it('does nothing the second time', async () => {
   const client = await connect();
   try {
     await migrate(client);
-    await db.pool.query(`INSERT INTO tapflow.runs (workflow_id, pipeline, state) VALUES ('kept', 'p', 'running')`);
+    await t.db.pool.query(`INSERT INTO tapflow.runs (workflow_id, pipeline, state) VALUES ('kept', 'p', 'running')`);
     expect(await migrate(client)).toEqual({ applied: [], version: 1 });
   } finally {
     await client.end();
   }
-  const { rows } = await db.pool.query('SELECT count(*)::int AS n FROM tapflow.migrations');
+  const { rows } = await t.db.pool.query('SELECT count(*)::int AS n FROM tapflow.migrations');
   expect(rows[0].n).toBe(1);
-  const runs = await db.pool.query(`SELECT workflow_id FROM tapflow.runs`);
+  const runs = await t.db.pool.query(`SELECT workflow_id FROM tapflow.runs`);
   expect(runs.rows).toEqual([{ workflow_id: 'kept' }]);
 });
 
@@ -89,7 +75,7 @@ it('applies all pending migrations or none', async () => {
   } finally {
     await client.end();
   }
-  const { rows } = await db.pool.query(`SELECT to_regclass('tapflow.runs') AS runs, to_regclass('tapflow.migrations') AS migrations`);
+  const { rows } = await t.db.pool.query(`SELECT to_regclass('tapflow.runs') AS runs, to_regclass('tapflow.migrations') AS migrations`);
   expect(rows[0]).toEqual({ runs: null, migrations: null });
 });
 
@@ -104,18 +90,18 @@ it('refuses a database migrated by a newer tapflow, changing nothing', async () 
   } finally {
     await client.end();
   }
-  const { rows } = await db.pool.query('SELECT id FROM tapflow.migrations ORDER BY id');
+  const { rows } = await t.db.pool.query('SELECT id FROM tapflow.migrations ORDER BY id');
   expect(rows).toEqual([{ id: 1 }, { id: 99 }]);
 });
 
 it('keeps to its own schema, so the store can share a database', async () => {
-  await db.pool.query(`CREATE TABLE public.runs (id int); INSERT INTO public.runs VALUES (7)`);
+  await t.db.pool.query(`CREATE TABLE public.runs (id int); INSERT INTO public.runs VALUES (7)`);
   const client = await connect();
   try {
     await migrate(client);
   } finally {
     await client.end();
   }
-  const { rows } = await db.pool.query('SELECT id FROM public.runs');
+  const { rows } = await t.db.pool.query('SELECT id FROM public.runs');
   expect(rows).toEqual([{ id: 7 }]);
 });

@@ -4,32 +4,23 @@
  * leave the write to succeed.
  */
 import { Client } from 'pg';
-import type { EmbeddedPostgres } from '../../src/store/embedded';
 import { listenStoreEvents } from '../../src/store/events';
 import { insertControlAction } from '../../src/store/sql/insert-control-action';
 import { upsertAttemptEnd } from '../../src/store/sql/upsert-attempt-end';
 import { upsertAttemptStart } from '../../src/store/sql/upsert-attempt-start';
 import { upsertRun } from '../../src/store/sql/upsert-run';
 import { STORE_EVENTS_CHANNEL, type StoreEvent } from '../../src/store/types';
-import { freshDatabase, startTestPostgres, type TestDatabase } from '../helpers/postgres';
+import { databasePerTest } from '../helpers/postgres';
 
-let server: EmbeddedPostgres;
-let db: TestDatabase;
+const t = databasePerTest();
 let listener: Client;
 let events: StoreEvent[];
 let waiters: { match: (e: StoreEvent) => boolean; resolve: (e: StoreEvent) => void }[];
 
-beforeAll(async () => {
-  server = await startTestPostgres();
-});
-afterAll(async () => {
-  await server.stop();
-});
 beforeEach(async () => {
-  db = await freshDatabase(server);
   events = [];
   waiters = [];
-  listener = new Client({ connectionString: db.url });
+  listener = new Client({ connectionString: t.db.url });
   await listener.connect();
   await listenStoreEvents(listener, (event) => {
     events.push(event);
@@ -41,7 +32,6 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   await listener.end();
-  await db.end();
 });
 
 /** The first event (already received or still to come) matching `match`; fails the test after 15 s. */
@@ -66,13 +56,13 @@ function nextEvent(match: (e: StoreEvent) => boolean): Promise<StoreEvent> {
  */
 async function settled(): Promise<StoreEvent[]> {
   const marker = `marker-${events.length}-${Math.random().toString(36).slice(2)}`;
-  await upsertRun(db.pool, { workflowId: marker, pipeline: 'marker', state: 'running' });
+  await upsertRun(t.db.pool, { workflowId: marker, pipeline: 'marker', state: 'running' });
   await nextEvent((e) => 'workflowId' in e && e.workflowId === marker);
   return events.filter((e) => !('workflowId' in e && e.workflowId.startsWith('marker-')));
 }
 
 it('announces a run inserted and a run updated', async () => {
-  await upsertRun(db.pool, { workflowId: 'wf', pipeline: 'p', state: 'running', progressTotal: 4 });
+  await upsertRun(t.db.pool, { workflowId: 'wf', pipeline: 'p', state: 'running', progressTotal: 4 });
   expect(await nextEvent((e) => e.table === 'runs' && e.op === 'insert')).toEqual({
     table: 'runs',
     op: 'insert',
@@ -81,7 +71,7 @@ it('announces a run inserted and a run updated', async () => {
     completed: 0,
     total: 4,
   });
-  await upsertRun(db.pool, { workflowId: 'wf', pipeline: 'p', state: 'paused', progressCompleted: 2 });
+  await upsertRun(t.db.pool, { workflowId: 'wf', pipeline: 'p', state: 'paused', progressCompleted: 2 });
   expect(await nextEvent((e) => e.table === 'runs' && e.op === 'update')).toEqual({
     table: 'runs',
     op: 'update',
@@ -93,7 +83,7 @@ it('announces a run inserted and a run updated', async () => {
 });
 
 it('announces a node attempt started and ended', async () => {
-  await upsertAttemptStart(db.pool, { workflowId: 'wf', nodeId: 'resize', attempt: 2, activity: 'resize' });
+  await upsertAttemptStart(t.db.pool, { workflowId: 'wf', nodeId: 'resize', attempt: 2, activity: 'resize' });
   expect(await nextEvent((e) => e.table === 'node_attempts' && e.op === 'insert')).toEqual({
     table: 'node_attempts',
     op: 'insert',
@@ -102,7 +92,7 @@ it('announces a node attempt started and ended', async () => {
     attempt: 2,
     outcome: 'running',
   });
-  await upsertAttemptEnd(db.pool, { workflowId: 'wf', nodeId: 'resize', attempt: 2, activity: 'resize', outcome: 'failed' });
+  await upsertAttemptEnd(t.db.pool, { workflowId: 'wf', nodeId: 'resize', attempt: 2, activity: 'resize', outcome: 'failed' });
   expect(await nextEvent((e) => e.table === 'node_attempts' && e.op === 'update')).toEqual({
     table: 'node_attempts',
     op: 'update',
@@ -114,7 +104,7 @@ it('announces a node attempt started and ended', async () => {
 });
 
 it('announces a control action', async () => {
-  const record = await insertControlAction(db.pool, { workflowId: 'wf', requestId: 'u1', action: 'cancel' });
+  const record = await insertControlAction(t.db.pool, { workflowId: 'wf', requestId: 'u1', action: 'cancel' });
   expect(await nextEvent((e) => e.table === 'control_actions')).toEqual({
     table: 'control_actions',
     op: 'insert',
@@ -129,10 +119,10 @@ it('announces nothing for a duplicate delivery or a stale write', async () => {
   const start = { workflowId: 'wf', nodeId: 'n', attempt: 1, activity: 'a' };
   const end = { ...start, outcome: 'completed' } as const;
   const action = { workflowId: 'wf', requestId: 'u1', action: 'pause' };
-  await upsertRun(db.pool, run);
-  await upsertAttemptStart(db.pool, start);
-  await upsertAttemptEnd(db.pool, end);
-  await insertControlAction(db.pool, action);
+  await upsertRun(t.db.pool, run);
+  await upsertAttemptStart(t.db.pool, start);
+  await upsertAttemptEnd(t.db.pool, end);
+  await insertControlAction(t.db.pool, action);
   expect((await settled()).map((e) => `${e.table}:${e.op}`)).toEqual([
     'runs:insert',
     'node_attempts:insert',
@@ -141,16 +131,16 @@ it('announces nothing for a duplicate delivery or a stale write', async () => {
   ]);
 
   events.length = 0;
-  await upsertRun(db.pool, run);
-  await upsertRun(db.pool, { ...run, state: 'running' });
-  await upsertAttemptStart(db.pool, start);
-  await upsertAttemptEnd(db.pool, end);
-  await insertControlAction(db.pool, action);
+  await upsertRun(t.db.pool, run);
+  await upsertRun(t.db.pool, { ...run, state: 'running' });
+  await upsertAttemptStart(t.db.pool, start);
+  await upsertAttemptEnd(t.db.pool, end);
+  await insertControlAction(t.db.pool, action);
   expect(await settled()).toEqual([]);
 });
 
 it('announces only once the transaction commits, and nothing for one rolled back', async () => {
-  const client = await db.pool.connect();
+  const client = await t.db.pool.connect();
   try {
     await client.query('BEGIN');
     await upsertRun(client, { workflowId: 'rolled-back', pipeline: 'p', state: 'running' });
@@ -173,9 +163,9 @@ it('keeps every payload under the 8000-byte limit, and the write succeeds, howev
   listener.on('notification', (m) => {
     if (m.channel === STORE_EVENTS_CHANNEL && m.payload) raw.push(m.payload);
   });
-  expect(await upsertAttemptStart(db.pool, { workflowId, nodeId, attempt: 1, activity: 'a' })).toBe('inserted');
+  expect(await upsertAttemptStart(t.db.pool, { workflowId, nodeId, attempt: 1, activity: 'a' })).toBe('inserted');
   expect(await nextEvent((e) => e.table === 'node_attempts')).toEqual({ table: 'node_attempts', op: 'insert', oversized: true });
-  await upsertRun(db.pool, { workflowId: 'x'.repeat(1000), pipeline: 'p', state: 'running' });
+  await upsertRun(t.db.pool, { workflowId: 'x'.repeat(1000), pipeline: 'p', state: 'running' });
   expect(await nextEvent((e) => e.table === 'runs')).toMatchObject({ workflowId: 'x'.repeat(1000) });
   await settled();
   expect(raw.length).toBeGreaterThanOrEqual(2);

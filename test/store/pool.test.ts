@@ -3,28 +3,14 @@
  * when broken), and the classification of connection errors that a writer retries.
  */
 import { createServer } from 'node:net';
-import type { EmbeddedPostgres } from '../../src/store/embedded';
 import { StoreConfigError, StoreUnavailableError } from '../../src/store/errors';
 import { checkStore, createPool, isConnectionError, makeWithPgClient, redactUrl, withPgClient } from '../../src/store/pool';
 import { jsonParam } from '../../src/store/sql/params';
 import { eventually } from '../helpers/poll';
-import { freshDatabase, startTestPostgres, type TestDatabase } from '../helpers/postgres';
+import { databasePerTest } from '../helpers/postgres';
 
-let server: EmbeddedPostgres;
-let db: TestDatabase;
+const t = databasePerTest({ migrated: false });
 
-beforeAll(async () => {
-  server = await startTestPostgres();
-});
-afterAll(async () => {
-  await server.stop();
-});
-beforeEach(async () => {
-  db = await freshDatabase(server, { migrated: false });
-});
-afterEach(async () => {
-  await db.end();
-});
 
 /** A port nothing listens on. */
 async function closedPort(): Promise<number> {
@@ -59,7 +45,7 @@ describe('when the store cannot be reached', () => {
   });
 
   it('says when the password is wrong', async () => {
-    const url = new URL(db.url);
+    const url = new URL(t.db.url);
     url.password = 'wrong';
     const error = await unreachable(url.toString());
     expect(error.message).toMatch(/: authentication failed \(check the user and password\)$/);
@@ -67,7 +53,7 @@ describe('when the store cannot be reached', () => {
   });
 
   it('says when the database does not exist', async () => {
-    const error = await unreachable(server.urlFor('no_such_db'));
+    const error = await unreachable(t.server.urlFor('no_such_db'));
     expect(error.message).toMatch(/\/no_such_db: no such database$/);
   });
 
@@ -83,11 +69,11 @@ describe('when the store cannot be reached', () => {
 
   it('takes DATABASE_URL by default', async () => {
     const saved = process.env.DATABASE_URL;
-    process.env.DATABASE_URL = db.url;
+    process.env.DATABASE_URL = t.db.url;
     const pool = createPool();
     try {
       const { rows } = await pool.query('SELECT current_database() AS db');
-      expect(db.url.endsWith(`/${rows[0].db}`)).toBe(true);
+      expect(t.db.url.endsWith(`/${rows[0].db}`)).toBe(true);
     } finally {
       await pool.end();
       if (saved === undefined) delete process.env.DATABASE_URL;
@@ -98,35 +84,35 @@ describe('when the store cannot be reached', () => {
 
 describe('withPgClient', () => {
   it('returns what the function returns and gives the connection back', async () => {
-    const withClient = makeWithPgClient(db.pool);
+    const withClient = makeWithPgClient(t.db.pool);
     expect(await withClient(async (client) => (await client.query('SELECT 41 + 1 AS n')).rows[0].n)).toBe(42);
-    expect(db.pool.totalCount).toBe(1);
-    expect(db.pool.idleCount).toBe(1);
+    expect(t.db.pool.totalCount).toBe(1);
+    expect(t.db.pool.idleCount).toBe(1);
   });
 
   it('gives the connection back when the function throws a statement error', async () => {
-    await expect(withPgClient(db.pool, (client) => client.query('SELECT no_such_column'))).rejects.toThrow(/no_such_column/);
-    expect(db.pool.idleCount).toBe(db.pool.totalCount);
-    expect(db.pool.totalCount).toBe(1);
+    await expect(withPgClient(t.db.pool, (client) => client.query('SELECT no_such_column'))).rejects.toThrow(/no_such_column/);
+    expect(t.db.pool.idleCount).toBe(t.db.pool.totalCount);
+    expect(t.db.pool.totalCount).toBe(1);
   });
 
   it('drops a connection that broke instead of giving it back', async () => {
-    const error = await withPgClient(db.pool, (client) => client.query('SELECT pg_terminate_backend(pg_backend_pid())')).catch(
+    const error = await withPgClient(t.db.pool, (client) => client.query('SELECT pg_terminate_backend(pg_backend_pid())')).catch(
       (err: unknown) => err,
     );
     expect(isConnectionError(error)).toBe(true);
-    expect(db.pool.totalCount).toBe(0);
+    expect(t.db.pool.totalCount).toBe(0);
     // The next borrower gets a fresh connection.
-    expect(await withPgClient(db.pool, async (client) => (await client.query('SELECT 1 AS one')).rows[0].one)).toBe(1);
+    expect(await withPgClient(t.db.pool, async (client) => (await client.query('SELECT 1 AS one')).rows[0].one)).toBe(1);
   });
 
   it('survives idle connections broken by the server, reporting them to onIdleError', async () => {
     const idleErrors: Error[] = [];
-    const pool = createPool(db.url, { onIdleError: (err) => idleErrors.push(err) });
+    const pool = createPool(t.db.url, { onIdleError: (err) => idleErrors.push(err) });
     try {
       await pool.query('SELECT 1');
       expect(pool.idleCount).toBe(1);
-      await db.pool.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'tapflow' AND pid <> pg_backend_pid() AND datname = current_database()`);
+      await t.db.pool.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'tapflow' AND pid <> pg_backend_pid() AND datname = current_database()`);
       // The idle connection hears of its end: reported, and dropped from the pool, with no
       // unhandled 'error' event to end the process.
       await eventually('the idle connection error', () => (idleErrors.length > 0 ? true : undefined));
@@ -145,7 +131,7 @@ describe('helpers', () => {
     expect(isConnectionError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }))).toBe(true);
     expect(isConnectionError(Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' }))).toBe(true);
     expect(isConnectionError(new Error('Connection terminated unexpectedly'))).toBe(true);
-    const statementError = await db.pool.query('SELECT 1/0').catch((err: unknown) => err);
+    const statementError = await t.db.pool.query('SELECT 1/0').catch((err: unknown) => err);
     expect(isConnectionError(statementError)).toBe(false);
     expect(isConnectionError('not an error')).toBe(false);
   });

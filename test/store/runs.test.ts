@@ -2,27 +2,13 @@
  * upsertRun and getRun: every field round-trips; a duplicate changes nothing; a final state is
  * never undone; stale writes (lower seq, earlier attempt) change nothing; times never move back.
  */
-import type { EmbeddedPostgres } from '../../src/store/embedded';
 import { getRun } from '../../src/store/sql/get-run';
 import { upsertRun } from '../../src/store/sql/upsert-run';
 import type { RunRecord, RunWrite } from '../../src/store/types';
-import { freshDatabase, startTestPostgres, type TestDatabase } from '../helpers/postgres';
+import { databasePerTest } from '../helpers/postgres';
 
-let server: EmbeddedPostgres;
-let db: TestDatabase;
+const t = databasePerTest();
 
-beforeAll(async () => {
-  server = await startTestPostgres();
-});
-afterAll(async () => {
-  await server.stop();
-});
-beforeEach(async () => {
-  db = await freshDatabase(server);
-});
-afterEach(async () => {
-  await db.end();
-});
 
 const T0 = new Date('2025-03-01T10:00:00.000Z');
 const T1 = new Date('2025-03-01T10:05:00.000Z');
@@ -32,7 +18,7 @@ const T3 = new Date('2025-03-01T11:00:00.000Z');
 const base: RunWrite = { workflowId: 'wf', pipeline: 'thumbnails', state: 'running' };
 
 async function run(id = 'wf'): Promise<RunRecord> {
-  const found = await getRun(db.pool, id);
+  const found = await getRun(t.db.pool, id);
   if (!found) throw new Error(`no run ${id}`);
   return found;
 }
@@ -66,7 +52,7 @@ describe('round trip', () => {
       startedAt: T1,
       finishedAt: T2.toISOString(),
     };
-    expect(await upsertRun(db.pool, write)).toBe('inserted');
+    expect(await upsertRun(t.db.pool, write)).toBe('inserted');
     const stored = await run('wf-all');
     const { updatedAt, ...rest } = stored;
     expect(updatedAt).toBeInstanceOf(Date);
@@ -74,7 +60,7 @@ describe('round trip', () => {
   });
 
   it('fills defaults for what the first write leaves out', async () => {
-    await upsertRun(db.pool, base);
+    await upsertRun(t.db.pool, base);
     const stored = await run();
     expect(stored).toMatchObject({
       firstRunId: null,
@@ -101,84 +87,84 @@ describe('round trip', () => {
   });
 
   it('keeps JSON values as they were: strings, arrays, null, and text with NUL characters', async () => {
-    await upsertRun(db.pool, { ...base, params: 'just a string', result: null, event: ['a'] });
+    await upsertRun(t.db.pool, { ...base, params: 'just a string', result: null, event: ['a'] });
     expect(await run()).toMatchObject({ params: 'just a string', result: null, event: ['a'] });
-    await upsertRun(db.pool, { ...base, workflowId: 'nul', result: { text: 'a\u0000b', path: 'C:\\u0000' } });
+    await upsertRun(t.db.pool, { ...base, workflowId: 'nul', result: { text: 'a\u0000b', path: 'C:\\u0000' } });
     expect((await run('nul')).result).toEqual({ text: 'a\uFFFDb', path: 'C:\\u0000' });
   });
 
   it('answers undefined for a run it does not have', async () => {
-    expect(await getRun(db.pool, 'nope')).toBeUndefined();
+    expect(await getRun(t.db.pool, 'nope')).toBeUndefined();
   });
 
   it('refuses a state that is not a run state', async () => {
-    await expect(upsertRun(db.pool, { ...base, state: 'bogus' as never })).rejects.toThrow(/runs_state_check/);
+    await expect(upsertRun(t.db.pool, { ...base, state: 'bogus' as never })).rejects.toThrow(/runs_state_check/);
   });
 });
 
 describe('duplicate delivery', () => {
   it('changes nothing, not even updatedAt', async () => {
     const write: RunWrite = { ...base, tags: ['a'], progressCompleted: 1, progressTotal: 3, startedAt: T1 };
-    expect(await upsertRun(db.pool, write)).toBe('inserted');
+    expect(await upsertRun(t.db.pool, write)).toBe('inserted');
     const before = await run();
-    expect(await upsertRun(db.pool, write)).toBe('unchanged');
+    expect(await upsertRun(t.db.pool, write)).toBe('unchanged');
     expect(await run()).toEqual(before);
   });
 
   it('changes what is new and keeps what a write leaves out', async () => {
-    await upsertRun(db.pool, { ...base, tags: ['a'], userName: 'alice', progressTotal: 3 });
-    expect(await upsertRun(db.pool, { ...base, progressCompleted: 2 })).toBe('updated');
+    await upsertRun(t.db.pool, { ...base, tags: ['a'], userName: 'alice', progressTotal: 3 });
+    expect(await upsertRun(t.db.pool, { ...base, progressCompleted: 2 })).toBe('updated');
     expect(await run()).toMatchObject({ tags: ['a'], userName: 'alice', progressCompleted: 2, progressTotal: 3 });
-    await upsertRun(db.pool, { ...base, tags: [] });
+    await upsertRun(t.db.pool, { ...base, tags: [] });
     expect((await run()).tags).toEqual([]);
   });
 });
 
 describe('state', () => {
   it('never moves a final state back to a non-final one', async () => {
-    await upsertRun(db.pool, { ...base, state: 'completed', finishedAt: T2, result: { a: 1 }, progressCompleted: 4 });
+    await upsertRun(t.db.pool, { ...base, state: 'completed', finishedAt: T2, result: { a: 1 }, progressCompleted: 4 });
     for (const state of ['running', 'paused', 'pausing', 'cancelling', 'held'] as const) {
-      expect(await upsertRun(db.pool, { ...base, state, progressCompleted: 2, result: { stale: true } })).toBe('unchanged');
+      expect(await upsertRun(t.db.pool, { ...base, state, progressCompleted: 2, result: { stale: true } })).toBe('unchanged');
     }
     expect(await run()).toMatchObject({ state: 'completed', finishedAt: T2, result: { a: 1 }, progressCompleted: 4 });
   });
 
   it('does not replace one final state with another', async () => {
-    await upsertRun(db.pool, { ...base, state: 'cancelled', reason: 'operator' });
-    expect(await upsertRun(db.pool, { ...base, state: 'completed' })).toBe('unchanged');
+    await upsertRun(t.db.pool, { ...base, state: 'cancelled', reason: 'operator' });
+    expect(await upsertRun(t.db.pool, { ...base, state: 'completed' })).toBe('unchanged');
     expect(await run()).toMatchObject({ state: 'cancelled', reason: 'operator' });
   });
 
   it('lets a write with the same final state fill in what was missing', async () => {
-    await upsertRun(db.pool, { ...base, state: 'completed' });
-    expect(await upsertRun(db.pool, { ...base, state: 'completed', result: { a: 1 }, products: ['x.fits'] })).toBe('updated');
+    await upsertRun(t.db.pool, { ...base, state: 'completed' });
+    expect(await upsertRun(t.db.pool, { ...base, state: 'completed', result: { a: 1 }, products: ['x.fits'] })).toBe('updated');
     expect(await run()).toMatchObject({ state: 'completed', result: { a: 1 }, products: ['x.fits'] });
   });
 
   it('moves between non-final states, and the reason follows the state', async () => {
-    await upsertRun(db.pool, { ...base, state: 'pausing', reason: 'maintenance' });
-    await upsertRun(db.pool, { ...base, state: 'paused' });
+    await upsertRun(t.db.pool, { ...base, state: 'pausing', reason: 'maintenance' });
+    await upsertRun(t.db.pool, { ...base, state: 'paused' });
     expect(await run()).toMatchObject({ state: 'paused', reason: null });
-    await upsertRun(db.pool, { ...base, state: 'paused', reason: 'maintenance' });
-    await upsertRun(db.pool, { ...base, state: 'paused', progressCompleted: 1 });
+    await upsertRun(t.db.pool, { ...base, state: 'paused', reason: 'maintenance' });
+    await upsertRun(t.db.pool, { ...base, state: 'paused', progressCompleted: 1 });
     expect(await run()).toMatchObject({ state: 'paused', reason: 'maintenance' });
-    await upsertRun(db.pool, { ...base, state: 'running' });
+    await upsertRun(t.db.pool, { ...base, state: 'running' });
     expect(await run()).toMatchObject({ state: 'running', reason: null });
   });
 
   it('ignores a write with a lower seq than the stored one', async () => {
-    await upsertRun(db.pool, { ...base, state: 'paused', seq: 5, progressCompleted: 3 });
-    expect(await upsertRun(db.pool, { ...base, state: 'running', seq: 4, progressCompleted: 2 })).toBe('unchanged');
+    await upsertRun(t.db.pool, { ...base, state: 'paused', seq: 5, progressCompleted: 3 });
+    expect(await upsertRun(t.db.pool, { ...base, state: 'running', seq: 4, progressCompleted: 2 })).toBe('unchanged');
     expect(await run()).toMatchObject({ state: 'paused', seq: 5, progressCompleted: 3 });
-    expect(await upsertRun(db.pool, { ...base, state: 'running', seq: 6 })).toBe('updated');
+    expect(await upsertRun(t.db.pool, { ...base, state: 'running', seq: 6 })).toBe('updated');
     expect(await run()).toMatchObject({ state: 'running', seq: 6, progressCompleted: 3 });
     // A writer that does not number its writes keeps the stored order.
-    expect(await upsertRun(db.pool, { ...base, state: 'paused' })).toBe('updated');
+    expect(await upsertRun(t.db.pool, { ...base, state: 'paused' })).toBe('updated');
     expect(await run()).toMatchObject({ state: 'paused', seq: 6 });
   });
 
   it('lets a new attempt of the whole run start over, and ignores the old attempt afterwards', async () => {
-    await upsertRun(db.pool, {
+    await upsertRun(t.db.pool, {
       ...base,
       state: 'failed',
       reason: 'node b failed',
@@ -189,7 +175,7 @@ describe('state', () => {
       progressTotal: 4,
       seq: 9,
     });
-    expect(await upsertRun(db.pool, { ...base, attempt: 2, state: 'running', startedAt: T2, progressTotal: 4 })).toBe('updated');
+    expect(await upsertRun(t.db.pool, { ...base, attempt: 2, state: 'running', startedAt: T2, progressTotal: 4 })).toBe('updated');
     expect(await run()).toMatchObject({
       attempt: 2,
       seq: 0,
@@ -201,47 +187,47 @@ describe('state', () => {
       progressCompleted: 0,
       progressTotal: 4,
     });
-    expect(await upsertRun(db.pool, { ...base, attempt: 1, state: 'failed', reason: 'late' })).toBe('unchanged');
+    expect(await upsertRun(t.db.pool, { ...base, attempt: 1, state: 'failed', reason: 'late' })).toBe('unchanged');
     expect(await run()).toMatchObject({ attempt: 2, state: 'running' });
   });
 });
 
 describe('times and identity', () => {
   it('never moves a time backwards: the first start and finish of an attempt stay', async () => {
-    await upsertRun(db.pool, { ...base, createdAt: T1, startedAt: T1 });
-    await upsertRun(db.pool, { ...base, createdAt: T0, startedAt: T0 });
-    await upsertRun(db.pool, { ...base, createdAt: T3, startedAt: T2 });
+    await upsertRun(t.db.pool, { ...base, createdAt: T1, startedAt: T1 });
+    await upsertRun(t.db.pool, { ...base, createdAt: T0, startedAt: T0 });
+    await upsertRun(t.db.pool, { ...base, createdAt: T3, startedAt: T2 });
     expect(await run()).toMatchObject({ createdAt: T1, startedAt: T1 });
-    await upsertRun(db.pool, { ...base, state: 'completed', finishedAt: T2 });
-    await upsertRun(db.pool, { ...base, state: 'completed', finishedAt: T3 });
-    await upsertRun(db.pool, { ...base, state: 'completed', finishedAt: T1 });
+    await upsertRun(t.db.pool, { ...base, state: 'completed', finishedAt: T2 });
+    await upsertRun(t.db.pool, { ...base, state: 'completed', finishedAt: T3 });
+    await upsertRun(t.db.pool, { ...base, state: 'completed', finishedAt: T1 });
     expect((await run()).finishedAt).toEqual(T2);
   });
 
   it('never moves updatedAt backwards', async () => {
-    await upsertRun(db.pool, base);
+    await upsertRun(t.db.pool, base);
     const first = (await run()).updatedAt;
     // As if the database's clock went back a day after this write: set updated_at a day ahead,
     // past the trigger that maintains it (replica mode fires no ordinary triggers).
-    await db.pool.query(
+    await t.db.pool.query(
       `BEGIN; SET LOCAL session_replication_role = replica;
        UPDATE tapflow.runs SET updated_at = now() + interval '1 day'; COMMIT`,
     );
     const ahead = (await run()).updatedAt;
     expect(ahead.getTime()).toBeGreaterThan(first.getTime());
-    await upsertRun(db.pool, { ...base, progressCompleted: 1 });
+    await upsertRun(t.db.pool, { ...base, progressCompleted: 1 });
     expect((await run()).updatedAt).toEqual(ahead);
   });
 
   it('keeps the first pipeline, spec, params and first run id', async () => {
-    await upsertRun(db.pool, { ...base, firstRunId: 'r1', spec: { v: 1 }, params: { p: 1 } });
-    await upsertRun(db.pool, { ...base, pipeline: 'other', firstRunId: 'r2', spec: { v: 2 }, params: { p: 2 }, progressCompleted: 1 });
+    await upsertRun(t.db.pool, { ...base, firstRunId: 'r1', spec: { v: 1 }, params: { p: 1 } });
+    await upsertRun(t.db.pool, { ...base, pipeline: 'other', firstRunId: 'r2', spec: { v: 2 }, params: { p: 2 }, progressCompleted: 1 });
     expect(await run()).toMatchObject({ pipeline: 'thumbnails', firstRunId: 'r1', spec: { v: 1 }, params: { p: 1 }, progressCompleted: 1 });
   });
 
   it('fills in a first run id the first write did not know', async () => {
-    await upsertRun(db.pool, base);
-    await upsertRun(db.pool, { ...base, firstRunId: 'r1' });
+    await upsertRun(t.db.pool, base);
+    await upsertRun(t.db.pool, { ...base, firstRunId: 'r1' });
     expect((await run()).firstRunId).toBe('r1');
   });
 });

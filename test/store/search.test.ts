@@ -1,27 +1,15 @@
 /**
  * searchRuns: each filter alone, filters combined, newest first, limits and pages.
  */
-import type { EmbeddedPostgres } from '../../src/store/embedded';
 import { searchRuns } from '../../src/store/sql/search-runs';
 import { upsertRun } from '../../src/store/sql/upsert-run';
 import type { RunSearch, RunWrite } from '../../src/store/types';
-import { freshDatabase, startTestPostgres, type TestDatabase } from '../helpers/postgres';
+import { databasePerTest } from '../helpers/postgres';
 
-let server: EmbeddedPostgres;
-let db: TestDatabase;
+const t = databasePerTest();
 
-beforeAll(async () => {
-  server = await startTestPostgres();
-});
-afterAll(async () => {
-  await server.stop();
-});
 beforeEach(async () => {
-  db = await freshDatabase(server);
-  for (const run of RUNS) await upsertRun(db.pool, run);
-});
-afterEach(async () => {
-  await db.end();
+  for (const run of RUNS) await upsertRun(t.db.pool, run);
 });
 
 const day = (d: number): Date => new Date(Date.UTC(2025, 0, d, 12));
@@ -39,7 +27,7 @@ const RUNS: RunWrite[] = [
 ];
 
 async function ids(search: RunSearch = {}): Promise<string[]> {
-  return (await searchRuns(db.pool, search)).map((r) => r.workflowId);
+  return (await searchRuns(t.db.pool, search)).map((r) => r.workflowId);
 }
 
 it('returns every run newest first without filters', async () => {
@@ -47,7 +35,7 @@ it('returns every run newest first without filters', async () => {
 });
 
 it('returns whole records', async () => {
-  const [r1] = await searchRuns(db.pool, { pipeline: 'A', tag: 'y' });
+  const [r1] = await searchRuns(t.db.pool, { pipeline: 'A', tag: 'y' });
   expect(r1).toMatchObject({ workflowId: 'r1', pipeline: 'A', state: 'completed', tags: ['x', 'y'], groups: ['g1'], userName: 'alice', createdAt: day(1) });
 });
 
@@ -80,21 +68,21 @@ it.each<[string, RunSearch, string[]]>([
 });
 
 it('limits and pages, newest first, through runs created at the same instant', async () => {
-  const first = await searchRuns(db.pool, { limit: 3 });
+  const first = await searchRuns(t.db.pool, { limit: 3 });
   expect(first.map((r) => r.workflowId)).toEqual(['r6b', 'r6a', 'r5']);
-  const second = await searchRuns(db.pool, { limit: 3, after: first[0]! });
+  const second = await searchRuns(t.db.pool, { limit: 3, after: first[0]! });
   expect(second.map((r) => r.workflowId)).toEqual(['r6a', 'r5', 'r4']);
-  const third = await searchRuns(db.pool, { limit: 3, after: first.at(-1)! });
+  const third = await searchRuns(t.db.pool, { limit: 3, after: first.at(-1)! });
   expect(third.map((r) => r.workflowId)).toEqual(['r4', 'r3', 'r2']);
   expect(await ids({ pipeline: 'A', after: third.at(-1)! })).toEqual(['r1']);
 });
 
 it('pages exactly through runs whose creation time the database set', async () => {
-  for (let i = 0; i < 25; i++) await upsertRun(db.pool, { workflowId: `n${String(i).padStart(2, '0')}`, pipeline: 'p', state: 'running' });
+  for (let i = 0; i < 25; i++) await upsertRun(t.db.pool, { workflowId: `n${String(i).padStart(2, '0')}`, pipeline: 'p', state: 'running' });
   const seen: string[] = [];
   let after: RunSearch['after'];
   for (;;) {
-    const page = await searchRuns(db.pool, { pipeline: 'p', limit: 4, after });
+    const page = await searchRuns(t.db.pool, { pipeline: 'p', limit: 4, after });
     if (page.length === 0) break;
     seen.push(...page.map((r) => r.workflowId));
     after = page.at(-1);
@@ -104,14 +92,14 @@ it('pages exactly through runs whose creation time the database set', async () =
 });
 
 it('refuses a limit out of range', async () => {
-  await expect(searchRuns(db.pool, { limit: 0 })).rejects.toThrow(RangeError);
-  await expect(searchRuns(db.pool, { limit: 1001 })).rejects.toThrow(/from 1 to 1000/);
-  await expect(searchRuns(db.pool, { limit: 2.5 })).rejects.toThrow(RangeError);
+  await expect(searchRuns(t.db.pool, { limit: 0 })).rejects.toThrow(RangeError);
+  await expect(searchRuns(t.db.pool, { limit: 1001 })).rejects.toThrow(/from 1 to 1000/);
+  await expect(searchRuns(t.db.pool, { limit: 2.5 })).rejects.toThrow(RangeError);
 });
 
 it('uses the indexes for selective filters', async () => {
   // A plan check, not a timing: with sequential scans off, each filter must have an index to use.
-  const client = await db.pool.connect();
+  const client = await t.db.pool.connect();
   try {
     await client.query('SET enable_seqscan = off');
     const plan = async (where: string): Promise<string> =>
