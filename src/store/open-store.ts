@@ -5,7 +5,7 @@
  */
 import type { Pool } from 'pg';
 import { AttemptRecorder } from './attempt-recorder';
-import { DEV_POSTGRES_PORT, startEmbeddedPostgres, type EmbeddedPostgres } from './embedded';
+import { DEV_POSTGRES_PORT, startDevPostgres, type EmbeddedPostgres } from './embedded';
 import { migrate } from './migrate';
 import { createPool, describeConnectionError, isConnectionError, redactUrl, withPgClient } from './pool';
 
@@ -52,11 +52,7 @@ export async function openStore(options: OpenStoreOptions): Promise<OpenStore> {
   let url = options.url;
   if (!url) {
     if (!options.embeddedDataDir) throw new StoreOpenError('no store: set DATABASE_URL to a postgres:// URL');
-    embedded = await startEmbeddedPostgres({
-      dataDir: options.embeddedDataDir,
-      port: options.embeddedPort ?? DEV_POSTGRES_PORT,
-      database: 'tapflow',
-    });
+    embedded = await startDevPostgres({ dataDir: options.embeddedDataDir, port: options.embeddedPort });
     url = embedded.url;
   }
   const pool = createPool(url, { applicationName: 'tapflow-worker' });

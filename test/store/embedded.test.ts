@@ -237,7 +237,7 @@ describe('tapflow dev', () => {
     const probe = await listen();
     const port = portOf(probe);
     await new Promise((resolve) => probe.close(resolve));
-    const server = await startDevPostgres({ root, port });
+    const server = await startDevPostgres({ dataDir: join(root, '.tapflow', 'postgres'), port });
     started.push(server);
     expect(server.dataDir).toBe(join(root, '.tapflow', 'postgres'));
     expect(server.port).toBe(port);
