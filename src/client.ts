@@ -25,7 +25,7 @@ import { loadTemporalSettings } from './connection';
 import { ActionRefusedError, RunAlreadyExistsError, RunFailedError, RunNotFoundError, UsageError } from './errors';
 import { assertValidSpec } from './pipeline/validate';
 import type { PipelineSpec } from './pipeline/types';
-import { isFinal, type ControlAction, type RunState, type RunStatus } from './pipeline/states';
+import type { ControlAction, RunState, RunStatus } from './pipeline/states';
 import {
   cancelUpdate,
   DEFAULT_TASK_QUEUE,
@@ -164,9 +164,10 @@ export class TapflowClient {
     try {
       // A query is answered by a worker; without one it would wait for a long time.
       const deadline = Date.now() + this.queryTimeoutMs;
-      status = await this.client.connection.withDeadline(deadline, () => handle.query(statusQuery));
+      status = await this.wrapNotFound(id, () =>
+        this.client.connection.withDeadline(deadline, () => handle.query(statusQuery)),
+      );
     } catch (err) {
-      if (err instanceof WorkflowNotFoundError) throw new RunNotFoundError(id);
       if (isDeadlineExceeded(err)) {
         throw new Error(
           `${id}: no worker answered within ${this.queryTimeoutMs / 1000}s; is a tapflow worker polling task queue "${description.taskQueue}"?`,
@@ -296,11 +297,6 @@ export class TapflowClient {
       if (rows.length >= limit) break;
     }
     return rows;
-  }
-
-  /** Whether a run's state is final. */
-  static isFinal(state: RunState): boolean {
-    return isFinal(state);
   }
 
   private async control(id: string, action: ControlAction, request: ControlRequest): Promise<ControlAck> {

@@ -33,6 +33,9 @@ export class RunBook {
   private readonly waitingOn = new Map<string, number>();
   private readonly ready: MinIndexQueue;
   private readonly running = new Set<string>();
+  // Counts kept as nodes change state rather than counted from the records: progress is read on
+  // every workflow task, and counting would make a long chain quadratic. `finish` and
+  // `endPending` are the only places that move them.
   private finishedCount = 0;
   private completedCount = 0;
   private failedCount = 0;
