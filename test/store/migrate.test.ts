@@ -9,6 +9,9 @@ import { MIGRATIONS } from '../../src/store/migrations';
 import { databasePerTest } from '../helpers/postgres';
 
 const t = databasePerTest({ migrated: false });
+const LATEST = MIGRATIONS.length;
+const ALL = MIGRATIONS.map((m) => m.id);
+const TABLES = ['attempt_outputs', 'control_actions', 'migrations', 'node_attempts', 'runs'];
 
 
 async function connect(): Promise<Client> {
@@ -27,13 +30,13 @@ async function tables(): Promise<string[]> {
 it('applies every migration to an empty database and records it', async () => {
   const client = await connect();
   try {
-    expect(await migrate(client)).toEqual({ applied: [1], version: 1 });
+    expect(await migrate(client)).toEqual({ applied: ALL, version: LATEST });
   } finally {
     await client.end();
   }
-  expect(await tables()).toEqual(['control_actions', 'migrations', 'node_attempts', 'runs']);
+  expect(await tables()).toEqual(TABLES);
   const { rows } = await t.db.pool.query('SELECT id, name FROM tapflow.migrations');
-  expect(rows).toEqual([{ id: 1, name: 'init' }]);
+  expect(rows).toEqual(MIGRATIONS.map((m) => ({ id: m.id, name: m.name })));
 });
 
 it('does nothing the second time', async () => {
@@ -41,12 +44,12 @@ it('does nothing the second time', async () => {
   try {
     await migrate(client);
     await t.db.pool.query(`INSERT INTO tapflow.runs (workflow_id, pipeline, state) VALUES ('kept', 'p', 'running')`);
-    expect(await migrate(client)).toEqual({ applied: [], version: 1 });
+    expect(await migrate(client)).toEqual({ applied: [], version: LATEST });
   } finally {
     await client.end();
   }
   const { rows } = await t.db.pool.query('SELECT count(*)::int AS n FROM tapflow.migrations');
-  expect(rows[0].n).toBe(1);
+  expect(rows[0].n).toBe(LATEST);
   const runs = await t.db.pool.query(`SELECT workflow_id FROM tapflow.runs`);
   expect(runs.rows).toEqual([{ workflow_id: 'kept' }]);
 });
@@ -55,21 +58,21 @@ it('lets several processes migrate at once: one applies, the others find nothing
   const clients = await Promise.all([connect(), connect(), connect(), connect()]);
   try {
     const results = await Promise.all(clients.map((client) => migrate(client)));
-    expect(results.map((r) => r.version)).toEqual([1, 1, 1, 1]);
-    expect(results.flatMap((r) => r.applied)).toEqual([1]);
+    expect(results.map((r) => r.version)).toEqual([LATEST, LATEST, LATEST, LATEST]);
+    expect(results.flatMap((r) => r.applied)).toEqual(ALL);
   } finally {
     await Promise.all(clients.map((client) => client.end()));
   }
-  expect(await tables()).toEqual(['control_actions', 'migrations', 'node_attempts', 'runs']);
+  expect(await tables()).toEqual(TABLES);
 });
 
 it('applies all pending migrations or none', async () => {
-  const broken = [...MIGRATIONS, { id: 2, name: 'broken', sql: 'CREATE TABLE tapflow.extra (); SELECT no_such_column FROM tapflow.runs' }];
+  const broken = [...MIGRATIONS, { id: LATEST + 1, name: 'broken', sql: 'CREATE TABLE tapflow.extra (); SELECT no_such_column FROM tapflow.runs' }];
   const client = await connect();
   try {
     const error = await migrate(client, { migrations: broken }).catch((err: unknown) => err);
     expect(error).toBeInstanceOf(MigrationError);
-    expect((error as Error).message).toMatch(/^migration 002-broken failed: column "no_such_column" does not exist/);
+    expect((error as Error).message).toMatch(new RegExp(`^migration ${String(LATEST + 1).padStart(3, '0')}-broken failed: column "no_such_column" does not exist`));
     // The connection is usable again: the transaction was rolled back.
     expect((await client.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
   } finally {
@@ -85,13 +88,13 @@ it('refuses a database migrated by a newer tapflow, changing nothing', async () 
     await migrate(client);
     await client.query(`INSERT INTO tapflow.migrations (id, name) VALUES (99, 'future')`);
     await expect(migrate(client)).rejects.toThrow(
-      new MigrationError(`the store's schema is at migration 99, newer than this tapflow knows (1): upgrade tapflow`),
+      new MigrationError(`the store's schema is at migration 99, newer than this tapflow knows (${LATEST}): upgrade tapflow`),
     );
   } finally {
     await client.end();
   }
   const { rows } = await t.db.pool.query('SELECT id FROM tapflow.migrations ORDER BY id');
-  expect(rows).toEqual([{ id: 1 }, { id: 99 }]);
+  expect(rows).toEqual([...ALL.map((id) => ({ id })), { id: 99 }]);
 });
 
 it('keeps to its own schema, so the store can share a database', async () => {
@@ -104,4 +107,19 @@ it('keeps to its own schema, so the store can share a database', async () => {
   }
   const { rows } = await t.db.pool.query('SELECT id FROM public.runs');
   expect(rows).toEqual([{ id: 7 }]);
+});
+
+it('upgrades a store at migration 1, keeping its rows; old attempt rows count as written by the worker', async () => {
+  const client = await connect();
+  try {
+    await migrate(client, { migrations: MIGRATIONS.slice(0, 1) });
+    await client.query(
+      `INSERT INTO tapflow.node_attempts (workflow_id, node_id, attempt, activity, outcome) VALUES ('old', 'a', 1, 'noop', 'completed')`,
+    );
+    expect(await migrate(client)).toEqual({ applied: ALL.slice(1), version: LATEST });
+  } finally {
+    await client.end();
+  }
+  const { rows } = await t.db.pool.query(`SELECT workflow_id, source FROM tapflow.node_attempts`);
+  expect(rows).toEqual([{ workflow_id: 'old', source: 'worker' }]);
 });

@@ -4,6 +4,7 @@
  * numbered file and its line here; never change one that has shipped.
  */
 import * as m001 from './001-init';
+import * as m002 from './002-reconciled-and-large-outputs';
 
 /** One numbered migration. */
 export interface Migration {
@@ -16,4 +17,7 @@ export interface Migration {
 }
 
 /** Every migration, in the order they apply. */
-export const MIGRATIONS: readonly Migration[] = [{ id: 1, ...m001 }];
+export const MIGRATIONS: readonly Migration[] = [
+  { id: 1, ...m001 },
+  { id: 2, ...m002 },
+];

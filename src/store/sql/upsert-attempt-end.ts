@@ -6,7 +6,8 @@ import type { AttemptEnd, WriteOutcome } from '../types';
 import { jsonParam, timeParam } from './params';
 
 // Only the first end of an attempt is kept: once the outcome is no longer 'running', a later end
-// (a duplicate delivery, or a late report after a timeout) changes nothing.
+// (a duplicate delivery, or a late report after a timeout) changes nothing. The exception is a
+// row the end-of-run reconciliation added: the worker's own record, arriving late, replaces it.
 const SQL = /* sql */ `
 INSERT INTO tapflow.node_attempts AS a (
   workflow_id, node_id, attempt, activity, outcome, started_at, finished_at, error_type, error_message,
@@ -20,15 +21,17 @@ ON CONFLICT (workflow_id, node_id, attempt) DO UPDATE SET
   error_message = excluded.error_message,
   output = excluded.output,
   output_ref = excluded.output_ref,
-  worker = coalesce(a.worker, excluded.worker)
-WHERE a.outcome = 'running'
+  worker = coalesce(a.worker, excluded.worker),
+  source = 'worker'
+WHERE a.outcome = 'running' OR a.source = 'reconciled'
 RETURNING (xmax = 0) AS inserted`;
 
 /**
  * Records the end of a node attempt: its outcome, error, and output (inline as JSON, or as a
  * reference when the writer keeps large outputs elsewhere). Idempotent: the first end of an
  * attempt is kept and any later one changes nothing. An end that arrives before its start is
- * recorded; the start then only fills in its time.
+ * recorded; the start then only fills in its time. An end arriving after the reconciliation
+ * filled in the attempt (`source = 'reconciled'`) replaces that row.
  *
  * @returns whether the row was inserted, updated (from `running`), or left as it was.
  */
