@@ -23,7 +23,7 @@
  *
  * Times are `Date`s in records; inputs take a `Date` or an ISO-8601 string.
  */
-import type { ControlAction, RunState } from '../pipeline/states';
+import type { ControlAction, NodeStatus, RunState } from '../pipeline/states';
 
 /** The `NOTIFY` channel every store change is announced on. */
 export const STORE_EVENTS_CHANNEL = 'tapflow_events';
@@ -102,6 +102,11 @@ export interface RunRecord {
   progressCompleted: number;
   /** Nodes in all. */
   progressTotal: number;
+  /**
+   * Every node's status as the workflow last reported it (at each state change and at the end);
+   * `null` until the first report.
+   */
+  nodes: NodeStatus[] | null;
   /** When the run was asked for. */
   createdAt: Date;
   /** When the run's current attempt started executing. */
@@ -142,6 +147,8 @@ export interface RunWrite {
   reason?: string;
   progressCompleted?: number;
   progressTotal?: number;
+  /** Every node's status; replaces the stored list (a current write only, like `result`). */
+  nodes?: readonly NodeStatus[];
   /** Default on the first write: the database's `now()`. Never changed afterwards. */
   createdAt?: TimeInput;
   startedAt?: TimeInput;
@@ -176,6 +183,11 @@ export interface NodeAttemptRecord {
   outputRef: string | null;
   /** The identity of the worker that ran the attempt. */
   worker: string | null;
+  /**
+   * `worker` when the worker that ran the attempt wrote the row; `reconciled` when the end-of-run
+   * reconciliation added it from the workflow's counts because the worker's write never came.
+   */
+  source: 'worker' | 'reconciled';
   /** When the row last changed. */
   updatedAt: Date;
 }

@@ -54,6 +54,7 @@ describe('node attempts', () => {
       output: { width: 64, path: '/out/a.png' },
       outputRef: null,
       worker: 'w1@host',
+      source: 'worker',
     });
   });
 

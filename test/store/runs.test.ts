@@ -48,6 +48,7 @@ describe('round trip', () => {
       reason: 'all nodes completed',
       progressCompleted: 4,
       progressTotal: 4,
+      nodes: [{ id: 'a', activity: 'fetch', needs: [], state: 'completed', attempts: 2, error: 'flaky' }],
       createdAt: T0,
       startedAt: T1,
       finishedAt: T2.toISOString(),

@@ -1,6 +1,7 @@
 /**
- * Migration 2: where each attempt row came from (the worker that ran it, or the end-of-run
- * reconciliation), and a side table for node outputs too large to keep in the attempt row.
+ * Migration 2: each run's node statuses as the workflow last reported them, where each attempt row
+ * came from (the worker that ran it, or the end-of-run reconciliation), and a side table for
+ * node outputs too large to keep in the attempt row.
  *
  * Never edit a migration that has shipped: add the next one.
  */
@@ -10,6 +11,11 @@ export const name = 'reconciled-and-large-outputs';
 
 /** The statements, run in the migration transaction. */
 export const sql = /* sql */ `
+ALTER TABLE tapflow.runs ADD COLUMN nodes jsonb;
+
+COMMENT ON COLUMN tapflow.runs.nodes IS
+  'Every node''s status (id, state, attempts, error) as the workflow last reported it: what tapflow status shows once Temporal no longer has the run.';
+
 ALTER TABLE tapflow.node_attempts
   ADD COLUMN source text NOT NULL DEFAULT 'worker'
   CONSTRAINT node_attempts_source_check CHECK (source IN ('worker', 'reconciled'));

@@ -10,14 +10,14 @@ export const RUN_COLUMNS = `
   r.products, r.plots, r.tags, r.groups, r.user_name AS "userName", r.site, r.event, r.priority,
   r.timeout_ms::float8 AS "timeoutMs", r.retries, r.attempt, r.seq::float8 AS seq, r.state, r.reason,
   r.progress_completed AS "progressCompleted", r.progress_total AS "progressTotal",
-  r.created_at AS "createdAt", r.started_at AS "startedAt", r.finished_at AS "finishedAt",
+  r.nodes, r.created_at AS "createdAt", r.started_at AS "startedAt", r.finished_at AS "finishedAt",
   r.updated_at AS "updatedAt"`;
 
 /** Columns of `tapflow.node_attempts` as a `NodeAttemptRecord`, for a table aliased `a`. */
 export const ATTEMPT_COLUMNS = `
   a.workflow_id AS "workflowId", a.node_id AS "nodeId", a.attempt, a.activity, a.outcome,
   a.started_at AS "startedAt", a.finished_at AS "finishedAt", a.error_type AS "errorType",
-  a.error_message AS "errorMessage", a.output, a.output_ref AS "outputRef", a.worker,
+  a.error_message AS "errorMessage", a.output, a.output_ref AS "outputRef", a.worker, a.source,
   a.updated_at AS "updatedAt"`;
 
 /** Columns of `tapflow.control_actions` as a `ControlActionRecord`, for a table aliased `c`. */

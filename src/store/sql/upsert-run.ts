@@ -8,7 +8,7 @@ import { jsonParam, textArrayParam, timeParam } from './params';
 /*
  * Which write wins, per field, when the run's row exists (r: stored, excluded: this write):
  * - newer: this write is for a later attempt of the whole run; it replaces the run's state,
- *   reason, result, products, plots, progress and times.
+ *   reason, result, nodes, products, plots, progress and times.
  * - current: a newer attempt, or the same attempt with a seq at least the stored one, and the
  *   stored state is not final unless this write carries the same final state. Only a current write
  *   changes the mutable fields; a stale one changes nothing.
@@ -19,18 +19,18 @@ const SQL = /* sql */ `
 INSERT INTO tapflow.runs AS r (
   workflow_id, first_run_id, pipeline, spec, params, result, products, plots, tags, groups,
   user_name, site, event, priority, timeout_ms, retries, attempt, seq, state, reason,
-  progress_completed, progress_total, created_at, started_at, finished_at)
+  progress_completed, progress_total, created_at, started_at, finished_at, nodes)
 VALUES (
   $1, $2, $3, $4::jsonb, $5::jsonb, $6::jsonb,
   coalesce($7::text[], '{}'), coalesce($8::text[], '{}'), coalesce($9::text[], '{}'), coalesce($10::text[], '{}'),
   $11, $12, $13::jsonb, $14::integer, $15::bigint, $16::integer,
   coalesce($17::integer, 1), coalesce($18::bigint, 0), $19, $20,
   coalesce($21::integer, 0), coalesce($22::integer, 0), date_trunc('milliseconds', coalesce($23::timestamptz, now())),
-  $24::timestamptz, $25::timestamptz)
+  $24::timestamptz, $25::timestamptz, $26::jsonb)
 ON CONFLICT (workflow_id) DO UPDATE SET
   (first_run_id, spec, params, tags, groups, user_name, site, event, priority, timeout_ms, retries,
    attempt, seq, state, reason, result, products, plots, progress_completed, progress_total,
-   started_at, finished_at) =
+   started_at, finished_at, nodes) =
   (SELECT
      coalesce(r.first_run_id, excluded.first_run_id),
      coalesce(r.spec, excluded.spec),
@@ -59,7 +59,9 @@ ON CONFLICT (workflow_id) DO UPDATE SET
      CASE WHEN w.newer THEN excluded.started_at
           WHEN w.current THEN coalesce(r.started_at, excluded.started_at) ELSE r.started_at END,
      CASE WHEN w.newer THEN excluded.finished_at
-          WHEN w.current THEN coalesce(r.finished_at, excluded.finished_at) ELSE r.finished_at END
+          WHEN w.current THEN coalesce(r.finished_at, excluded.finished_at) ELSE r.finished_at END,
+     CASE WHEN w.newer THEN excluded.nodes
+          WHEN w.current THEN coalesce(excluded.nodes, r.nodes) ELSE r.nodes END
    FROM (SELECT s.newer, s.newer OR s.same AS current
          FROM (SELECT
                  coalesce($17::integer, r.attempt) > r.attempt AS newer,
@@ -111,6 +113,7 @@ export async function upsertRun(client: Queryable, run: RunWrite): Promise<Write
     timeParam(run.createdAt),
     timeParam(run.startedAt),
     timeParam(run.finishedAt),
+    jsonParam(run.nodes),
   ]);
   const row = rows[0];
   if (!row) return 'unchanged';
