@@ -24,7 +24,8 @@ import { temporal } from '@temporalio/proto';
 import { loadTemporalSettings } from './connection';
 import { ActionRefusedError, RunAlreadyExistsError, RunFailedError, RunNotFoundError, UsageError } from './errors';
 import { assertValidSpec } from './pipeline/validate';
-import type { PipelineSpec } from './pipeline/types';
+import { parseDuration } from './pipeline/duration';
+import type { DurationSpec, PipelineSpec } from './pipeline/types';
 import type { ControlAction, RunState, RunStatus } from './pipeline/states';
 import {
   cancelUpdate,
@@ -40,6 +41,8 @@ import {
   type ControlRequest,
   type PipelineRunInput,
   type PipelineRunResult,
+  type RunMeta,
+  LOWEST_PRIORITY,
 } from './workflows/definitions';
 import { RUN_CANCELLED } from './workflows/errors';
 
@@ -53,6 +56,26 @@ export interface StartRunOptions {
   taskQueue?: string;
   /** Continue-as-new after this many history events (default 8,000); see the README. */
   continueAsNewAfterEvents?: number;
+  /** Labels to find the run by in the store (`tapflow runs search --tag`). */
+  tags?: readonly string[];
+  /** Working groups the run belongs to. */
+  groups?: readonly string[];
+  /** Who starts it (recorded). Default: none; the command line gives `--user` or the OS user. */
+  user?: string;
+  /** Where it runs or is meant to run (recorded). */
+  site?: string;
+  /** What the run is about (event numbers, a ticket), any JSON (recorded). */
+  event?: unknown;
+  /**
+   * Temporal task priority: 1 (taken first) to 5 (taken last); default 3. The run's nodes
+   * inherit it, so on a backlogged task queue a higher-priority run's nodes go first.
+   */
+  priority?: number;
+  /**
+   * Longest the whole run may take (`"2h"`, or milliseconds). When it passes, its nodes are
+   * cancelled and the run fails (type `TapflowRunTimedOut`), and that is recorded. Default: no limit.
+   */
+  timeout?: DurationSpec;
 }
 
 /** The ids of a started run. */
@@ -124,12 +147,14 @@ export class TapflowClient {
    * Validates a spec and starts a run of it.
    *
    * @throws {InvalidSpecError} when the spec does not validate (nothing is started).
+   * @throws {UsageError} when `priority` or `timeout` is not valid (nothing is started).
    * @throws {RunAlreadyExistsError} when `id` is taken by a run Temporal still has.
    */
   async startRun(spec: unknown, options: StartRunOptions = {}): Promise<StartedRun> {
     const valid: PipelineSpec = assertValidSpec(spec);
+    const meta = runMeta(options);
     const workflowId = options.id ?? `${valid.name}-${randomUUID()}`;
-    const args: PipelineRunInput = { spec: valid };
+    const args: PipelineRunInput = { spec: valid, meta };
     if (options.input !== undefined) args.params = options.input;
     if (options.continueAsNewAfterEvents !== undefined) args.continueAsNewAfterEvents = options.continueAsNewAfterEvents;
     try {
@@ -143,6 +168,7 @@ export class TapflowClient {
           { key: PROGRESS_SEARCH_ATTRIBUTE, value: 0 },
         ],
         staticSummary: `tapflow pipeline ${valid.name}`,
+        ...(meta.priority === undefined ? {} : { priority: { priorityKey: meta.priority } }),
       });
       return { workflowId, runId: handle.firstExecutionRunId };
     } catch (err) {
@@ -302,7 +328,9 @@ export class TapflowClient {
   private async control(id: string, action: ControlAction, request: ControlRequest): Promise<ControlAck> {
     const update = action === 'pause' ? pauseUpdate : action === 'resume' ? resumeUpdate : cancelUpdate;
     try {
-      return await this.handle(id).executeUpdate(update, { args: [request] });
+      // The request id doubles as the update id: Temporal then takes a resent request once.
+      const updateId = request.requestId;
+      return await this.handle(id).executeUpdate(update, { args: [request], ...(updateId ? { updateId } : {}) });
     } catch (err) {
       if (err instanceof WorkflowUpdateFailedError) {
         throw new ActionRefusedError(id, err.cause?.message ?? err.message);
@@ -329,6 +357,36 @@ export class TapflowClient {
       throw err;
     }
   }
+}
+
+/**
+ * The run's metadata from the start options, checked. Call it to check options before
+ * connecting; {@link TapflowClient.startRun} calls it too.
+ *
+ * @throws {UsageError} on a priority outside 1-5 or a timeout that is not a positive duration.
+ */
+export function runMeta(options: StartRunOptions): RunMeta {
+  const meta: RunMeta = { createdAt: new Date().toISOString() };
+  if (options.tags?.length) meta.tags = [...new Set(options.tags)];
+  if (options.groups?.length) meta.groups = [...new Set(options.groups)];
+  if (options.user) meta.user = options.user;
+  if (options.site) meta.site = options.site;
+  if (options.event !== undefined) meta.event = options.event;
+  if (options.priority !== undefined) {
+    const p = options.priority;
+    if (!Number.isInteger(p) || p < 1 || p > LOWEST_PRIORITY) {
+      throw new UsageError(`priority must be a whole number from 1 (first) to ${LOWEST_PRIORITY} (last), got ${String(p)}`);
+    }
+    meta.priority = p;
+  }
+  if (options.timeout !== undefined) {
+    const ms = parseDuration(options.timeout);
+    if (ms === undefined || ms <= 0) {
+      throw new UsageError(`timeout must be a positive duration such as "90s" or "2h", got ${JSON.stringify(options.timeout)}`);
+    }
+    meta.timeout = options.timeout;
+  }
+  return meta;
 }
 
 function isDeadlineExceeded(err: unknown): boolean {

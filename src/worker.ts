@@ -8,9 +8,18 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import { builtinActivities } from './activities/builtin';
 import { wrapNodeActivity, type NodeFunction } from './activities/wrap';
 import { attemptInterceptor } from './activities/attempt-interceptor';
+import { createRecordActivity } from './activities/record';
+import type { Pool } from 'pg';
 import type { AttemptRecorder } from './store/attempt-recorder';
 import type { Duration } from '@temporalio/common';
 import { DEFAULT_TASK_QUEUE } from './workflows/definitions';
+import { RECORD_ACTIVITY } from './workflows/record-call';
+
+/** The run store a worker records into: runs and control actions through the pool, attempts through the recorder. */
+export interface WorkerStore {
+  pool: Pool;
+  recorder: AttemptRecorder;
+}
 
 /** Options of {@link createWorker}. */
 export interface CreateWorkerOptions {
@@ -30,8 +39,14 @@ export interface CreateWorkerOptions {
   /** Most activities this worker runs at once. Default: 100. */
   maxConcurrentActivityTaskExecutions?: number;
   /**
-   * Records every node attempt in the run store. The caller starts it and drains it after the
-   * worker has stopped. Default: none (nothing is recorded).
+   * The run store (e.g. from `openStore`): every run, node attempt and control action is recorded
+   * there. The caller opens it and closes it after the worker has stopped. Default: none
+   * (nothing is recorded). Every worker on a task queue should be given the same store.
+   */
+  store?: WorkerStore;
+  /**
+   * Records node attempts only (no run rows): for measuring the recorder on its own. Prefer
+   * `store`. Ignored when `store` is given.
    */
   attemptRecorder?: AttemptRecorder;
   /** Extra Temporal worker options (interceptors, tuners, ...). */
@@ -49,6 +64,9 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
   const activities: Record<string, (call: unknown) => Promise<unknown>> = {};
   const all: Record<string, NodeFunction> = { ...builtinActivities, ...options.activities };
   for (const [name, fn] of Object.entries(all)) activities[name] = wrapNodeActivity(fn);
+  // Registered on every worker (a no-op without a store), after the user's: the name is reserved.
+  activities[RECORD_ACTIVITY] = createRecordActivity(options.store) as (call: unknown) => Promise<unknown>;
+  const recorder = options.store?.recorder ?? options.attemptRecorder;
   const workflowSource = existsSync(WORKFLOW_BUNDLE_PATH)
     ? { workflowBundle: { codePath: WORKFLOW_BUNDLE_PATH } }
     : { workflowsPath: require.resolve('./workflows') };
@@ -69,7 +87,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     interceptors: {
       ...options.workerOptions?.interceptors,
       activity: [
-        ...(options.attemptRecorder ? [attemptInterceptor(options.attemptRecorder)] : []),
+        ...(recorder ? [attemptInterceptor(recorder)] : []),
         ...(options.workerOptions?.interceptors?.activity ?? []),
       ],
     },

@@ -4,21 +4,32 @@
  */
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import type { NodeEnvelope, NodeFailureDetails } from '../pipeline/envelope';
+import type { ReportedPaths } from '../pipeline/types';
 
 /** Any function a worker can host as a node activity. */
 export type NodeFunction = (call: never) => unknown;
 
 /**
- * Wraps `fn` so its output travels in a {@link NodeEnvelope}. An error keeps its message and type
- * (`ApplicationFailure.type`, else the error's `name`) and whether it may be retried; the
- * original error becomes the cause.
+ * Wraps `fn` so its output travels in a {@link NodeEnvelope}, with the paths it reported through
+ * `call.report`. An error keeps its message and type (`ApplicationFailure.type`, else the error's
+ * `name`) and whether it may be retried; the original error becomes the cause.
  */
 export function wrapNodeActivity(fn: NodeFunction): (call: unknown) => Promise<NodeEnvelope> {
   const wrapped = async (call: unknown): Promise<NodeEnvelope> => {
     const attempt = Context.current().info.attempt;
+    const products = new Set<string>();
+    const plots = new Set<string>();
+    const report = (paths: ReportedPaths): void => {
+      for (const p of paths.products ?? []) products.add(String(p));
+      for (const p of paths.plots ?? []) plots.add(String(p));
+    };
+    const withReport = typeof call === 'object' && call !== null ? { ...call, report } : call;
     try {
-      const output = await (fn as (call: unknown) => unknown)(call);
-      return { tapflow: 1, output: output === undefined ? null : output, attempt };
+      const output = await (fn as (call: unknown) => unknown)(withReport);
+      const envelope: NodeEnvelope = { tapflow: 1, output: output === undefined ? null : output, attempt };
+      if (products.size > 0) envelope.products = [...products];
+      if (plots.size > 0) envelope.plots = [...plots];
+      return envelope;
     } catch (err) {
       throw withAttempt(err, attempt);
     }

@@ -1,10 +1,12 @@
 /** `tapflow pause|resume|cancel ID`: each returns once the run has taken the action. */
+import { randomUUID } from 'node:crypto';
 import type { ControlAction } from '../pipeline/states';
 import { currentUser, print, printJson, withClient, type GlobalOptions } from './io';
 
 /** Options of the control commands. */
 export interface ControlOptions extends GlobalOptions {
   reason?: string;
+  user?: string;
   wait?: boolean;
 }
 
@@ -16,7 +18,11 @@ export interface ControlOptions extends GlobalOptions {
  */
 export function controlCommand(action: ControlAction, id: string, options: ControlOptions): Promise<number> {
   return withClient(options, async (client) => {
-    const request = { by: currentUser(), ...(options.reason ? { reason: options.reason } : {}) };
+    const request = {
+      by: options.user ?? currentUser(),
+      requestId: randomUUID(),
+      ...(options.reason ? { reason: options.reason } : {}),
+    };
     const ack =
       action === 'pause'
         ? await client.pause(id, request)

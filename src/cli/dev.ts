@@ -73,7 +73,7 @@ export async function devCommand(options: DevOptions): Promise<number> {
       taskQueue,
       activities,
       shutdownGraceTime: '5s',
-      attemptRecorder: store.recorder,
+      store,
     });
     const running = worker.run();
     const onSignal = (signal: NodeJS.Signals): void => {

@@ -42,7 +42,7 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<numb
       activities,
       shutdownGraceTime: parseDuration(grace),
       maxConcurrentActivityTaskExecutions: maxConcurrent,
-      attemptRecorder: store?.recorder,
+      store,
     });
     process.stderr.write(
       `tapflow worker: task queue "${taskQueue}" on ${settings.connectionOptions.address} (namespace ${settings.namespace}); ` +

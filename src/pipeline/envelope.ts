@@ -10,6 +10,10 @@ export interface NodeEnvelope {
   output: unknown;
   /** The attempt that succeeded (1 for the first). */
   attempt: number;
+  /** Paths of files the activity reported producing (`call.report({ products })`), when any. */
+  products?: string[];
+  /** Paths of plots the activity reported drawing (`call.report({ plots })`), when any. */
+  plots?: string[];
 }
 
 /** Failure details the worker attaches to a node's error. */

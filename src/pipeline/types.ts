@@ -109,4 +109,23 @@ export interface ActivityCall<Input = unknown, Params = unknown> {
   upstream: Record<string, unknown>;
   /** Identifies this node in this run; stable across retries, so use it as an idempotency key. */
   node: { runId: string; nodeId: string; key: string };
+  /**
+   * Reports paths of files this node produced (`products`) or plots it drew (`plots`); they are
+   * kept on the run's record in the store once the node completes. Call it as often as you
+   * like; a path reported twice is kept once. Added by the tapflow worker (it never travels
+   * through Temporal); absent when the function is called some other way.
+   */
+  report?: (paths: ReportedPaths) => void;
+}
+
+/**
+ * The activity every tapflow worker registers to write the run store (see
+ * `workflows/record-call.ts`). Reserved: no node may call it.
+ */
+export const RECORD_ACTIVITY = 'tapflowRecord';
+
+/** What an activity reports with `call.report`. */
+export interface ReportedPaths {
+  products?: readonly string[];
+  plots?: readonly string[];
 }

@@ -4,7 +4,7 @@
  */
 import { findCycle } from './graph';
 import { parseDuration } from './duration';
-import { MAX_NODES, type NodeSpec, type PipelineSpec } from './types';
+import { MAX_NODES, RECORD_ACTIVITY, type NodeSpec, type PipelineSpec } from './types';
 
 /** One thing wrong with a spec. `path` says where (`nodes[3].needs[0]`), empty for the whole. */
 export interface SpecProblem {
@@ -114,6 +114,8 @@ export function validateSpec(value: unknown): ValidationResult {
     if (node.activity === undefined) add(`${at}.activity`, 'missing: an activity node must name its activity');
     else if (typeof node.activity !== 'string' || node.activity.trim() === '') {
       add(`${at}.activity`, `must be a non-empty string, got ${describe(node.activity)}`);
+    } else if (node.activity === RECORD_ACTIVITY) {
+      add(`${at}.activity`, `"${RECORD_ACTIVITY}" is reserved: tapflow records runs with it`);
     }
     if (node.description !== undefined && typeof node.description !== 'string') {
       add(`${at}.description`, 'must be a string');

@@ -5,7 +5,7 @@
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import type { PipelineSpec } from '../pipeline/types';
+import type { DurationSpec, PipelineSpec } from '../pipeline/types';
 import type { RunState, RunStatus } from '../pipeline/states';
 
 /** The workflow type every run executes. */
@@ -14,12 +14,47 @@ export const PIPELINE_WORKFLOW_TYPE = 'pipelineWorkflow';
 /** The task queue workers poll unless told otherwise. */
 export const DEFAULT_TASK_QUEUE = 'tapflow';
 
+/**
+ * What a run is about and who it is for: kept on the run's record in the store (seed 003's Work
+ * object) and, for `priority` and `timeout`, acted on.
+ */
+export interface RunMeta {
+  /** Free labels to find the run by (`tapflow runs search --tag`). */
+  tags?: string[];
+  /** Working groups the run belongs to. */
+  groups?: string[];
+  /** Who started it. The command line fills in `--user` or the OS user. */
+  user?: string;
+  /** Where it runs or is meant to run (e.g. an observatory site). */
+  site?: string;
+  /** A reference to what the run is about (event numbers, a ticket): any JSON. */
+  event?: unknown;
+  /**
+   * Temporal task priority, 1 (first) to 5 (last); default 3. The client gives it to Temporal
+   * when it starts the run, and the run's activities inherit it, so a higher-priority run's
+   * nodes are taken first from a backlogged task queue.
+   */
+  priority?: number;
+  /**
+   * Longest the whole run may take, as a duration (`"2h"`). When it passes, the nodes in flight
+   * are cancelled and the run fails with type `TapflowRunTimedOut`. Default: no limit.
+   */
+  timeout?: DurationSpec;
+  /** When the run was asked for (ISO time); set by the client. Default: the workflow's start. */
+  createdAt?: string;
+}
+
+/** The lowest (least urgent) task priority Temporal accepts by default. */
+export const LOWEST_PRIORITY = 5;
+
 /** What a run is started with. */
 export interface PipelineRunInput {
   /** A valid spec (the client validates it; the workflow checks it again and fails fast). */
   spec: PipelineSpec;
   /** The run's input: reaches every activity as `params`. */
   params?: unknown;
+  /** Tags, user, group, priority, timeout and the rest; see {@link RunMeta}. */
+  meta?: RunMeta;
   /**
    * Continue-as-new once the history has this many events. Default: 8,000 (Temporal warns at
    * 10,240). Lower it to keep histories short; tests lower it to exercise continue-as-new.
@@ -36,8 +71,13 @@ export type PipelineRunResult = Record<string, unknown>;
 export interface ControlRequest {
   /** Free text shown in status and recorded. */
   reason?: string;
-  /** Who asked (a user name); the command line fills in the OS user. */
+  /** Who asked (a user name); the command line fills in `--user` or the OS user. */
   by?: string;
+  /**
+   * Idempotency key of the request, recorded with the action in the store. Default: the
+   * update's id (for a signal, an id the run makes up).
+   */
+  requestId?: string;
 }
 
 /** What a control update returns once the run has taken the action. */

@@ -9,3 +9,5 @@ export const NODE_FAILED = 'TapflowNodeFailed';
 export const INVALID_SPEC = 'TapflowInvalidSpec';
 /** The run was cancelled with tapflow's cancel update or signal. */
 export const RUN_CANCELLED = 'TapflowCancelled';
+/** The run took longer than its `timeout` (see `RunMeta.timeout`): its nodes were cancelled. */
+export const RUN_TIMED_OUT = 'TapflowRunTimedOut';

@@ -19,7 +19,7 @@ import { DEFAULT_MAXIMUM_ATTEMPTS, DEFAULT_NODE_TIMEOUT, type ActivityCall, type
 
 /** How a node attempt ended, as the run book records it. */
 export type NodeOutcome =
-  | { kind: 'completed'; output: unknown; attempts: number }
+  | { kind: 'completed'; output: unknown; attempts: number; products?: string[]; plots?: string[] }
   | { kind: 'failed'; error: string; errorType?: string; attempts: number }
   | { kind: 'cancelled'; attempts: number };
 
@@ -75,7 +75,12 @@ export function executeNode(
 }
 
 function completedOutcome(result: unknown): NodeOutcome {
-  if (isNodeEnvelope(result)) return { kind: 'completed', output: result.output, attempts: result.attempt };
+  if (isNodeEnvelope(result)) {
+    const outcome: NodeOutcome = { kind: 'completed', output: result.output, attempts: result.attempt };
+    if (result.products) outcome.products = result.products;
+    if (result.plots) outcome.plots = result.plots;
+    return outcome;
+  }
   return { kind: 'completed', output: result, attempts: 1 };
 }
 

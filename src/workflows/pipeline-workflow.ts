@@ -15,14 +15,19 @@ import {
   CancelledFailure,
   condition,
   continueAsNew,
+  currentUpdateInfo,
   isCancellation,
   log,
+  patched,
   setHandler,
+  sleep,
+  uuid4,
   workflowInfo,
   type ActivityOptions,
 } from '@temporalio/workflow';
+import { formatDuration, parseDuration } from '../pipeline/duration';
 import { refusal, type ControlAction, type RunState, type RunStatus } from '../pipeline/states';
-import { DEFAULT_MAX_PARALLEL } from '../pipeline/types';
+import { DEFAULT_MAX_PARALLEL, DEFAULT_MAXIMUM_ATTEMPTS } from '../pipeline/types';
 import { formatProblem, validateSpec } from '../pipeline/validate';
 import {
   cancelSignal,
@@ -37,10 +42,17 @@ import {
   type PipelineRunInput,
   type PipelineRunResult,
 } from './definitions';
-import { INVALID_SPEC, NODE_FAILED, RUN_CANCELLED } from './errors';
+import { INVALID_SPEC, NODE_FAILED, RUN_CANCELLED, RUN_TIMED_OUT } from './errors';
 import { activityOptionsFor, executeNode, type NodeOutcome } from './node-activity';
 import { ProgressPublisher } from './progress-publisher';
 import { RunBook, type RunBookSnapshot } from './run-book';
+import { StoreReporter } from './store-reporter';
+
+/**
+ * Runs started before the run store was wired in have no record calls in their history; this
+ * patch keeps them replaying (see test/replay).
+ */
+export const STORE_RECORDS_PATCH = 'tapflow-store-records';
 
 /** State carried from one execution of a run to the next through continue-as-new. */
 interface Carried {
@@ -49,6 +61,10 @@ interface Carried {
   reason?: string;
   startedAt: string;
   firstRunId: string;
+  /** The store reporter's last sequence number. */
+  seq?: number;
+  products?: string[];
+  plots?: string[];
 }
 
 /** Continue-as-new once the history passes this many events (Temporal warns at 10,240). */
@@ -70,6 +86,8 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
   const spec = checked.spec;
   const info = workflowInfo();
   const carried = input.carried as Carried | undefined;
+  const meta = input.meta ?? {};
+  const reporter = new StoreReporter(patched(STORE_RECORDS_PATCH), info.taskQueue, carried?.seq);
   const book = new RunBook(spec, carried?.book);
   const maxParallel = spec.maxParallel ?? DEFAULT_MAX_PARALLEL;
   const startedAt = carried?.startedAt ?? new Date().toISOString();
@@ -80,6 +98,13 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
   let finishedAt: string | undefined;
   let cancelRequested = state === 'cancelling';
   let failedNode: string | undefined;
+  /** Set when the run's own timeout (`meta.timeout`) has passed. */
+  let timedOut = false;
+  /** Paths the activities reported (seed 003's products and plots), in order, once each. */
+  const products = new Set(carried?.products);
+  const plots = new Set(carried?.plots);
+  /** The state last written to the store. */
+  let recordedState: RunState | undefined = carried?.state;
   /** How the cancel came: decides how the workflow ends (see the end of this function). */
   let cancelVia: 'update' | 'signal' | 'temporal' | undefined;
   /** Set once Temporal itself has asked this workflow to cancel. */
@@ -105,7 +130,21 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
     return s;
   };
 
+  const recordAction = (action: ControlAction, request: ControlRequest, refused?: string): void => {
+    reporter.control({
+      workflowId: info.workflowId,
+      requestId: request.requestId ?? currentUpdateInfo()?.id ?? uuid4(),
+      action,
+      requestedBy: request.by,
+      reason: request.reason,
+      requestedAt: new Date().toISOString(),
+      accepted: refused === undefined,
+      refusal: refused,
+    });
+  };
+
   const control = (action: ControlAction, request: ControlRequest, via: 'update' | 'signal'): ControlAck => {
+    recordAction(action, request);
     const by = request.by ? ` by ${request.by}` : '';
     switch (action) {
       case 'pause':
@@ -137,8 +176,10 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
   };
   const onSignal = (action: ControlAction) => (request: ControlRequest = {}): void => {
     const why = refusal(action, state);
-    if (why) log.warn(`${action} signal ignored: ${why}`, {});
-    else control(action, request, 'signal');
+    if (why) {
+      log.warn(`${action} signal ignored: ${why}`, {});
+      recordAction(action, request, why);
+    } else control(action, request, 'signal');
   };
 
   // Every handler is registered before the first await.
@@ -189,12 +230,16 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
 
   const record = (id: string, outcome: NodeOutcome): void => {
     const now = new Date().toISOString();
-    if (outcome.kind === 'completed') book.complete(id, outcome.output, outcome.attempts, now);
+    if (outcome.kind === 'completed') {
+      book.complete(id, outcome.output, outcome.attempts, now);
+      for (const path of outcome.products ?? []) products.add(path);
+      for (const path of outcome.plots ?? []) plots.add(path);
+    }
     else if (outcome.kind === 'cancelled') book.cancelled(id, outcome.attempts, now);
     else {
       book.fail(id, outcome.error, outcome.errorType, outcome.attempts, now);
       log.warn('node failed', { nodeId: id, error: outcome.error, attempts: outcome.attempts });
-      if (!failedNode && !cancelRequested) {
+      if (!failedNode && !cancelRequested && !timedOut) {
         failedNode = id;
         const plural = outcome.attempts === 1 ? '' : 's';
         reason = `node "${id}" failed after ${outcome.attempts} attempt${plural}: ${outcome.error}`;
@@ -202,6 +247,44 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
       }
     }
   };
+
+  /** What every run write carries. */
+  const runReport = () => ({
+    workflowId: info.workflowId,
+    pipeline: spec.name,
+    state,
+    reason,
+    attempt: info.attempt,
+    progressCompleted: book.progress().completed,
+    progressTotal: book.progress().total,
+  });
+  /** Writes the run's row when its state has changed since the last write. */
+  const reportState = (): void => {
+    if (!reporter.enabled || state === recordedState) return;
+    recordedState = state;
+    reporter.run({ ...runReport(), nodes: book.nodeStatuses() });
+  };
+
+  if (!carried) {
+    recordedState = state;
+    const retry = spec.defaults?.retry?.maximumAttempts ?? DEFAULT_MAXIMUM_ATTEMPTS;
+    reporter.run({
+      ...runReport(),
+      firstRunId,
+      spec: input.spec,
+      params: input.params,
+      tags: meta.tags,
+      groups: meta.groups,
+      userName: meta.user,
+      site: meta.site,
+      event: meta.event,
+      priority: meta.priority,
+      timeoutMs: meta.timeout === undefined ? undefined : parseDuration(meta.timeout),
+      retries: Math.max(retry - 1, 0),
+      createdAt: meta.createdAt ?? startedAt,
+      startedAt,
+    });
+  }
 
   const historyIsLong = (): boolean => {
     const now = workflowInfo();
@@ -215,10 +298,25 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
     temporalCancelSeen = true;
     wake();
   });
+  const limit = meta.timeout === undefined ? undefined : parseDuration(meta.timeout);
+  if (limit !== undefined) {
+    const left = Date.parse(startedAt) + limit - Date.now();
+    // Outside nodeScope: our own cancel must not stop the clock. Temporal's cancel ends it.
+    void sleep(Math.max(left, 1)).then(
+      () => {
+        if (cancelRequested || failedNode || book.allFinished()) return;
+        timedOut = true;
+        reason = `run timed out after ${typeof meta.timeout === 'string' ? meta.timeout : formatDuration(limit)}`;
+        nodeScope.cancel();
+        wake();
+      },
+      () => undefined,
+    );
+  }
   /** Starts nodes as they become ready until the run ends, is cancelled or a node fails. */
   const mainLoop = async (): Promise<void> => {
     for (;;) {
-      if (cancelRequested || failedNode) return;
+      if (cancelRequested || failedNode || timedOut) return;
       const draining = historyIsLong();
       if (state === 'running' && !draining) {
         while (book.inFlight < maxParallel) {
@@ -236,13 +334,24 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
       if (draining && book.inFlight === 0) {
         await condition(allHandlersFinished);
         publish(true);
-        const next: Carried = { book: book.snapshot(), state, startedAt, firstRunId };
+        reportState();
+        await reporter.settle();
+        const next: Carried = {
+          book: book.snapshot(),
+          state,
+          startedAt,
+          firstRunId,
+          seq: reporter.lastSeq,
+          products: [...products],
+          plots: [...plots],
+        };
         if (reason !== undefined) next.reason = reason;
         log.info('continuing as new', { historyLength: workflowInfo().historyLength });
         const nextInput: PipelineRunInput = { ...input, carried: next };
         await continueAsNew<typeof pipelineWorkflow>(nextInput);
       }
       publish();
+      reportState();
       dirty = false;
       await condition(() => dirty);
     }
@@ -252,9 +361,9 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
     await nodeScope.run(mainLoop);
   } catch (err) {
     if (!isCancellation(err)) throw err;
-    // The scope is cancelled by our own cancel and by a failed node (both already recorded),
-    // and by Temporal's cancel (Web UI, `temporal workflow cancel`, client.cancel()).
-    if (!cancelRequested && !failedNode) {
+    // The scope is cancelled by our own cancel, a failed node and the run's timeout (all already
+    // recorded), and by Temporal's cancel (Web UI, `temporal workflow cancel`, client.cancel()).
+    if (!cancelRequested && !failedNode && !timedOut) {
       cancelRequested = true;
       cancelVia = 'temporal';
       state = 'cancelling';
@@ -264,13 +373,16 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
 
   // Ending: let the nodes in flight settle (cancelled ones acknowledge), whatever cancels us.
   return await CancellationScope.nonCancellable(async () => {
-    if (cancelRequested || failedNode) publish(true);
+    if (cancelRequested || failedNode || timedOut) {
+      publish(true);
+      reportState();
+    }
     await Promise.all(inFlight.values());
     const now = new Date().toISOString();
     if (cancelRequested) {
       book.endPending('cancelled', now);
       state = 'cancelled';
-    } else if (failedNode) {
+    } else if (failedNode || timedOut) {
       book.endPending('skipped', now);
       state = 'failed';
     } else {
@@ -279,6 +391,23 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
     finishedAt = now;
     publish(true);
     await condition(allHandlersFinished);
+    if (reporter.enabled) {
+      recordedState = state;
+      const nodes = book.nodeStatuses();
+      reporter.run(
+        {
+          ...runReport(),
+          nodes,
+          result: state === 'completed' ? book.result() : undefined,
+          products: [...products],
+          plots: [...plots],
+          finishedAt: now,
+        },
+        nodes,
+      );
+      // The run stays open until its final record has landed: the store must not miss it.
+      await reporter.settle();
+    }
     log.info(`run ${state}`, { reason });
     if (state === 'cancelled') {
       // Temporal shows a run as Canceled only when Temporal itself was asked to cancel it. The
@@ -289,6 +418,9 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
       }
       if (temporalCancelSeen) throw new CancelledFailure(reason ?? 'cancelled');
       throw ApplicationFailure.create({ message: reason ?? 'cancelled', type: RUN_CANCELLED, nonRetryable: true });
+    }
+    if (timedOut) {
+      throw ApplicationFailure.create({ message: reason ?? 'run timed out', type: RUN_TIMED_OUT, nonRetryable: true });
     }
     if (state === 'failed') {
       throw ApplicationFailure.create({

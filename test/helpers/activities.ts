@@ -6,7 +6,7 @@
  * and what it does is steered by the node's `input`, so one worker serves every test of a file.
  */
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
-import type { ActivityCall } from '../../src/pipeline/types';
+import type { ActivityCall, ReportedPaths } from '../../src/pipeline/types';
 import type { NodeFunction } from '../../src/activities/wrap';
 
 /** One activity attempt as the recorder saw it start. */
@@ -93,6 +93,8 @@ export interface StepOutput {
  *   `input.cleanupMs`, and rethrows it.
  * - `flaky`: fails its first `input.failures` attempts with a plain Error, then returns `{ attempt }`.
  * - `fail`: always throws as `input` says ({@link FailInput}).
+ * - `produce`: reports `input.products` and `input.plots` through `call.report` (twice, to show a
+ *   path is kept once), then returns `{ reported: n }`.
  */
 export function createTestActivities(recorder: ActivityRecorder): Record<string, NodeFunction> {
   async function step(call: ActivityCall<StepInput | undefined>): Promise<StepOutput> {
@@ -146,5 +148,16 @@ export function createTestActivities(recorder: ActivityRecorder): Record<string,
     }
   }
 
-  return { step, flaky, fail } as Record<string, NodeFunction>;
+  async function produce(call: ActivityCall<ReportedPaths>): Promise<{ reported: number }> {
+    recorder.enter('produce', call);
+    try {
+      call.report?.(call.input);
+      call.report?.(call.input);
+      return { reported: (call.input.products?.length ?? 0) + (call.input.plots?.length ?? 0) };
+    } finally {
+      recorder.leave(call);
+    }
+  }
+
+  return { step, flaky, fail, produce } as Record<string, NodeFunction>;
 }

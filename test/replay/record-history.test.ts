@@ -3,10 +3,12 @@
  *
  *   RECORD_HISTORY=1 npx jest test/replay/record-history.test.ts
  *
- * Re-record only on purpose (a new scenario, or a deliberate, patched() change): the point of
- * the recorded files is that old runs keep replaying on new workflow code.
+ * A history already on disk is kept, not overwritten: the point of the recorded files is that
+ * runs recorded by older workflow code keep replaying on new code (the first four predate the
+ * run store's record calls, behind `patched('tapflow-store-records')`). Add a scenario to record
+ * a new one; delete a file only on purpose.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { historyToJson } from '../helpers/history-json';
@@ -22,6 +24,7 @@ let env: TestWorkflowEnvironment;
 let rig: TestRig;
 
 async function save(id: string): Promise<void> {
+  if (existsSync(join(HISTORIES, `${id}.json`))) return;
   const history = await env.client.workflow.getHandle(id).fetchHistory();
   mkdirSync(HISTORIES, { recursive: true });
   // The file name is the workflow id: replay gives it back to the workflow.
@@ -98,6 +101,43 @@ function started(id: string, nodeId: string): Promise<true> {
       ],
     };
     await rig.tf.startRun(spec, { id });
+    await rig.tf.result(id, { wait: true }).catch(() => undefined);
+    expect((await rig.tf.getStatus(id)).state).toBe('failed');
+    await save(id);
+  });
+
+  test('a run with the store records: retry, pause and resume by update, products, completed', async () => {
+    const id = 'replay-store-records';
+    const spec: PipelineSpec = {
+      name: 'replay-store',
+      nodes: [
+        { id: 'a', activity: 'step', input: { sleepMs: 1000 } },
+        { id: 'b', activity: 'flaky', needs: ['a'], input: { failures: 1 }, retry: { initialInterval: '1s' } },
+        { id: 'c', activity: 'produce', needs: ['a'], input: { products: ['/out/c.txt'], plots: ['/out/c.png'] } },
+        { id: 'd', activity: 'step', needs: ['b', 'c'] },
+      ],
+    };
+    await rig.tf.startRun(spec, { id, input: { lang: 'en' }, tags: ['replay'], user: 'recorder', priority: 2 });
+    await started(id, 'a');
+    expect(await rig.tf.pause(id, { reason: 'recording', by: 'recorder', requestId: 'pause-1' })).toEqual({
+      state: 'pausing',
+    });
+    await eventually('paused', async () => ((await rig.tf.getStatus(id)).state === 'paused' ? true : undefined));
+    await rig.tf.resume(id, { by: 'recorder', requestId: 'resume-1' });
+    await rig.tf.result(id, { wait: true });
+    await save(id);
+  });
+
+  test('a run that passes its timeout', async () => {
+    const id = 'replay-timeout';
+    const spec: PipelineSpec = {
+      name: 'replay-timeout',
+      nodes: [
+        { id: 'first', activity: 'noop' },
+        { id: 'slow', activity: 'step', needs: ['first'], input: { sleepMs: 60_000 }, heartbeatTimeout: '2s' },
+      ],
+    };
+    await rig.tf.startRun(spec, { id, timeout: '3s' });
     await rig.tf.result(id, { wait: true }).catch(() => undefined);
     expect((await rig.tf.getStatus(id)).state).toBe('failed');
     await save(id);

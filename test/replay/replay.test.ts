@@ -9,6 +9,7 @@ import { historyFromJson } from '../helpers/history-json';
 import { Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { workflowBundle } from '../helpers/temporal';
+import { RECORD_ACTIVITY } from '../../src/pipeline/types';
 
 const HISTORIES = join(__dirname, 'histories');
 const files = readdirSync(HISTORIES)
@@ -38,6 +39,16 @@ test('all histories replay in one replay worker', async () => {
   }
   expect(failures).toEqual([]);
   expect(replayed).toBe(files.length);
+});
+
+test('histories from before the run store have no record calls; the newer ones have the patch and record calls', () => {
+  const text = (file: string): string => readFileSync(join(HISTORIES, file), 'utf8');
+  const before = ['replay-cancelled.json', 'replay-diamond-retry-pause.json', 'replay-failed.json', 'replay-signals.json'];
+  for (const file of before) expect(text(file)).not.toContain(RECORD_ACTIVITY);
+  for (const file of ['replay-store-records.json', 'replay-timeout.json']) {
+    expect(text(file)).toContain(RECORD_ACTIVITY);
+    expect(text(file)).toMatch(/"markerName":\s*"core_patch"/);
+  }
 });
 
 test('a history the code does not match is reported (the check can fail)', async () => {

@@ -138,7 +138,7 @@ describe('search attributes', () => {
 });
 
 describe('in the Web UI', () => {
-  test('each activity carries its node id as its summary, and current details show progress', async () => {
+  test('each activity carries its node id as its summary (store records say what they record), and current details show progress', async () => {
     const id = 'visible-summaries';
     await rig.tf.startRun(chain, { id });
     await rig.tf.result(id, { wait: true });
@@ -154,9 +154,11 @@ describe('in the Web UI', () => {
       };
     });
     expect(seen).toEqual([
+      { activityId: 'tapflow:record:1', summary: 'record run running' },
       { activityId: 'fetch', summary: 'fetch' },
       { activityId: 'resize', summary: 'resize' },
       { activityId: 'report', summary: 'report' },
+      { activityId: 'tapflow:record:2', summary: 'record run completed' },
     ]);
 
     const metadata = await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');

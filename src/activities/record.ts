@@ -1,0 +1,53 @@
+/**
+ * The worker's side of the run store: the activity the pipeline workflow calls to record its
+ * run and the control actions it takes (see `workflows/store-reporter.ts`). Every write is
+ * idempotent, so Temporal's retries and duplicate deliveries never double a row.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import type { Pool } from 'pg';
+import { isConnectionError } from '../store/pool';
+import { insertControlAction } from '../store/sql/insert-control-action';
+import { reconcileAttempts } from '../store/sql/reconcile-attempts';
+import { upsertRun } from '../store/sql/upsert-run';
+import { RECORD_REJECTED, type RecordCall, type RecordResult } from '../workflows/record-call';
+
+/** What the record activity writes through. */
+export interface RecordStore {
+  pool: Pool;
+}
+
+/**
+ * Builds the record activity. Without a store it records nothing and says so, so a worker
+ * without `DATABASE_URL` still runs every pipeline.
+ *
+ * A store that cannot be reached fails the attempt, and Temporal tries again with backoff until
+ * it is back. A write the database refuses for good (a value breaking a constraint) fails
+ * without retry, as type `TapflowRecordRejected`: retrying would never succeed, and the run must
+ * not wait on it forever.
+ */
+export function createRecordActivity(store: RecordStore | undefined): (call: RecordCall) => Promise<RecordResult> {
+  return async function tapflowRecord(call: RecordCall): Promise<RecordResult> {
+    if (!store) return { recorded: false };
+    try {
+      if (call.kind === 'control') {
+        await insertControlAction(store.pool, call.action);
+        return { recorded: true };
+      }
+      await upsertRun(store.pool, call.run);
+      if (!call.reconcile) return { recorded: true };
+      const { added, closed } = await reconcileAttempts(store.pool, call.run.workflowId, call.reconcile);
+      return { recorded: true, reconciled: added + closed };
+    } catch (err) {
+      throw isRejected(err)
+        ? ApplicationFailure.nonRetryable(`the run store refused the record: ${(err as Error).message}`, RECORD_REJECTED)
+        : err;
+    }
+  };
+}
+
+/** SQLSTATE classes 22 (data exception) and 23 (integrity constraint violation): the data is at fault. */
+function isRejected(err: unknown): boolean {
+  if (isConnectionError(err)) return false;
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && /^2[23]/.test(code);
+}

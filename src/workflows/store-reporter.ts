@@ -1,0 +1,101 @@
+/**
+ * The workflow's side of the run store: describes each write (the run's row, a control action)
+ * and hands it to the worker's {@link RECORD_ACTIVITY}. Writes are fired without waiting, so a
+ * pipeline goes on while the store is away (the calls wait in Temporal and retry, durably), and
+ * the workflow awaits them all with {@link StoreReporter.settle} before it ends or continues as
+ * new, so the store never misses a run's final state.
+ */
+import { CancellationScope, log, scheduleActivity, type ActivityOptions } from '@temporalio/workflow';
+import type { NodeStatus } from '../pipeline/states';
+import type { ControlActionWrite, RunWrite } from '../store/types';
+import { RECORD_ACTIVITY, RECORD_REJECTED, type RecordCall, type RecordResult } from './record-call';
+
+/**
+ * Retries without end (Temporal's default with no `maximumAttempts`), backing off to a minute
+ * between tries: a store outage only delays the records.
+ */
+const RECORD_OPTIONS: Omit<ActivityOptions, 'taskQueue'> = {
+  startToCloseTimeout: '30s',
+  retry: {
+    initialInterval: '1s',
+    backoffCoefficient: 2,
+    maximumInterval: '1m',
+    nonRetryableErrorTypes: [RECORD_REJECTED],
+  },
+};
+
+/** A run write as the workflow describes it: `seq` is the reporter's to number. */
+export type RunReport = Omit<RunWrite, 'seq'>;
+
+/** See the module comment. One per workflow execution. */
+export class StoreReporter {
+  private readonly pending = new Set<Promise<void>>();
+  private readonly options: ActivityOptions;
+  private seq: number;
+  /** Numbers the record activities' ids within this execution. */
+  private calls = 0;
+
+  /**
+   * @param enabled false for runs whose history predates the store (see the `patched` call in
+   *   the workflow): then nothing is recorded and no command is added.
+   * @param taskQueue where the record activity runs: the workflow's own task queue.
+   * @param seq the last sequence number used, carried across continue-as-new.
+   */
+  constructor(
+    readonly enabled: boolean,
+    taskQueue: string,
+    seq = 0,
+  ) {
+    this.options = { ...RECORD_OPTIONS, taskQueue };
+    this.seq = seq;
+  }
+
+  /** The last sequence number given to a run write; carry it across continue-as-new. */
+  get lastSeq(): number {
+    return this.seq;
+  }
+
+  /**
+   * Records the run's row. Each write gets the next sequence number, so a write delivered late
+   * never undoes a later one.
+   *
+   * @param reconcile every node's status, on the final write only: the store adds the attempt
+   *   rows it is missing so its counts match the run's.
+   */
+  run(write: RunReport, reconcile?: NodeStatus[]): void {
+    if (!this.enabled) return;
+    this.seq += 1;
+    const call: RecordCall = { kind: 'run', run: { ...write, seq: this.seq } };
+    if (reconcile) call.reconcile = reconcile;
+    this.send(call, `record run ${write.state}`);
+  }
+
+  /** Records a control action the run took or ignored. */
+  control(action: ControlActionWrite): void {
+    if (!this.enabled) return;
+    this.send({ kind: 'control', action }, `record ${action.action}`);
+  }
+
+  /** Waits until every write sent so far has landed (or been refused for good). */
+  async settle(): Promise<void> {
+    while (this.pending.size > 0) await Promise.all(this.pending);
+  }
+
+  private send(call: RecordCall, summary: string): void {
+    // Not cancellable: a cancelled run still records that it was cancelled. The id has a ':',
+    // which node ids cannot, so it never collides with a node's activity id.
+    this.calls += 1;
+    const activityId = `tapflow:record:${this.calls}`;
+    const done = CancellationScope.nonCancellable(() =>
+      scheduleActivity<RecordResult>(RECORD_ACTIVITY, [call], { ...this.options, activityId, summary }),
+    ).then(
+      () => undefined,
+      (err: unknown) => {
+        // Only a write the store refuses for good ends here; the run goes on without it.
+        log.error('run store refused a record', { summary, error: (err as Error)?.message });
+      },
+    );
+    this.pending.add(done);
+    void done.finally(() => this.pending.delete(done));
+  }
+}
