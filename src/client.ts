@@ -22,7 +22,14 @@ import {
 } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { loadTemporalSettings } from './connection';
-import { ActionRefusedError, RunAlreadyExistsError, RunFailedError, RunNotFoundError, UsageError } from './errors';
+import {
+  ActionRefusedError,
+  NoWorkerAnsweredError,
+  RunAlreadyExistsError,
+  RunFailedError,
+  RunNotFoundError,
+  UsageError,
+} from './errors';
 import { assertValidSpec } from './pipeline/validate';
 import { parseDuration } from './pipeline/duration';
 import type { DurationSpec, PipelineSpec } from './pipeline/types';
@@ -182,6 +189,7 @@ export class TapflowClient {
    * attempt counts and last errors from Temporal's description of the run.
    *
    * @throws {RunNotFoundError} when no run has this id.
+   * @throws {NoWorkerAnsweredError} when no worker answers the query within `queryTimeoutMs`.
    */
   async getStatus(id: string): Promise<RunStatus> {
     const handle = this.handle(id);
@@ -195,9 +203,7 @@ export class TapflowClient {
       );
     } catch (err) {
       if (isDeadlineExceeded(err)) {
-        throw new Error(
-          `${id}: no worker answered within ${this.queryTimeoutMs / 1000}s; is a tapflow worker polling task queue "${description.taskQueue}"?`,
-        );
+        throw new NoWorkerAnsweredError(id, description.taskQueue, this.queryTimeoutMs);
       }
       throw err;
     }

@@ -50,3 +50,15 @@ export class RunFailedError extends Error {
     this.name = 'RunFailedError';
   }
 }
+
+/** The run exists, but no worker answered its status query in time (none polls its task queue). Exit code 1. */
+export class NoWorkerAnsweredError extends Error {
+  constructor(
+    public readonly runId: string,
+    public readonly taskQueue: string,
+    timeoutMs: number,
+  ) {
+    super(`${runId}: no worker answered within ${timeoutMs / 1000}s; is a tapflow worker polling task queue "${taskQueue}"?`);
+    this.name = 'NoWorkerAnsweredError';
+  }
+}

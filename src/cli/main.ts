@@ -15,6 +15,7 @@ import { graphCommand } from './graph';
 import { historyCommand } from './history';
 import { listCommand } from './list';
 import { resultCommand } from './result';
+import { runsSearchCommand } from './runs';
 import { startCommand } from './start';
 import { statusCommand } from './status';
 import { validateCommand } from './validate';
@@ -71,24 +72,35 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--input <json>', 'the run input as JSON (or @file.json)')
     .option('--id <id>', 'the run id (default: <pipeline>-<uuid>)')
     .option('--wait', 'wait for the run to finish and print its result')
+    .option('--tag <tag>', 'a label to find the run by (repeatable)', collect)
+    .option('--group <group>', 'a working group the run belongs to (repeatable)', collect)
+    .option('--user <name>', 'who starts the run (default: the OS user)')
+    .option('--priority <n>', 'task priority, 1 (first) to 5 (last); default 3')
+    .option('--site <site>', 'where the run runs or is meant to run')
+    .option('--event <json>', 'what the run is about, as JSON (or @file.json)')
+    .option('--timeout <duration>', 'longest the whole run may take, e.g. 2h; then it fails')
     .action(act((spec: string, opts) => startCommand(spec, opts)));
 
   withGlobals(program.command('status <id>'))
-    .description("a run's state, progress and nodes")
+    .description("a run's state, progress and nodes (from the store when Temporal no longer has the run)")
     .action(act((id: string, opts: GlobalOptions) => statusCommand(id, opts)));
 
   withGlobals(program.command('pause <id>'))
     .description('pause a run: no node starts, nodes in flight finish')
     .option('--reason <text>', 'why')
+    .option('--user <name>', 'who asks (default: the OS user)')
     .action(act((id: string, opts) => controlCommand('pause', id, opts)));
 
   withGlobals(program.command('resume <id>'))
     .description('resume a paused run')
+    .option('--reason <text>', 'why')
+    .option('--user <name>', 'who asks (default: the OS user)')
     .action(act((id: string, opts) => controlCommand('resume', id, opts)));
 
   withGlobals(program.command('cancel <id>'))
     .description('cancel a run: nodes in flight are cancelled, the run ends cancelled')
     .option('--reason <text>', 'why')
+    .option('--user <name>', 'who asks (default: the OS user)')
     .option('--wait', 'wait until the run has ended')
     .action(act((id: string, opts) => controlCommand('cancel', id, opts)));
 
@@ -99,8 +111,22 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--limit <n>', 'most runs shown', '50')
     .action(act((opts) => listCommand(opts)));
 
+  const runs = program.command('runs').description('runs from the store (kept after Temporal has dropped them)');
+  withGlobals(runs.command('search'))
+    .description('find runs in the store, newest first, a page at a time')
+    .option('--pipeline <name>', 'only runs of this pipeline')
+    .option('--state <state>', 'only runs in this state (repeatable: any of them)', collect)
+    .option('--tag <tag>', 'only runs carrying this tag (repeatable: all of them)', collect)
+    .option('--user <name>', 'only runs started by this user')
+    .option('--group <group>', 'only runs in this group (repeatable: all of them)', collect)
+    .option('--from <time>', 'created at or after: ISO-8601 (UTC unless an offset is given) or how long ago (2h, 7d)')
+    .option('--to <time>', 'created before: ISO-8601 or how long ago')
+    .option('--limit <n>', 'most runs on a page (1 to 1000)', '50')
+    .option('--after <cursor>', 'the next page: the cursor the previous page printed')
+    .action(act((opts) => runsSearchCommand(opts)));
+
   withGlobals(program.command('result <id>'))
-    .description("a run's result: each final node's output")
+    .description("a run's result: each final node's output (from the store when Temporal no longer has the run)")
     .option('--wait', 'wait for the run to finish')
     .action(act((id: string, opts) => resultCommand(id, opts)));
 
@@ -110,7 +136,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .action(act((id: string, opts) => watchCommand(id, opts)));
 
   withGlobals(program.command('history <id>'))
-    .description("a run's node attempts and control actions from the store, as a timeline")
+    .description("a run's lifecycle, node attempts and control actions from the store, as a timeline")
     .action(act((id: string, opts: GlobalOptions) => historyCommand(id, opts)));
 
   withGlobals(program.command('graph <spec-or-id>'))
