@@ -263,6 +263,12 @@ describe('validateSpec: activity and kind', () => {
     expect(lines(withNodes({ id: 'a', activity }))).toEqual([`nodes[0].activity: must be a non-empty string, got ${got}`]);
   });
 
+  test('the activity tapflow records runs with is reserved', () => {
+    expect(lines(withNodes({ id: 'a', activity: 'tapflowRecord' }))).toEqual([
+      'nodes[0].activity: "tapflowRecord" is reserved: tapflow records runs with it',
+    ]);
+  });
+
   test('a reserved kind says it is not supported yet', () => {
     expect(lines(oneNode({ kind: 'sleep' }))).toEqual([
       'nodes[0].kind: unknown kind "sleep" (not supported yet); expected "activity"',
