@@ -75,10 +75,11 @@ async function mergeCounts({ input = {}, upstream }) {
 }
 
 /**
- * Writes a Markdown report of the merged counts to `<outDir>/<runId>.md`.
+ * Writes a Markdown report of the merged counts to `<outDir>/<runId>.md`, and reports it as the
+ * run's product (kept on the run's record in the store).
  * @returns {{ path: string, words: number, distinct: number }}
  */
-async function writeReport({ input = {}, upstream, node }) {
+async function writeReport({ input = {}, upstream, node, report }) {
   const merged = Object.values(upstream)[0];
   const dir = resolve(input.outDir ?? '.tapflow/reports');
   await mkdir(dir, { recursive: true });
@@ -95,6 +96,7 @@ async function writeReport({ input = {}, upstream, node }) {
     '',
   ].join('\n');
   await writeAtomic(path, text);
+  report?.({ products: [path] });
   return { path, words: merged.words, distinct: merged.distinct };
 }
 

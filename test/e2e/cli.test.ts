@@ -151,7 +151,10 @@ describe('validate', () => {
 
 describe('runs', () => {
   test('start --wait runs the word count example and writes its report', () => {
-    const r = tapflow('start', 'examples/wordcount/pipeline.yaml', '--wait', '--json', '--id', 'e2e-wordcount');
+    const r = tapflow(
+      'start', 'examples/wordcount/pipeline.yaml', '--wait', '--json', '--id', 'e2e-wordcount',
+      '--tag', 'e2e', '--user', 'tester', '--group', 'qa', '--priority', '2',
+    );
     const out = json<{ workflowId: string; state: string; result: { report: { path: string; words: number } } }>(r);
     expect(out.workflowId).toBe('e2e-wordcount');
     expect(out.state).toBe('completed');
@@ -167,7 +170,7 @@ describe('runs', () => {
     expect(json(tapflow('result', 'e2e-wordcount', '--json'))).toHaveProperty('report.distinct');
   });
 
-  test('the dev stack records every node attempt in its embedded PostgreSQL', async () => {
+  test('the dev stack records the run and every node attempt in its embedded PostgreSQL', async () => {
     const pool = new Pool({ connectionString: `postgres://tapflow:tapflow@127.0.0.1:${storePort}/tapflow` });
     try {
       const rows = await until(async () => {
@@ -177,6 +180,17 @@ describe('runs', () => {
         return r.rows.length === 7 && r.rows.every((row) => row.outcome === 'completed') ? r.rows : undefined;
       }, 'seven completed attempts in the store');
       expect(rows.map((r) => r.node_id)).toEqual(['count-0', 'count-1', 'count-2', 'count-3', 'merge', 'report', 'split']);
+      const run = await pool.query(
+        "SELECT state, tags, groups, user_name, priority, products FROM tapflow.runs WHERE workflow_id = 'e2e-wordcount'",
+      );
+      expect(run.rows).toEqual([
+        {
+          state: 'completed', tags: ['e2e'], groups: ['qa'], user_name: 'tester', priority: 2,
+          products: [expect.stringMatching(/e2e-wordcount\.md$/)],
+        },
+      ]);
+      const found = json<{ runs: Array<{ workflowId: string }> }>(tapflow('runs', 'search', '--tag', 'e2e', '--user', 'tester', '--json'));
+      expect(found.runs.map((r) => r.workflowId)).toEqual(['e2e-wordcount']);
     } finally {
       await pool.end();
     }
@@ -192,6 +206,20 @@ describe('runs', () => {
     const unknown = tapflow('history', 'no-such-run');
     expect(unknown.code).toBe(2);
     expect(unknown.stderr.trim()).toBe('tapflow: the store has no record of a run "no-such-run"');
+  });
+
+  test('a bad --priority or --timeout is one line and exit 2, and starts nothing', () => {
+    const priority = tapflow('start', 'examples/demo/slow.yaml', '--priority', '9', '--id', 'e2e-bad-priority');
+    expect([priority.code, priority.stderr.trim()]).toEqual([
+      2,
+      'tapflow: priority must be a whole number from 1 (first) to 5 (last), got 9',
+    ]);
+    const timeout = tapflow('start', 'examples/demo/slow.yaml', '--timeout', 'never', '--id', 'e2e-bad-timeout');
+    expect([timeout.code, timeout.stderr.trim()]).toEqual([
+      2,
+      'tapflow: timeout must be a positive duration such as "90s" or "2h", got "never"',
+    ]);
+    expect(tapflow('status', 'e2e-bad-priority').code).toBe(2);
   });
 
   test('the same --id twice is refused with exit 2', () => {
