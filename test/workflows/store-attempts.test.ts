@@ -1,37 +1,14 @@
 /**
- * A worker with an attempt recorder writes one row per node attempt to a real PostgreSQL, and
+ * A worker with a store writes one row per node attempt to a real PostgreSQL, and
  * the rows agree with Temporal's own view of the run (the status query's attempt counts).
  */
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { AttemptRecorder } from '../../src/store/attempt-recorder';
-import type { EmbeddedPostgres } from '../../src/store/embedded';
 import { listAttempts } from '../../src/store/sql/list-attempts';
 import type { PipelineSpec } from '../../src/pipeline/types';
-import { freshDatabase, startTestPostgres, type TestDatabase } from '../helpers/postgres';
 import { eventually } from '../helpers/poll';
 import { timeSkippingEnv } from '../helpers/temporal';
-import { startRig, uniqueTaskQueue, type TestRig } from '../helpers/worker';
+import { storeRigPerFile } from '../helpers/store-rig';
 
-let env: TestWorkflowEnvironment;
-let server: EmbeddedPostgres;
-let db: TestDatabase;
-let attempts: AttemptRecorder;
-let rig: TestRig;
-
-beforeAll(async () => {
-  [env, server] = await Promise.all([timeSkippingEnv(), startTestPostgres()]);
-  db = await freshDatabase(server);
-  attempts = new AttemptRecorder(db.pool);
-  attempts.start();
-  rig = await startRig(env, uniqueTaskQueue('store-attempts'), { attemptRecorder: attempts });
-});
-
-afterAll(async () => {
-  await rig?.stop();
-  await attempts?.drain();
-  await db?.end();
-  await Promise.all([server?.stop(), env?.teardown()]);
-});
+const t = storeRigPerFile(timeSkippingEnv, 'store-attempts');
 
 test('every attempt is a row, matching the status', async () => {
   const spec: PipelineSpec = {
@@ -41,12 +18,12 @@ test('every attempt is a row, matching the status', async () => {
       { id: 'after', activity: 'noop', needs: ['shaky'], input: { done: true } },
     ],
   };
-  const { workflowId } = await rig.tf.startRun(spec, { id: 'recorded-1' });
-  expect(await rig.tf.result(workflowId, { wait: true })).toEqual({ after: { done: true } });
-  const status = await rig.tf.getStatus(workflowId);
+  const { workflowId } = await t.rig.tf.startRun(spec, { id: 'recorded-1' });
+  expect(await t.rig.tf.result(workflowId, { wait: true })).toEqual({ after: { done: true } });
+  const status = await t.rig.tf.getStatus(workflowId);
 
   const rows = await eventually('the rows to be written', async () => {
-    const found = await listAttempts(db.pool, workflowId);
+    const found = await listAttempts(t.db.pool, workflowId);
     return found.length === 4 && found.every((r) => r.outcome !== 'running') ? found : undefined;
   });
   const byNode = [...rows].sort((a, b) => a.nodeId.localeCompare(b.nodeId) || a.attempt - b.attempt);

@@ -3,48 +3,25 @@
  * products and plots, node statuses) and every control action (who, when, why), and the record
  * agrees with Temporal's own view of the run. Real dev server, real PostgreSQL.
  */
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
 import { RunFailedError, UsageError } from '../../src/errors';
 import type { PipelineSpec } from '../../src/pipeline/types';
-import { AttemptRecorder } from '../../src/store/attempt-recorder';
-import type { EmbeddedPostgres } from '../../src/store/embedded';
 import { getRun } from '../../src/store/sql/get-run';
 import { listAttempts } from '../../src/store/sql/list-attempts';
 import { listControlActions } from '../../src/store/sql/list-control-actions';
 import type { RunRecord } from '../../src/store/types';
 import { pauseSignal } from '../../src/workflows/definitions';
 import { RUN_TIMED_OUT } from '../../src/workflows/errors';
-import { freshDatabase, startTestPostgres, type TestDatabase } from '../helpers/postgres';
 import { eventually } from '../helpers/poll';
 import { devServerEnv } from '../helpers/temporal';
-import { startRig, uniqueTaskQueue, type TestRig } from '../helpers/worker';
+import { storeRigPerFile } from '../helpers/store-rig';
 
-let env: TestWorkflowEnvironment;
-let server: EmbeddedPostgres;
-let db: TestDatabase;
-let recorder: AttemptRecorder;
-let rig: TestRig;
-
-beforeAll(async () => {
-  [env, server] = await Promise.all([devServerEnv(), startTestPostgres()]);
-  db = await freshDatabase(server);
-  recorder = new AttemptRecorder(db.pool);
-  recorder.start();
-  rig = await startRig(env, uniqueTaskQueue('store-records'), { store: { pool: db.pool, recorder } });
-});
-
-afterAll(async () => {
-  await rig?.stop();
-  await recorder?.drain();
-  await db?.end();
-  await Promise.all([server?.stop(), env?.teardown()]);
-});
+const t = storeRigPerFile(devServerEnv, 'store-records');
 
 /** The run's row once it is in `state`. */
 function storedRun(id: string, state: RunRecord['state']): Promise<RunRecord> {
   return eventually(`${id} to be recorded ${state}`, async () => {
-    const run = await getRun(db.pool, id);
+    const run = await getRun(t.db.pool, id);
     return run?.state === state ? run : undefined;
   });
 }
@@ -65,7 +42,7 @@ test('a completed run is a row with its Work-object fields, result, products, pl
     ],
   };
   const before = Date.now();
-  const { workflowId, runId } = await rig.tf.startRun(spec, {
+  const { workflowId, runId } = await t.rig.tf.startRun(spec, {
     id: `work-${Date.now()}`,
     input: { night: '2026-11-22' },
     tags: ['frb', 'nightly', 'frb'],
@@ -76,8 +53,8 @@ test('a completed run is a row with its Work-object fields, result, products, pl
     priority: 2,
     timeout: '1h',
   });
-  const result = await rig.tf.result(workflowId, { wait: true });
-  const status = await rig.tf.getStatus(workflowId);
+  const result = await t.rig.tf.result(workflowId, { wait: true });
+  const status = await t.rig.tf.getStatus(workflowId);
   const run = await storedRun(workflowId, 'completed');
 
   expect(run).toMatchObject({
@@ -111,7 +88,7 @@ test('a completed run is a row with its Work-object fields, result, products, pl
 
   // One attempt row per attempt the run counted, written by the worker, none reconciled.
   const rows = await eventually('every attempt row', async () => {
-    const found = await listAttempts(db.pool, workflowId);
+    const found = await listAttempts(t.db.pool, workflowId);
     return found.length === 4 && found.every((r) => r.outcome !== 'running') ? found : undefined;
   });
   for (const node of status.nodes) {
@@ -129,23 +106,23 @@ test('pause, resume and cancel are recorded with who, why and the request id; th
     ],
   };
   const id = `control-${Date.now()}`;
-  await rig.tf.startRun(spec, { id, user: 'alice' });
-  await eventually('long to start', () => (rig.recorder.startsOf(id, 'long').length > 0 ? true : undefined));
-  await rig.tf.pause(id, { by: 'bob', reason: 'disk nearly full', requestId: 'pause-req-1' });
+  await t.rig.tf.startRun(spec, { id, user: 'alice' });
+  await eventually('long to start', () => (t.rig.recorder.startsOf(id, 'long').length > 0 ? true : undefined));
+  await t.rig.tf.pause(id, { by: 'bob', reason: 'disk nearly full', requestId: 'pause-req-1' });
   // The same request sent again (a retrying script) is taken once: Temporal answers it from the
   // first, and the store keeps one row.
-  expect(await rig.tf.pause(id, { by: 'bob', reason: 'disk nearly full', requestId: 'pause-req-1' })).toEqual({
+  expect(await t.rig.tf.pause(id, { by: 'bob', reason: 'disk nearly full', requestId: 'pause-req-1' })).toEqual({
     state: 'pausing',
   });
   await storedRun(id, 'pausing');
-  await rig.tf.resume(id, { by: 'bob', requestId: 'resume-req-1' });
+  await t.rig.tf.resume(id, { by: 'bob', requestId: 'resume-req-1' });
   await storedRun(id, 'running');
   // A pause by signal is recorded too (its request id is made up by the run).
-  await env.client.workflow.getHandle(id).signal(pauseSignal, { by: 'carol', reason: 'second thoughts' });
+  await t.env.client.workflow.getHandle(id).signal(pauseSignal, { by: 'carol', reason: 'second thoughts' });
   await storedRun(id, 'pausing');
-  await rig.tf.resume(id, { by: 'bob' });
-  await rig.tf.cancel(id, { by: 'dave', reason: 'wrong input', requestId: 'cancel-req-1' });
-  await expect(rig.tf.result(id, { wait: true })).rejects.toBeInstanceOf(RunFailedError);
+  await t.rig.tf.resume(id, { by: 'bob' });
+  await t.rig.tf.cancel(id, { by: 'dave', reason: 'wrong input', requestId: 'cancel-req-1' });
+  await expect(t.rig.tf.result(id, { wait: true })).rejects.toBeInstanceOf(RunFailedError);
 
   const run = await storedRun(id, 'cancelled');
   expect(run.reason).toBe('wrong input');
@@ -154,7 +131,7 @@ test('pause, resume and cancel are recorded with who, why and the request id; th
     ['after', 'cancelled'],
   ]);
   const actions = await eventually('five actions', async () => {
-    const found = await listControlActions(db.pool, id);
+    const found = await listControlActions(t.db.pool, id);
     return found.length === 5 ? found : undefined;
   });
   expect(actions.map((a) => [a.action, a.requestedBy, a.reason, a.accepted])).toEqual([
@@ -173,15 +150,15 @@ test('pause, resume and cancel are recorded with who, why and the request id; th
 test('a signal the run cannot take is recorded as refused, with the reason it was refused', async () => {
   const spec: PipelineSpec = { name: 'recorded-refusal', nodes: [{ id: 'a', activity: 'step', input: { sleepMs: 60_000 } }] };
   const id = `refusal-${Date.now()}`;
-  await rig.tf.startRun(spec, { id });
-  await env.client.workflow.getHandle(id).signal('resume', { by: 'erin' });
+  await t.rig.tf.startRun(spec, { id });
+  await t.env.client.workflow.getHandle(id).signal('resume', { by: 'erin' });
   const [action] = await eventually('the refused signal', async () => {
-    const found = await listControlActions(db.pool, id);
+    const found = await listControlActions(t.db.pool, id);
     return found.length === 1 ? found : undefined;
   });
   expect(action).toMatchObject({ action: 'resume', requestedBy: 'erin', accepted: false });
   expect(action!.refusal).toBe('cannot resume: the run is running, not paused');
-  await rig.tf.cancel(id, { wait: true });
+  await t.rig.tf.cancel(id, { wait: true });
   await storedRun(id, 'cancelled');
 });
 
@@ -194,8 +171,8 @@ test('a failed run is recorded failed with its reason, and one row per attempt',
     ],
   };
   const id = `failure-${Date.now()}`;
-  await rig.tf.startRun(spec, { id });
-  await expect(rig.tf.result(id, { wait: true })).rejects.toBeInstanceOf(RunFailedError);
+  await t.rig.tf.startRun(spec, { id });
+  await expect(t.rig.tf.result(id, { wait: true })).rejects.toBeInstanceOf(RunFailedError);
   const run = await storedRun(id, 'failed');
   expect(run.reason).toBe('node "bad" failed after 2 attempts: no such file');
   expect(run.result).toBeNull();
@@ -204,7 +181,7 @@ test('a failed run is recorded failed with its reason, and one row per attempt',
     ['never', 'skipped', 0],
   ]);
   const rows = await eventually('both attempts', async () => {
-    const found = await listAttempts(db.pool, id);
+    const found = await listAttempts(t.db.pool, id);
     return found.length === 2 && found.every((r) => r.outcome === 'failed') ? found : undefined;
   });
   expect(rows.map((r) => r.errorMessage)).toEqual(['no such file', 'no such file']);
@@ -216,8 +193,8 @@ test('a run past its timeout fails as timed out, its nodes cancelled, and is rec
     nodes: [{ id: 'slow', activity: 'step', input: { sleepMs: 60_000 }, heartbeatTimeout: '2s' }],
   };
   const id = `timeout-${Date.now()}`;
-  await rig.tf.startRun(spec, { id, timeout: '2s' });
-  const err = await env.client.workflow.getHandle(id).result().catch((e: unknown) => e);
+  await t.rig.tf.startRun(spec, { id, timeout: '2s' });
+  const err = await t.env.client.workflow.getHandle(id).result().catch((e: unknown) => e);
   expect(err).toBeInstanceOf(WorkflowFailedError);
   const cause = (err as WorkflowFailedError).cause as ApplicationFailure;
   expect([cause.type, cause.message]).toEqual([RUN_TIMED_OUT, 'run timed out after 2s']);
@@ -228,10 +205,10 @@ test('a run past its timeout fails as timed out, its nodes cancelled, and is rec
 
 test('bad priority or timeout is refused before anything starts', async () => {
   const spec: PipelineSpec = { name: 'never-started', nodes: [{ id: 'a', activity: 'noop' }] };
-  await expect(rig.tf.startRun(spec, { priority: 0 })).rejects.toThrow(
+  await expect(t.rig.tf.startRun(spec, { priority: 0 })).rejects.toThrow(
     new UsageError('priority must be a whole number from 1 (first) to 5 (last), got 0'),
   );
-  await expect(rig.tf.startRun(spec, { timeout: 'soon' })).rejects.toThrow(
+  await expect(t.rig.tf.startRun(spec, { timeout: 'soon' })).rejects.toThrow(
     new UsageError('timeout must be a positive duration such as "90s" or "2h", got "soon"'),
   );
 });
