@@ -2,11 +2,13 @@
 import { existsSync } from 'node:fs';
 import { toMermaid } from '../pipeline/mermaid';
 import { formatProblem, validateSpec } from '../pipeline/validate';
-import { print, printJson, readSpecFile, withClient, type GlobalOptions } from './io';
+import { print, printJson, readSpecFile, type GlobalOptions } from './io';
+import { runStatus } from './status';
 import { SpecProblemsError } from './validate';
 
 /**
- * Draws a spec file, or a run when no file has that name.
+ * Draws a spec file, or a run when no file has that name (from the store when Temporal no
+ * longer has the run).
  *
  * @throws {UsageError} for an invalid spec or an unknown run.
  */
@@ -19,11 +21,9 @@ export async function graphCommand(target: string, options: GlobalOptions): Prom
     else print(mermaid);
     return 0;
   }
-  return withClient(options, async (client) => {
-    const status = await client.getStatus(target);
-    const mermaid = toMermaid(status.nodes, `${status.pipeline}: ${status.workflowId} (${status.state})`);
-    if (options.json) printJson({ workflowId: status.workflowId, pipeline: status.pipeline, state: status.state, mermaid });
-    else print(mermaid);
-    return 0;
-  });
+  const status = await runStatus(target, options);
+  const mermaid = toMermaid(status.nodes, `${status.pipeline}: ${status.workflowId} (${status.state})`);
+  if (options.json) printJson({ workflowId: status.workflowId, pipeline: status.pipeline, state: status.state, mermaid });
+  else print(mermaid);
+  return 0;
 }

@@ -34,12 +34,7 @@ export interface StoredRunStatus extends RunStatus {
  *   says the store could not be read, if it could not).
  */
 export async function statusCommand(id: string, options: GlobalOptions): Promise<number> {
-  let status: RunStatus | StoredRunStatus;
-  try {
-    status = await withClient(options, (client) => client.getStatus(id));
-  } catch (err) {
-    status = await storedStatus(id, err, options);
-  }
+  const status = await runStatus(id, options);
   if (options.json) {
     printJson(status);
     return 0;
@@ -48,6 +43,19 @@ export async function statusCommand(id: string, options: GlobalOptions): Promise
   if ('source' in status) lines.unshift(`from the store (recorded ${status.recordedAt}): ${status.note}`, '');
   print(...lines);
   return 0;
+}
+
+/**
+ * The run's status from Temporal, or else from the store (see the module comment).
+ *
+ * @throws as {@link statusCommand}.
+ */
+export async function runStatus(id: string, options: GlobalOptions): Promise<RunStatus | StoredRunStatus> {
+  try {
+    return await withClient(options, (client) => client.getStatus(id));
+  } catch (err) {
+    return await storedStatus(id, err, options);
+  }
 }
 
 async function storedStatus(id: string, err: unknown, options: GlobalOptions): Promise<StoredRunStatus> {

@@ -4,7 +4,7 @@
  * namespace's retention has dropped it: the dev server does not carry out
  * DeleteWorkflowExecution within a test's time, and its retention is at least a day). The command
  * line still answers for the run from the store: `status` (saying so, with the same nodes
- * Temporal reported), `result`, `history` and `runs search`.
+ * Temporal reported), `result`, `graph`, `history` and `runs search`.
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { StoredRunStatus } from '../../src/cli/status';
@@ -81,6 +81,10 @@ test('a run Temporal no longer has is still answered for from the store', async 
   expect(status.progress).toEqual(live.progress);
 
   expect(parseJson<unknown>(await cli('result', id, '--json'))).toEqual({ out: { reported: 1 } });
+
+  const graph = parseJson<{ state: string; mermaid: string }>(await cli('graph', id, '--json'));
+  expect(graph.state).toBe('completed');
+  expect(graph.mermaid).toContain('shaky');
 
   const history = await cli('history', id);
   expect(history.code).toBe(0);
