@@ -4,12 +4,12 @@
 // or fails on time. The last line of output is one JSON object with every figure.
 //
 //   npm run build && node bench/run.mjs [--rounds N] [--chain N] [--wide N] [--parallel N]
-//                                       [--cycles N] [--transfer-poll-rps N]
+//                                       [--cycles N] [--transfer-poll-rps N] [--store-rounds N]
 //
 // What each figure measures and how is written up in BENCHMARKS.md.
 import { createRequire } from 'node:module';
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -56,7 +56,11 @@ const args = parseArgs(process.argv.slice(2), {
   // new tasks; a serial chain then waits ~50 ms per step for the cap, engine and baseline alike,
   // which hides the engine's own cost. Lifted by default; pass 0 for the dev server's own setting.
   'transfer-poll-rps': 10000,
+  // Rounds of the store figure (store on / store off); 0 means as many as --rounds. The figure is
+  // a ratio of two noisy medians on a shared machine, so it is worth more rounds than the others.
+  'store-rounds': 0,
 });
+const storeRounds = args['store-rounds'] > 0 ? args['store-rounds'] : args.rounds;
 const TASK_QUEUE = 'tapflow-bench';
 /** The queue of the second worker, which records every node attempt in PostgreSQL. */
 const STORE_QUEUE = 'tapflow-bench-store';
@@ -193,16 +197,29 @@ const worker = await createWorker({
   workerOptions: { ...WORKER_OPTIONS, workflowBundle: { code }, workflowsPath: undefined },
 });
 // The same worker again, on its own queue, with the run store on: an embedded PostgreSQL (a
-// throwaway data dir), migrated, and every node attempt recorded through the attempt recorder.
+// throwaway data dir), migrated; the run's rows and every node attempt are recorded.
 const pg = await startEmbeddedPostgres();
 const storePool = createPool(pg.url, { max: 4 });
 await withPgClient(storePool, (c) => migrate(c));
+// Statements sent to the store, counted on every connection the pool hands out.
+let storeStatements = 0;
+const counted = new WeakSet();
+storePool.on('acquire', (c) => {
+  if (counted.has(c)) return;
+  counted.add(c);
+  const query = c.query.bind(c);
+  c.query = (...a) => {
+    storeStatements++;
+    return query(...a);
+  };
+});
 const attemptRecorder = new AttemptRecorder(storePool);
 attemptRecorder.start();
 const storeWorker = await createWorker({
   connection: env.nativeConnection,
   taskQueue: STORE_QUEUE,
-  attemptRecorder,
+  // Runs, control actions (the tapflowRecord activity) and every attempt, as a deployment records them.
+  store: { pool: storePool, recorder: attemptRecorder },
   workerOptions: { ...WORKER_OPTIONS, workflowBundle: { code }, workflowsPath: undefined },
 });
 const storeRunning = storeWorker.run();
@@ -232,8 +249,8 @@ let seq = 0;
 const newId = (prefix) => `${prefix}-${process.pid}-${++seq}`;
 
 /** Runs a spec through the engine from start to result; fails loudly if the run does not complete. */
-async function engineRun(spec, via = tf) {
-  await delay(SETTLE_MS);
+async function engineRun(spec, via = tf, settleMs = SETTLE_MS) {
+  await delay(settleMs);
   const { ms, value } = await timed(async () => {
     const { workflowId } = await via.startRun(spec, { id: newId(spec.name) });
     await via.result(workflowId, { wait: true });
@@ -251,6 +268,41 @@ async function baselineRun(workflowType, wfArgs) {
   const workflowId = newId(workflowType);
   const { ms } = await timed(() => client.workflow.execute(workflowType, { taskQueue: TASK_QUEUE, workflowId, args: wfArgs }));
   return { ms, workflowId };
+}
+
+/** CPU seconds used so far by the store's PostgreSQL (the server and its children); NaN without /proc. */
+function pgCpuSeconds() {
+  try {
+    let ticks = 0;
+    for (const pid of readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      let stat;
+      try {
+        stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      } catch {
+        continue; // gone meanwhile
+      }
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(pid) === pg.pid || Number(fields[1]) === pg.pid) ticks += Number(fields[11]) + Number(fields[12]);
+    }
+    return ticks / 100; // USER_HZ
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/**
+ * A store-on run, with what it cost the store: statements sent and PostgreSQL CPU, counted from
+ * before the run until its last records are written (the recorder lingers, then writes).
+ */
+async function storeRun(spec, costs) {
+  await delay(SETTLE_MS);
+  const before = { statements: storeStatements, cpu: pgCpuSeconds() };
+  const run = await engineRun(spec, tfStore, 0);
+  for (let i = 0; i < 100 && attemptRecorder.pending > 0; i++) await delay(50);
+  await delay(300);
+  costs.push({ statements: storeStatements - before.statements, pgCpuSeconds: pgCpuSeconds() - before.cpu });
+  return run;
 }
 
 const eventMs = (e) => Number(e.eventTime.seconds) * 1000 + e.eventTime.nanos / 1e6;
@@ -293,11 +345,11 @@ async function historyStats(workflowId) {
 }
 
 /** Alternates engine and baseline (engine first in even rounds), `rounds` times. */
-async function sideBySide(label, engine, baseline, names = ['engine', 'baseline']) {
+async function sideBySide(label, engine, baseline, names = ['engine', 'baseline'], rounds = args.rounds) {
   const e = [];
   const b = [];
   let last;
-  for (let r = 0; r < args.rounds; r++) {
+  for (let r = 0; r < rounds; r++) {
     let er;
     let br;
     if (r % 2 === 0) {
@@ -310,7 +362,10 @@ async function sideBySide(label, engine, baseline, names = ['engine', 'baseline'
     e.push(er.ms);
     b.push(br.ms);
     last = { engine: er.workflowId, baseline: br.workflowId };
-    console.log(`  ${label} round ${r + 1}/${args.rounds}: ${names[0]} ${fmtS(er.ms)}, ${names[1]} ${fmtS(br.ms)}`);
+    console.log(
+      `  ${label} round ${r + 1}/${rounds}: ${names[0]} ${fmtS(er.ms)}, ${names[1]} ${fmtS(br.ms)}, ratio ${(er.ms / br.ms).toFixed(3)}; ` +
+        `load ${os.loadavg()[0].toFixed(2)}`,
+    );
   }
   const stats = { engine: await historyStats(last.engine), baseline: await historyStats(last.baseline) };
   return { engine: e, baseline: b, stats, last };
@@ -424,17 +479,26 @@ const results = await worker.runUntil(async () => {
     () => baselineRun('baselineWideWorkflow', [args.wide, args.parallel]),
   );
   console.log('');
-  console.log(`store: the chain of ${args.chain} with every node attempt recorded in PostgreSQL, against the same chain with no store`);
+  console.log(
+    `store: the chain of ${args.chain} with every node attempt recorded in PostgreSQL, against the same chain with no store, ${storeRounds} rounds`,
+  );
   await engineRun(chainSpec(50), tfStore); // warm-up of the second worker, not counted
+  const storeCosts = [];
   const store = await sideBySide(
     'store',
-    () => engineRun(chainSpec(args.chain), tfStore),
+    () => storeRun(chainSpec(args.chain), storeCosts),
     () => engineRun(chainSpec(args.chain)),
     ['store on', 'store off'],
+    storeRounds,
   );
   await attemptRecorder.drain(30_000);
   const lastStoreRun = (await storePool.query('SELECT count(*)::int AS n FROM tapflow.node_attempts WHERE workflow_id = $1', [store.last.engine])).rows[0].n;
   console.log(`  rows recorded for the last store-on run: ${lastStoreRun} (nodes: ${args.chain})`);
+  store.costs = storeCosts;
+  console.log(
+    `  per store-on run: ${storeCosts.map((c) => c.statements).join(', ')} statements; ` +
+      `PostgreSQL CPU ${storeCosts.map((c) => c.pgCpuSeconds.toFixed(2)).join(', ')} s`,
+  );
   console.log('');
   console.log(`control latency, ${args.cycles} samples each`);
   await delay(SETTLE_MS);
@@ -482,7 +546,7 @@ table(
     ['  per node', fmtMs(chainMs / args.chain), fmtMs(chainBaseMs / args.chain), ''],
     [`wide, ${args.wide} nodes @ ${args.parallel}`, fmtS(wideMs), fmtS(wideBaseMs), (wideMs / wideBaseMs).toFixed(3)],
     ['  per node', fmtMs(wideMs / args.wide), fmtMs(wideBaseMs / args.wide), ''],
-    [`chain, store on / off`, fmtS(storeOnMs), fmtS(storeOffMs), (storeOnMs / storeOffMs).toFixed(3)],
+    [`chain, store on / off (${storeRounds} rounds)`, fmtS(storeOnMs), fmtS(storeOffMs), (storeOnMs / storeOffMs).toFixed(3)],
   ],
 );
 console.log('');
@@ -553,6 +617,11 @@ const json = {
   storeOnSeconds: round(storeOnMs / 1000, 3),
   storeOffSeconds: round(storeOffMs / 1000, 3),
   storeOverheadRatio: round(storeOnMs / storeOffMs, 3),
+  storeOnRoundsSeconds: results.store.engine.map((x) => round(x / 1000, 3)),
+  storeOffRoundsSeconds: results.store.baseline.map((x) => round(x / 1000, 3)),
+  storeRounds,
+  storeStatementsPerRun: median(results.store.costs.map((c) => c.statements)),
+  storePgCpuSecondsPerRun: round(median(results.store.costs.map((c) => c.pgCpuSeconds)), 3),
   storeRowsLastRun: results.storeRows,
   rounds: args.rounds,
   server: serverDesc,

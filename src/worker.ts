@@ -44,11 +44,6 @@ export interface CreateWorkerOptions {
    * (nothing is recorded). Every worker on a task queue should be given the same store.
    */
   store?: WorkerStore;
-  /**
-   * Records node attempts only (no run rows): for measuring the recorder on its own. Prefer
-   * `store`. Ignored when `store` is given.
-   */
-  attemptRecorder?: AttemptRecorder;
   /** Extra Temporal worker options (interceptors, tuners, ...). */
   workerOptions?: Partial<WorkerOptions>;
 }
@@ -66,7 +61,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
   for (const [name, fn] of Object.entries(all)) activities[name] = wrapNodeActivity(fn);
   // Registered on every worker (a no-op without a store), after the user's: the name is reserved.
   activities[RECORD_ACTIVITY] = createRecordActivity(options.store) as (call: unknown) => Promise<unknown>;
-  const recorder = options.store?.recorder ?? options.attemptRecorder;
+  const recorder = options.store?.recorder;
   const workflowSource = existsSync(WORKFLOW_BUNDLE_PATH)
     ? { workflowBundle: { codePath: WORKFLOW_BUNDLE_PATH } }
     : { workflowsPath: require.resolve('./workflows') };

@@ -1,7 +1,8 @@
 /**
  * An activity interceptor that reports every attempt of a node activity (start, then end with
  * its outcome, error and output) to an {@link AttemptRecorder}. It never delays or fails the
- * node: the recorder only queues.
+ * node: the recorder only queues, and the output is handed over as it is, to be serialised (and,
+ * when large, kept by reference) by the recorder's background loop rather than on the node's path.
  */
 import { CancelledFailure, type Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
@@ -10,8 +11,11 @@ import { isNodeEnvelope } from '../pipeline/envelope';
 import type { ActivityCall } from '../pipeline/types';
 import type { AttemptRecorder } from '../store/attempt-recorder';
 
-/** Outputs bigger than this (as JSON) are not kept inline; the row notes their size instead. */
-export const MAX_INLINE_OUTPUT_BYTES = 64 * 1024;
+/**
+ * Outputs whose JSON is bigger than this are kept in `tapflow.attempt_outputs` rather than in
+ * the attempt's row (the store's limit, re-exported here where it used to live).
+ */
+export { MAX_INLINE_OUTPUT_BYTES } from '../store/sql/upsert-attempt-rows';
 
 /** Builds the worker's `interceptors.activity` entry for `recorder`. */
 export function attemptInterceptor(recorder: AttemptRecorder): ActivityInterceptorsFactory {
@@ -33,7 +37,7 @@ export function attemptInterceptor(recorder: AttemptRecorder): ActivityIntercept
         try {
           const result = await next(input);
           const output = isNodeEnvelope(result) ? result.output : result;
-          recorder.recordEnd({ ...key, outcome: 'completed', finishedAt: new Date(), ...inlineOutput(output) });
+          recorder.recordEnd({ ...key, outcome: 'completed', finishedAt: new Date(), output: output ?? null });
           return result;
         } catch (err) {
           const cancelled = err instanceof CancelledFailure;
@@ -50,10 +54,4 @@ export function attemptInterceptor(recorder: AttemptRecorder): ActivityIntercept
       },
     },
   });
-}
-
-function inlineOutput(output: unknown): { output?: unknown; outputRef?: string } {
-  const text = JSON.stringify(output ?? null);
-  if (text.length <= MAX_INLINE_OUTPUT_BYTES) return { output: output ?? null };
-  return { outputRef: `not kept: ${text.length} bytes of JSON (over ${MAX_INLINE_OUTPUT_BYTES})` };
 }

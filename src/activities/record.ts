@@ -14,7 +14,15 @@ import { RECORD_REJECTED, type RecordCall, type RecordResult } from '../workflow
 /** What the record activity writes through. */
 export interface RecordStore {
   pool: Pool;
+  /**
+   * This worker's attempt recorder: flushed before a run's attempts are reconciled, so the
+   * reconciliation only fills in what really went missing (not what is still on its way).
+   */
+  recorder?: { flush(timeoutMs?: number): Promise<boolean> };
 }
+
+/** Longest the final record waits for this worker's queued attempt records, in ms. */
+const FLUSH_BEFORE_RECONCILE_MS = 2000;
 
 /**
  * Builds the record activity. Without a store it records nothing and says so, so a worker
@@ -35,6 +43,7 @@ export function createRecordActivity(store: RecordStore | undefined): (call: Rec
       }
       await upsertRun(store.pool, call.run);
       if (!call.reconcile) return { recorded: true };
+      await store.recorder?.flush(FLUSH_BEFORE_RECONCILE_MS);
       const { added, closed } = await reconcileAttempts(store.pool, call.run.workflowId, call.reconcile);
       return { recorded: true, reconciled: added + closed };
     } catch (err) {

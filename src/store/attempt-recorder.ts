@@ -4,43 +4,67 @@
  * for the database, and while the database is away the queue holds the records and the loop
  * retries with backoff until it is back (see docs/design/run-store.md for what covers a worker
  * that dies with records still queued).
+ *
+ * A batch is one statement (`upsertAttemptRows`): one round trip, one statement for PostgreSQL to
+ * parse and plan, one commit, however many records it holds. And a batch is written at most about
+ * once per linger period, however fast records come. So a busy worker pays the fixed cost of a
+ * write a few times a second rather than once or twice per attempt, which is what the store used
+ * to cost (BENCHMARKS.md, "The run store"). Outputs are serialised here too, not in the activity.
  */
-import type { Pool, PoolClient } from 'pg';
+import type { Pool } from 'pg';
 import { isConnectionError, withPgClient } from './pool';
-import { upsertAttemptEnd } from './sql/upsert-attempt-end';
-import { upsertAttemptStart } from './sql/upsert-attempt-start';
+import { foldAttemptWrites, type AttemptWrite } from './sql/attempt-rows';
+import { upsertAttemptRows } from './sql/upsert-attempt-rows';
 import type { AttemptEnd, AttemptStart } from './types';
 
-/** One queued write. */
-type AttemptWrite = { kind: 'start'; record: AttemptStart } | { kind: 'end'; record: AttemptEnd };
+/** A queued write and when it was queued (`Date.now()`). */
+interface Queued {
+  write: AttemptWrite;
+  at: number;
+}
 
 /** Options of {@link AttemptRecorder}. */
 export interface AttemptRecorderOptions {
-  /** Most writes in one transaction. Default: 200. */
+  /** Most writes in one batch (one statement). Default: 200. */
   maxBatch?: number;
   /** First wait after a failed write while the database is away, in ms; doubles up to `maxBackoffMs`. Default: 100. */
   initialBackoffMs?: number;
   /** Longest wait between two tries while the database is away, in ms. Default: 5,000. */
   maxBackoffMs?: number;
   /**
-   * How long the loop lets records gather before writing them, in ms. Batching matters more
-   * than speed here: an attempt's start and end often arrive within it and go in as one row
-   * write, and a batch is one transaction. Default: 50.
+   * How long a record waits for others before its batch is written, in ms: a batch is written
+   * when its oldest record has waited this long (or `maxBatch` records are queued, or on
+   * {@link AttemptRecorder.flush} or {@link AttemptRecorder.drain}). So the recorder writes at most about 1000 / `lingerMs`
+   * batches a second however fast records come, an attempt's start and end usually go in as one
+   * row, and a record reaches the store within about `lingerMs` (plus the write). Default: 200.
    */
   lingerMs?: number;
+  /** Outputs whose JSON is bigger are kept in `tapflow.attempt_outputs`, not inline. Default: 64 KiB. */
+  maxInlineOutputBytes?: number;
   /** Where problems are reported. Default: `console.warn`. */
   warn?: (message: string) => void;
 }
 
-/** See the module comment. Start it with {@link AttemptRecorder.start}; stop it with {@link AttemptRecorder.drain}. */
+/**
+ * See the module comment. Start it with {@link AttemptRecorder.start}; stop it with
+ * {@link AttemptRecorder.drain}; {@link AttemptRecorder.flush} writes what is queued at once.
+ */
 export class AttemptRecorder {
-  private readonly queue: AttemptWrite[] = [];
+  private readonly queue: Queued[] = [];
   private readonly maxBatch: number;
   private readonly initialBackoffMs: number;
   private readonly maxBackoffMs: number;
   private readonly warn: (message: string) => void;
   private readonly lingerMs: number;
+  private readonly maxInlineOutputBytes: number | undefined;
+  /** Set while the loop waits (for a first record, or for a batch to fill); cuts the wait short. */
   private wakeUp: (() => void) | undefined;
+  /** Records ever queued, and ever taken off the queue (written, or refused and dropped). */
+  private queued = 0;
+  private settled = 0;
+  /** Until `settled` reaches this, the loop writes without lingering (see {@link flush}). */
+  private flushTarget = 0;
+  private readonly flushes: Array<{ target: number; resolve: (done: boolean) => void }> = [];
   private loop: Promise<void> | undefined;
   private stopping = false;
   private outage = false;
@@ -49,11 +73,12 @@ export class AttemptRecorder {
     private readonly pool: Pool,
     options: AttemptRecorderOptions = {},
   ) {
-    this.maxBatch = options.maxBatch ?? 200;
+    this.maxBatch = Math.max(1, options.maxBatch ?? 200);
     this.initialBackoffMs = options.initialBackoffMs ?? 100;
     this.maxBackoffMs = options.maxBackoffMs ?? 5000;
     this.warn = options.warn ?? ((m) => console.warn(m));
-    this.lingerMs = options.lingerMs ?? 50;
+    this.lingerMs = options.lingerMs ?? 200;
+    this.maxInlineOutputBytes = options.maxInlineOutputBytes;
   }
 
   /** Writes queued and not yet in the database. */
@@ -66,14 +91,48 @@ export class AttemptRecorder {
     this.loop ??= this.run();
   }
 
-  /** Queues an attempt's start. Never throws, never waits. */
+  /**
+   * Queues an attempt's start. Never throws, never waits: the activity's only cost is a push
+   * onto the queue.
+   */
   recordStart(record: AttemptStart): void {
     this.enqueue({ kind: 'start', record });
   }
 
-  /** Queues an attempt's end. Never throws, never waits. */
+  /**
+   * Queues an attempt's end. Never throws, never waits. The output is kept by reference and
+   * serialised when its batch is written, so it must not be changed afterwards (a node's output
+   * is what it returned, which Temporal serialises too).
+   */
   recordEnd(record: AttemptEnd): void {
     this.enqueue({ kind: 'end', record });
+  }
+
+  /**
+   * Writes what is queued now without waiting for the linger, for a caller that needs it in the
+   * database before going on (the end-of-run reconciliation reads what the worker recorded).
+   * Records queued later are not waited for. While the database is away, gives up after
+   * `timeoutMs` (default 2 s) and leaves the records queued, to be written once it is back.
+   *
+   * @returns `true` once every record queued before the call is written (or refused and
+   *   dropped), `false` on timeout.
+   */
+  async flush(timeoutMs = 2_000): Promise<boolean> {
+    const target = this.queued;
+    if (this.settled >= target) return true;
+    this.flushTarget = Math.max(this.flushTarget, target);
+    this.wakeUp?.();
+    let timer: NodeJS.Timeout | undefined;
+    const done = await new Promise<boolean>((resolve) => {
+      const waiter = { target, resolve };
+      this.flushes.push(waiter);
+      timer = setTimeout(() => {
+        this.flushes.splice(this.flushes.indexOf(waiter), 1);
+        resolve(false);
+      }, timeoutMs);
+    });
+    clearTimeout(timer);
+    return done;
   }
 
   /**
@@ -96,24 +155,32 @@ export class AttemptRecorder {
   }
 
   private enqueue(write: AttemptWrite): void {
-    this.queue.push(write);
-    this.wakeUp?.();
+    this.queue.push({ write, at: Date.now() });
+    this.queued++;
+    // Wake the loop only when there is something new for it to do: a first record to linger
+    // on, or a full batch. Records in between wait for the linger that is already running.
+    if (this.queue.length === 1 || this.queue.length >= this.maxBatch) this.wakeUp?.();
   }
 
   private async run(): Promise<void> {
     let backoff = this.initialBackoffMs;
     for (;;) {
-      if (this.queue.length === 0) {
+      const oldest = this.queue[0];
+      if (!oldest) {
         if (this.stopping) return;
-        await new Promise<void>((resolve) => (this.wakeUp = resolve));
-        this.wakeUp = undefined;
-        if (!this.stopping && this.lingerMs > 0) await new Promise((resolve) => setTimeout(resolve, this.lingerMs));
+        await this.pause();
         continue;
       }
-      const batch = this.queue.slice(0, this.maxBatch);
+      const lingerLeft = oldest.at + this.lingerMs - Date.now();
+      const lingering = !this.stopping && this.settled >= this.flushTarget && this.queue.length < this.maxBatch;
+      if (lingering && lingerLeft > 0) {
+        await this.pause(lingerLeft);
+        continue;
+      }
+      const batch = this.queue.slice(0, this.maxBatch).map((q) => q.write);
       try {
         await this.write(batch);
-        this.queue.splice(0, batch.length);
+        this.takeOff(batch.length);
         if (this.outage) this.warn('tapflow store: the database is back; queued attempt records written');
         this.outage = false;
         backoff = this.initialBackoffMs;
@@ -125,8 +192,8 @@ export class AttemptRecorder {
             await this.writeOneByOne(batch);
             continue;
           }
-          this.warn(`tapflow store: attempt record refused (${(err as Error).message}); dropped: ${JSON.stringify(batch[0]?.record)}`);
-          this.queue.shift();
+          this.warn(`tapflow store: attempt record refused (${(err as Error).message}); dropped: ${describe(batch[0])}`);
+          this.takeOff(1);
           continue;
         }
         if (!this.outage) this.warn(`tapflow store: database unreachable (${(err as Error).message}); queueing attempt records`);
@@ -138,14 +205,43 @@ export class AttemptRecorder {
     }
   }
 
-  /** Writes a batch in one transaction, in queue order (a single write needs none). */
+  /** Takes the first `n` records off the queue (written or dropped) and answers the flushes they complete. */
+  private takeOff(n: number): void {
+    this.queue.splice(0, n);
+    this.settled += n;
+    for (let i = this.flushes.length - 1; i >= 0; i--) {
+      const waiter = this.flushes[i];
+      if (waiter && waiter.target <= this.settled) {
+        this.flushes.splice(i, 1);
+        waiter.resolve(true);
+      }
+    }
+  }
+
+  /** Waits until {@link enqueue}, {@link flush} or {@link drain} wakes the loop, or `ms` have passed. */
+  private async pause(ms?: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await new Promise<void>((resolve) => {
+      this.wakeUp = resolve;
+      if (ms !== undefined) timer = setTimeout(resolve, ms);
+    });
+    clearTimeout(timer);
+    this.wakeUp = undefined;
+  }
+
+  /**
+   * Writes a batch: one statement, which is its own transaction. Only records sent out of order
+   * (a start after its attempt's end) make a second round, and the rounds then share a
+   * transaction, so a batch is always all in or all out.
+   */
   private write(batch: AttemptWrite[]): Promise<unknown> {
-    const writes = foldStarts(batch);
+    const rounds = foldAttemptWrites(batch);
+    const options = { maxInlineOutputBytes: this.maxInlineOutputBytes };
     return withPgClient(this.pool, async (client) => {
-      if (writes.length === 1) return apply(client, writes[0] as AttemptWrite);
+      if (rounds.length === 1) return upsertAttemptRows(client, rounds[0] ?? [], options);
       await client.query('BEGIN');
       try {
-        for (const w of writes) await apply(client, w);
+        for (const rows of rounds) await upsertAttemptRows(client, rows, options);
         await client.query('COMMIT');
       } catch (err) {
         await client.query('ROLLBACK').catch(() => undefined);
@@ -161,35 +257,16 @@ export class AttemptRecorder {
         await this.write([w]);
       } catch (err) {
         if (isConnectionError(err)) return; // the rest stays queued for the main loop
-        this.warn(`tapflow store: attempt record refused (${(err as Error).message}); dropped`);
+        this.warn(`tapflow store: attempt record refused (${(err as Error).message}); dropped: ${describe(w)}`);
       }
-      this.queue.shift();
+      this.takeOff(1);
     }
   }
 }
 
-function apply(client: PoolClient, w: AttemptWrite): Promise<unknown> {
-  return w.kind === 'start' ? upsertAttemptStart(client, w.record) : upsertAttemptEnd(client, w.record);
-}
-
-/**
- * Drops a start whose end is in the same batch, carrying its start time and worker into the
- * end (which records them when no start was stored): one row write instead of two.
- */
-function foldStarts(batch: AttemptWrite[]): AttemptWrite[] {
-  const keyOf = (r: AttemptStart | AttemptEnd): string => `${r.workflowId}\u0000${r.nodeId}\u0000${r.attempt}`;
-  const starts = new Map<string, AttemptStart>();
-  for (const w of batch) if (w.kind === 'start') starts.set(keyOf(w.record), w.record);
-  const ended = new Set<string>();
-  for (const w of batch) if (w.kind === 'end' && starts.has(keyOf(w.record))) ended.add(keyOf(w.record));
-  const out: AttemptWrite[] = [];
-  for (const w of batch) {
-    const key = keyOf(w.record);
-    if (w.kind === 'start' && ended.has(key)) continue;
-    if (w.kind === 'end' && ended.has(key)) {
-      const start = starts.get(key) as AttemptStart;
-      out.push({ kind: 'end', record: { startedAt: start.startedAt, worker: start.worker, ...w.record } });
-    } else out.push(w);
-  }
-  return out;
+/** A record for a warning: its key and kind, without its output (which may be large). */
+function describe(write: AttemptWrite | undefined): string {
+  if (!write) return 'nothing';
+  const { workflowId, nodeId, attempt } = write.record;
+  return `${write.kind} of ${JSON.stringify({ workflowId, nodeId, attempt })}`;
 }

@@ -4,8 +4,10 @@
  * - Connecting: {@link createPool} (from `DATABASE_URL`), {@link withPgClient}, {@link checkStore}.
  * - Schema: {@link migrate} at start; safe to run twice and from several processes at once.
  * - Writes (idempotent under duplicate delivery): {@link upsertRun}, {@link upsertAttemptStart},
- *   {@link upsertAttemptEnd}, {@link insertControlAction}.
- * - Reads: {@link getRun}, {@link listAttempts}, {@link listControlActions}, {@link searchRuns}.
+ *   {@link upsertAttemptEnd}, {@link insertControlAction}; batches of attempts:
+ *   {@link foldAttemptWrites} then {@link upsertAttemptRows}.
+ * - Reads: {@link getRun}, {@link listAttempts}, {@link getAttemptOutput}, {@link listControlActions},
+ *   {@link searchRuns}.
  * - Following changes: {@link listenStoreEvents} (PostgreSQL `NOTIFY`).
  * - Without a server: {@link startEmbeddedPostgres}, {@link startDevPostgres}.
  *
@@ -41,6 +43,15 @@ export { AttemptRecorder, type AttemptRecorderOptions } from './attempt-recorder
 export { upsertRun } from './sql/upsert-run';
 export { upsertAttemptStart } from './sql/upsert-attempt-start';
 export { upsertAttemptEnd } from './sql/upsert-attempt-end';
+export { foldAttemptWrites, type AttemptRow, type AttemptWrite } from './sql/attempt-rows';
+export {
+  upsertAttemptRows,
+  MAX_INLINE_OUTPUT_BYTES,
+  ATTEMPT_OUTPUTS_REF,
+  type AttemptRowsOptions,
+  type AttemptRowsOutcome,
+} from './sql/upsert-attempt-rows';
+export { getAttemptOutput, type AttemptOutput } from './sql/get-attempt-output';
 export { insertControlAction } from './sql/insert-control-action';
 export { getRun } from './sql/get-run';
 export { listAttempts } from './sql/list-attempts';

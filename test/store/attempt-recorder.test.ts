@@ -1,12 +1,16 @@
 /**
- * The attempt recorder: writes in order, never doubles a row, and keeps every record through a
+ * The attempt recorder: writes in order, never doubles a row, batches what gathers during its
+ * linger into one statement, keeps large outputs by reference, and keeps every record through a
  * PostgreSQL outage (the server is stopped and started again on the same data directory).
  */
+import type { Pool } from 'pg';
 import { AttemptRecorder } from '../../src/store/attempt-recorder';
+import { createPool } from '../../src/store/pool';
+import { getAttemptOutput } from '../../src/store/sql/get-attempt-output';
 import { listAttempts } from '../../src/store/sql/list-attempts';
 import type { EmbeddedPostgres } from '../../src/store/embedded';
 import { freshDatabase, startTestPostgres, type TestDatabase } from '../helpers/postgres';
-import { eventually } from '../helpers/poll';
+import { delay, eventually } from '../helpers/poll';
 
 let server: EmbeddedPostgres;
 let db: TestDatabase;
@@ -56,6 +60,83 @@ test('a start and its end written together keep the start time', async () => {
   expect(row?.worker).toBe('q');
 });
 
+/** A pool of its own whose statements are counted. */
+function countingPool(): { pool: Pool; statements: () => number } {
+  let count = 0;
+  const pool = createPool(db.url, { max: 2 });
+  pool.on('connect', (client) => {
+    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+    (client as { query: unknown }).query = (...args: unknown[]) => {
+      count++;
+      return query(...args);
+    };
+  });
+  return { pool, statements: () => count };
+}
+
+test('writes what gathers during the linger as one statement, each start folded into its end', async () => {
+  const { pool, statements } = countingPool();
+  const recorder = new AttemptRecorder(pool, { lingerMs: 60_000 });
+  recorder.start();
+  // Three bursts, with the event loop free in between (the loop would write each alone if it
+  // did not linger).
+  for (let burst = 0; burst < 3; burst++) {
+    for (let i = burst * 10; i < burst * 10 + 10; i++) {
+      recorder.recordStart(key(`e${i}`, 1));
+      recorder.recordEnd({ ...key(`e${i}`, 1), outcome: 'completed', output: { i } });
+    }
+    await delay(20);
+  }
+  expect(await recorder.drain()).toBe(0);
+  expect(statements()).toBe(1);
+  const rows = (await listAttempts(db.pool, 'run-1')).filter((r) => r.nodeId.startsWith('e'));
+  expect(rows).toHaveLength(30);
+  expect(rows.every((r) => r.outcome === 'completed' && r.startedAt !== null && r.worker === 'q')).toBe(true);
+  await pool.end();
+});
+
+test('writes a full batch without waiting for the linger to end', async () => {
+  const recorder = new AttemptRecorder(db.pool, { lingerMs: 60_000, maxBatch: 4 });
+  recorder.start();
+  recorder.recordStart(key('f1', 1));
+  await delay(20); // the loop is lingering on the first record now
+  recorder.recordEnd({ ...key('f1', 1), outcome: 'completed' });
+  recorder.recordStart(key('f2', 1));
+  recorder.recordEnd({ ...key('f2', 1), outcome: 'completed' });
+  try {
+    await eventually('the full batch to be written', async () => {
+      const rows = await listAttempts(db.pool, 'run-1');
+      return rows.filter((r) => r.nodeId.startsWith('f') && r.outcome === 'completed').length === 2 ? true : undefined;
+    });
+    expect(recorder.pending).toBe(0);
+  } finally {
+    await recorder.drain();
+  }
+});
+
+test('flush writes what is queued without waiting for the linger', async () => {
+  const recorder = new AttemptRecorder(db.pool, { lingerMs: 60_000 });
+  recorder.start();
+  expect(await recorder.flush()).toBe(true); // nothing queued
+  recorder.recordStart(key('h', 1));
+  recorder.recordEnd({ ...key('h', 1), outcome: 'completed' });
+  expect(await recorder.flush()).toBe(true);
+  expect(recorder.pending).toBe(0);
+  expect((await listAttempts(db.pool, 'run-1', { nodeId: 'h' })).map((r) => r.outcome)).toEqual(['completed']);
+  expect(await recorder.drain()).toBe(0);
+});
+
+test('keeps an output over the inline limit in attempt_outputs', async () => {
+  const recorder = new AttemptRecorder(db.pool, { maxInlineOutputBytes: 100 });
+  recorder.start();
+  const output = { text: 'z'.repeat(200) };
+  recorder.recordStart(key('g', 1));
+  recorder.recordEnd({ ...key('g', 1), outcome: 'completed', output });
+  expect(await recorder.drain()).toBe(0);
+  expect((await listAttempts(db.pool, 'run-1', { nodeId: 'g' }))[0]).toMatchObject({ output: null, outputRef: 'attempt_outputs' });
+  expect(await getAttemptOutput(db.pool, 'run-1', 'g', 1)).toEqual({ kept: 'attempt_outputs', output, bytes: JSON.stringify(output).length });
+});
+
 test('records made while PostgreSQL is down are written once it is back', async () => {
   const recorder = new AttemptRecorder(db.pool, { maxBackoffMs: 200, warn: (m) => warnings.push(m) });
   recorder.start();
@@ -65,6 +146,8 @@ test('records made while PostgreSQL is down are written once it is back', async 
     recorder.recordEnd({ ...key('b', i), outcome: i === 5 ? 'completed' : 'failed', errorMessage: `try ${i}` });
   }
   await eventually('the recorder to notice the outage', () => (warnings.some((w) => w.includes('unreachable')) ? true : undefined));
+  expect(recorder.pending).toBe(10);
+  expect(await recorder.flush(100)).toBe(false); // gives up; the records stay queued
   expect(recorder.pending).toBe(10);
 
   await server.startServer();

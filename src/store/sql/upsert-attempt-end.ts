@@ -8,6 +8,8 @@ import { jsonParam, timeParam } from './params';
 // Only the first end of an attempt is kept: once the outcome is no longer 'running', a later end
 // (a duplicate delivery, or a late report after a timeout) changes nothing. The exception is a
 // row the end-of-run reconciliation added: the worker's own record, arriving late, replaces it.
+// upsert-attempt-rows.ts writes batches with the same rules (the attempt recorder's path); keep
+// the two in step (test/store/attempt-rows.test.ts checks that a batch writes what this does).
 const SQL = /* sql */ `
 INSERT INTO tapflow.node_attempts AS a (
   workflow_id, node_id, attempt, activity, outcome, started_at, finished_at, error_type, error_message,

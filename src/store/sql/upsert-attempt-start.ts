@@ -6,6 +6,7 @@ import type { AttemptStart, WriteOutcome } from '../types';
 import { timeParam } from './params';
 
 // If the attempt's end arrived first, the start only fills in what the end did not know.
+// upsert-attempt-rows.ts writes batches with the same rules; keep the two in step.
 const SQL = /* sql */ `
 INSERT INTO tapflow.node_attempts AS a (workflow_id, node_id, attempt, activity, started_at, worker)
 VALUES ($1, $2, $3, $4, coalesce($5::timestamptz, now()), $6)
