@@ -283,6 +283,9 @@ function pgCpuSeconds() {
         continue; // gone meanwhile
       }
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // utime + stime of the server and of each live backend; the server's cutime + cstime holds
+      // what the backends that have exited used.
+      if (Number(pid) === pg.pid) ticks += Number(fields[13]) + Number(fields[14]);
       if (Number(pid) === pg.pid || Number(fields[1]) === pg.pid) ticks += Number(fields[11]) + Number(fields[12]);
     }
     return ticks / 100; // USER_HZ

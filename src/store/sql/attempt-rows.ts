@@ -36,9 +36,10 @@ export interface AttemptRow {
   /** The activity of the attempt's first write (kept when the row is inserted). */
   activity: string;
   /**
-   * The start part: the first start's time (`'now'`, PostgreSQL's `now()`, when the start gave
-   * none, as `upsertAttemptStart` does) and the first worker the starts name. Absent when the
-   * batch holds no start before the end.
+   * The start part: the first start's time and the first worker the starts name. A start that
+   * gave no time gets `'now'`, which PostgreSQL reads as the transaction's start time, the same
+   * as the `now()` that `upsertAttemptStart` uses. Absent when the batch holds no start before
+   * the end.
    */
   start?: { startedAt: TimeInput; worker: string | undefined };
   /** The attempt's first end in the batch. */

@@ -131,7 +131,7 @@ export async function upsertAttemptRows(
       start?.worker ?? end?.worker ?? null,
       timeParam(start?.startedAt),
       start?.worker ?? null,
-      end ? timeParam(end.finishedAt ?? 'now') : null,
+      end ? timeParam(end.finishedAt ?? 'now') : null, // 'now': PostgreSQL's now(), as upsertAttemptEnd defaults it
       end?.errorType ?? null,
       end?.errorMessage ?? null,
       output.inline,
