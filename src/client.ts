@@ -20,6 +20,7 @@ import {
   WorkflowUpdateFailedError,
   type WorkflowHandle,
 } from '@temporalio/client';
+import type { UpdateDefinition } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { loadTemporalSettings } from './connection';
 import {
@@ -30,12 +31,22 @@ import {
   RunNotFoundError,
   UsageError,
 } from './errors';
+import { bulkControl, type BulkControlOptions, type BulkControlResult } from './bulk-control';
+import { checkIdempotencyKey, idempotentRunId, requestHash, startOnce, type StartOncePolicy } from './idempotency';
 import { assertValidSpec } from './pipeline/validate';
 import { parseDuration } from './pipeline/duration';
 import type { DurationSpec, PipelineSpec } from './pipeline/types';
 import type { ControlAction, RunState, RunStatus } from './pipeline/states';
 import {
   cancelUpdate,
+  editUpdate,
+  rerunUpdate,
+  retryUpdate,
+  sendEventUpdate,
+  skipUpdate,
+  type EventAck,
+  type NodeAck,
+  type RerunAck,
   DEFAULT_TASK_QUEUE,
   pauseUpdate,
   PIPELINE_SEARCH_ATTRIBUTE,
@@ -52,6 +63,7 @@ import {
   LOWEST_PRIORITY,
 } from './workflows/definitions';
 import { RUN_CANCELLED } from './workflows/errors';
+import type { ReusedOutputs } from './workflows/run-book';
 
 /** Options of {@link TapflowClient.startRun}. */
 export interface StartRunOptions {
@@ -83,12 +95,40 @@ export interface StartRunOptions {
    * cancelled and the run fails (type `TapflowRunTimedOut`), and that is recorded. Default: no limit.
    */
   timeout?: DurationSpec;
+  /**
+   * Longest the run may take counting only time it is not paused (overrides the spec's
+   * `deadline`); then it fails with type `TapflowDeadlineExceeded`. Default: the spec's, else none.
+   */
+  deadline?: DurationSpec;
+  /**
+   * What a node's failure does when the node does not say (`onFailure`): `hold` keeps the run
+   * for an operator. Overrides the spec's `defaults.onFailure`. Default: the spec's, else `fail`.
+   */
+  onFailure?: 'fail' | 'hold';
+  /**
+   * A rerun of an ended run: the outputs taken from it (those nodes never run), the run it reruns
+   * and the node it reruns from. Set by `tapflow rerun`; see `cli/rerun.ts`.
+   */
+  reuse?: ReusedOutputs & { of: string; from: string };
+  /**
+   * Start the run at most once for this key: a second start with the same key returns the first
+   * run (`existing: true`) and starts nothing, while Temporal still has it. 1-200 characters, no
+   * whitespace or control characters. The run id is `<pipeline>-<key>` unless `id` is given.
+   * See `idempotency.ts`. Default: none (every start starts a run).
+   */
+  idempotencyKey?: string;
 }
 
 /** The ids of a started run. */
 export interface StartedRun {
   workflowId: string;
+  /** The Temporal run id of the run's first execution. */
   runId: string;
+  /**
+   * Only with an idempotency key: true when the run already existed and nothing was started,
+   * false when this start started it.
+   */
+  existing?: boolean;
 }
 
 /** One row of {@link TapflowClient.listRuns}. */
@@ -100,6 +140,20 @@ export interface RunSummary {
   progressPercent?: number;
   startTime: string;
   closeTime?: string;
+}
+
+/** One row of {@link TapflowClient.children}. */
+export interface ChildRun {
+  /** The parent's `pipeline` node. */
+  node: string;
+  /** The child's run id. */
+  workflowId: string;
+  /** The parent node's state. */
+  nodeState: string;
+  pipeline?: string;
+  /** The child run's state (its `TapflowState`, or Temporal's status once it has closed). */
+  state?: string;
+  progressPercent?: number;
 }
 
 /** Filters of {@link TapflowClient.listRuns}. */
@@ -154,18 +208,24 @@ export class TapflowClient {
    * Validates a spec and starts a run of it.
    *
    * @throws {InvalidSpecError} when the spec does not validate (nothing is started).
-   * @throws {UsageError} when `priority` or `timeout` is not valid (nothing is started).
-   * @throws {RunAlreadyExistsError} when `id` is taken by a run Temporal still has.
+   * @throws {UsageError} when `priority`, `timeout` or `idempotencyKey` is not valid (nothing is started).
+   * @throws {RunAlreadyExistsError} when `id` is taken by a run Temporal still has (with an
+   *   idempotency key: one not started with that key).
+   * @throws {IdempotencyConflictError} when the idempotency key's run was started with another
+   *   spec or input.
    */
   async startRun(spec: unknown, options: StartRunOptions = {}): Promise<StartedRun> {
     const valid: PipelineSpec = assertValidSpec(spec);
     const meta = runMeta(options);
-    const workflowId = options.id ?? `${valid.name}-${randomUUID()}`;
+    const key = meta.idempotencyKey;
+    const workflowId = options.id ?? (key === undefined ? `${valid.name}-${randomUUID()}` : idempotentRunId(valid.name, key));
     const args: PipelineRunInput = { spec: valid, meta };
     if (options.input !== undefined) args.params = options.input;
     if (options.continueAsNewAfterEvents !== undefined) args.continueAsNewAfterEvents = options.continueAsNewAfterEvents;
-    try {
+    if (options.reuse) args.reuse = options.reuse;
+    const start = async (policy?: StartOncePolicy): Promise<string> => {
       const handle = await this.client.workflow.start(PIPELINE_WORKFLOW_TYPE, {
+        ...policy,
         taskQueue: options.taskQueue ?? this.taskQueue,
         workflowId,
         args: [args],
@@ -177,7 +237,13 @@ export class TapflowClient {
         staticSummary: `tapflow pipeline ${valid.name}`,
         ...(meta.priority === undefined ? {} : { priority: { priorityKey: meta.priority } }),
       });
-      return { workflowId, runId: handle.firstExecutionRunId };
+      return handle.firstExecutionRunId;
+    };
+    if (key !== undefined) {
+      return startOnce(this.client, workflowId, { idempotencyKey: key, hash: requestHash(valid, options.input) }, start);
+    }
+    try {
+      return { workflowId, runId: await start() };
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) throw new RunAlreadyExistsError(workflowId);
       throw err;
@@ -213,7 +279,8 @@ export class TapflowClient {
       // While waiting out a retry's backoff, Temporal already counts the attempt to come.
       const waiting = pending.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED;
       const made = (pending.attempt ?? 1) - (waiting ? 1 : 0);
-      node.attempts = Math.max(node.attempts, made, 1);
+      // A node retried or rerun by an operator numbers on from its earlier rounds' attempts.
+      node.attempts = Math.max(node.attempts, (node.earlierAttempts ?? 0) + made, 1);
       const last = pending.lastFailure;
       if (last?.message) {
         node.error = last.message;
@@ -267,6 +334,60 @@ export class TapflowClient {
   }
 
   /**
+   * Runs a held node again with a fresh retry budget; `input`, when given (even `null`), replaces
+   * its input. Returns once the run has taken it.
+   *
+   * @throws {ActionRefusedError} when the node is not held or the run has ended or is cancelling.
+   * @throws {RunNotFoundError} when no run has this id.
+   */
+  retry(id: string, node: string, request: ControlRequest & { input?: unknown } = {}): Promise<NodeAck> {
+    return this.runUpdate(id, retryUpdate, { ...request, node }, 'retry');
+  }
+
+  /**
+   * Marks a held or pending node `skipped` with `output` (default `null`): its dependents take the
+   * output and go on.
+   *
+   * @throws {ActionRefusedError} when the node is neither held nor pending, or the run has ended.
+   * @throws {RunNotFoundError} when no run has this id.
+   */
+  skip(id: string, node: string, request: ControlRequest & { output?: unknown } = {}): Promise<NodeAck> {
+    return this.runUpdate(id, skipUpdate, { ...request, node }, 'skip');
+  }
+
+  /**
+   * Changes a pending node's input while the run is paused (or a held node's input at any time).
+   *
+   * @throws {ActionRefusedError} when the run is not paused, the node has started, or it takes no input.
+   * @throws {RunNotFoundError} when no run has this id.
+   */
+  edit(id: string, node: string, request: ControlRequest & { input: unknown }): Promise<NodeAck> {
+    return this.runUpdate(id, editUpdate, { ...request, node }, 'edit');
+  }
+
+  /**
+   * Reruns `from` and everything downstream of it in the (live) run, keeping every other node's
+   * output. For an ended run, see {@link rerunEnded}.
+   *
+   * @throws {ActionRefusedError} when a node to rerun is in flight, or the run has ended.
+   * @throws {RunNotFoundError} when no run has this id.
+   */
+  rerun(id: string, from: string, request: ControlRequest = {}): Promise<RerunAck> {
+    return this.runUpdate(id, rerunUpdate, { ...request, from }, 'rerun');
+  }
+
+  /**
+   * Delivers a named event (an approval, a webhook's payload) to the run's event nodes of that
+   * name: those waiting complete with `data` as output; pending ones keep it for when they start.
+   *
+   * @throws {ActionRefusedError} when no unfinished node of the run waits for the event.
+   * @throws {RunNotFoundError} when no run has this id.
+   */
+  sendEvent(id: string, event: string, request: ControlRequest & { data?: unknown } = {}): Promise<EventAck> {
+    return this.runUpdate(id, sendEventUpdate, { ...request, event }, 'send an event');
+  }
+
+  /**
    * The run's result: each leaf node's output.
    *
    * @param wait when false and the run has not ended, throws a {@link UsageError}.
@@ -300,6 +421,50 @@ export class TapflowClient {
     }
   }
 
+  /**
+   * Pauses, resumes or cancels every running run a visibility query matches (see
+   * `bulk-control.ts`): lists them all first, then acts on each through {@link pause},
+   * {@link resume} or {@link cancel}, at most `options.rate` per second.
+   *
+   * @returns every matched run's outcome (accepted, refused or failed) and the counts. A refusal
+   *   is an outcome, not an error.
+   * @throws {UsageError} when Temporal refuses the query (malformed, unknown attribute) or an
+   *   option is out of range; nothing is acted on.
+   */
+  bulkControl(action: ControlAction, options: BulkControlOptions): Promise<BulkControlResult> {
+    return bulkControl(this, action, options);
+  }
+
+  /**
+   * The child runs of a run's `pipeline` nodes (the latest child of each), with each child's
+   * state as Temporal's search attributes have it.
+   *
+   * @throws {RunNotFoundError} when no run has this id.
+   * @throws {NoWorkerAnsweredError} when no worker answers the parent's status query.
+   */
+  async children(id: string): Promise<ChildRun[]> {
+    const status = await this.getStatus(id);
+    const rows: ChildRun[] = [];
+    for (const node of status.nodes) {
+      if (!node.childRunId) continue;
+      const row: ChildRun = { node: node.id, workflowId: node.childRunId, nodeState: node.state };
+      try {
+        const description = await this.handle(node.childRunId).describe();
+        const state = description.typedSearchAttributes.get(STATE_SEARCH_ATTRIBUTE);
+        const pipeline = description.typedSearchAttributes.get(PIPELINE_SEARCH_ATTRIBUTE);
+        const percent = description.typedSearchAttributes.get(PROGRESS_SEARCH_ATTRIBUTE);
+        row.state = state ?? description.status.name.toLowerCase();
+        if (pipeline) row.pipeline = pipeline;
+        if (percent !== undefined) row.progressPercent = percent;
+      } catch (err) {
+        if (!(err instanceof WorkflowNotFoundError)) throw err;
+        row.state = 'unknown to Temporal';
+      }
+      rows.push(row);
+    }
+    return rows;
+  }
+
   /** The run's state from its search attributes, without asking the run. */
   async getState(id: string): Promise<RunState | undefined> {
     const description = await this.wrapNotFound(id, () => this.handle(id).describe());
@@ -331,8 +496,21 @@ export class TapflowClient {
     return rows;
   }
 
-  private async control(id: string, action: ControlAction, request: ControlRequest): Promise<ControlAck> {
+  private control(id: string, action: ControlAction, request: ControlRequest): Promise<ControlAck> {
     const update = action === 'pause' ? pauseUpdate : action === 'resume' ? resumeUpdate : cancelUpdate;
+    return this.runUpdate(id, update, request, action);
+  }
+
+  /**
+   * Sends an update the run acknowledges (a control or operator action), mapping its refusal
+   * and an ended or unknown run to the client's errors.
+   */
+  private async runUpdate<Ret, Req extends ControlRequest>(
+    id: string,
+    update: UpdateDefinition<Ret, [Req]>,
+    request: Req,
+    action: string,
+  ): Promise<Ret> {
     try {
       // The request id doubles as the update id: Temporal then takes a resent request once.
       const updateId = request.requestId;
@@ -369,7 +547,8 @@ export class TapflowClient {
  * The run's metadata from the start options, checked. Call it to check options before
  * connecting; {@link TapflowClient.startRun} calls it too.
  *
- * @throws {UsageError} on a priority outside 1-5 or a timeout that is not a positive duration.
+ * @throws {UsageError} on a priority outside 1-5, a timeout that is not a positive duration, or an
+ *   idempotency key that is empty, too long or holds whitespace or control characters.
  */
 export function runMeta(options: StartRunOptions): RunMeta {
   const meta: RunMeta = { createdAt: new Date().toISOString() };
@@ -391,6 +570,20 @@ export function runMeta(options: StartRunOptions): RunMeta {
       throw new UsageError(`timeout must be a positive duration such as "90s" or "2h", got ${JSON.stringify(options.timeout)}`);
     }
     meta.timeout = options.timeout;
+  }
+  if (options.idempotencyKey !== undefined) meta.idempotencyKey = checkIdempotencyKey(options.idempotencyKey);
+  if (options.deadline !== undefined) {
+    const ms = parseDuration(options.deadline);
+    if (ms === undefined || ms <= 0) {
+      throw new UsageError(`deadline must be a positive duration such as "30m" or "2h", got ${JSON.stringify(options.deadline)}`);
+    }
+    meta.deadline = options.deadline;
+  }
+  if (options.onFailure !== undefined) {
+    if (options.onFailure !== 'fail' && options.onFailure !== 'hold') {
+      throw new UsageError(`on-failure must be "fail" or "hold", got ${JSON.stringify(options.onFailure)}`);
+    }
+    meta.onFailure = options.onFailure;
   }
   return meta;
 }

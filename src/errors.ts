@@ -24,9 +24,10 @@ export class RunNotFoundError extends UsageError {
 export class ActionRefusedError extends UsageError {
   constructor(
     public readonly runId: string,
-    message: string,
+    /** Why the run refused, as the run said it (the message without the run id). */
+    public readonly reason: string,
   ) {
-    super(`${runId}: ${message}`);
+    super(`${runId}: ${reason}`);
     this.name = 'ActionRefusedError';
   }
 }
@@ -36,6 +37,24 @@ export class RunAlreadyExistsError extends UsageError {
   constructor(public readonly runId: string) {
     super(`a run with id "${runId}" already exists; choose another --id`);
     this.name = 'RunAlreadyExistsError';
+  }
+}
+
+/**
+ * An idempotency key came back with a request that differs from the one it was first used with
+ * (another spec, input or run id): nothing is started, and the first run is named so the caller
+ * can look at it. Exit code 2.
+ */
+export class IdempotencyConflictError extends UsageError {
+  constructor(
+    public readonly idempotencyKey: string,
+    /** The run the key was first used for. */
+    public readonly runId: string,
+    /** What differs, in a few words. Default: `spec or input`. */
+    what = 'spec or input',
+  ) {
+    super(`idempotency key "${idempotencyKey}" was first used with a different ${what} (run ${runId})`);
+    this.name = 'IdempotencyConflictError';
   }
 }
 

@@ -12,11 +12,13 @@ export * from './pipeline';
 export { parseSpecText, SpecSyntaxError } from './pipeline/parse';
 export { TapflowClient } from './client';
 export type { StartRunOptions, StartedRun, RunSummary, ListRunsOptions, ConnectOptions } from './client';
+export type { BulkControlOptions, BulkControlResult, BulkOutcome, BulkRunOutcome } from './bulk-control';
+export { checkIdempotencyKey, requestHash, MAX_IDEMPOTENCY_KEY_LENGTH } from './idempotency';
 export * from './errors';
 export { createWorker, WORKFLOW_BUNDLE_PATH, type CreateWorkerOptions } from './worker';
 export { loadTemporalSettings, type TemporalSettings } from './connection';
 export { loadActivityModules, ActivityModuleError } from './activities/load-modules';
-export { permanentFailure, PERMANENT_ERROR_TYPE } from './activities/failures';
+export { permanentFailure, PERMANENT_ERROR_TYPE, needsReview, NEEDS_REVIEW_ERROR_TYPE } from './activities/failures';
 export { builtinActivities } from './activities/builtin';
 export {
   DEFAULT_TASK_QUEUE,
@@ -29,9 +31,24 @@ export {
   pauseSignal,
   resumeSignal,
   cancelSignal,
+  retryUpdate,
+  skipUpdate,
+  editUpdate,
+  rerunUpdate,
+  sendEventUpdate,
+  sendEventSignal,
+  type NodeRequest,
+  type RetryRequest,
+  type SkipRequest,
+  type EditRequest,
+  type RerunRequest,
+  type EventRequest,
+  type NodeAck,
+  type RerunAck,
+  type EventAck,
   type ControlAck,
   type ControlRequest,
   type PipelineRunInput,
   type PipelineRunResult,
 } from './workflows/definitions';
-export { NODE_FAILED, INVALID_SPEC, RUN_CANCELLED } from './workflows/errors';
+export { NODE_FAILED, INVALID_SPEC, RUN_CANCELLED, RUN_TIMED_OUT, NEEDS_REVIEW, DEADLINE_EXCEEDED, EVENT_TIMED_OUT } from './workflows/errors';

@@ -39,14 +39,18 @@ async function splitCorpus({ input = {}, params = {}, node }) {
 }
 
 /**
- * Counts the words of one chunk written by splitCorpus (`input.part` is its index).
+ * Counts the words of one chunk written by splitCorpus: `input.part` is its index, or, as a map
+ * node's item, the chunk's path itself (`item`, at position `index`).
  * @returns {{ part: number, words: number, counts: Record<string, number> }}
  */
-async function countWords({ input, upstream }) {
-  const split = Object.values(upstream).find((u) => u && Array.isArray(u.parts));
-  if (!split) throw new Error('countWords needs a splitCorpus node upstream');
-  const path = split.parts[input.part];
-  if (path === undefined) throw new Error(`no part ${input.part}; the split made ${split.parts.length}`);
+async function countWords({ input = {}, upstream, item, index }) {
+  let path = typeof item === 'string' ? item : undefined;
+  if (path === undefined) {
+    const split = Object.values(upstream).find((u) => u && Array.isArray(u.parts));
+    if (!split) throw new Error('countWords needs a splitCorpus node upstream, or a chunk path as its map item');
+    path = split.parts[input.part];
+    if (path === undefined) throw new Error(`no part ${input.part}; the split made ${split.parts.length}`);
+  }
   const text = (await readFile(path, 'utf8')).toLowerCase();
   const counts = {};
   let words = 0;
@@ -54,17 +58,17 @@ async function countWords({ input, upstream }) {
     counts[word] = (counts[word] ?? 0) + 1;
     words++;
   }
-  return { part: input.part, words, counts };
+  return { part: index ?? input.part, words, counts };
 }
 
 /**
- * Adds up the counts of every countWords node upstream.
+ * Adds up the counts of every countWords node upstream (a map node's output is a list of them).
  * @returns {{ words: number, distinct: number, top: Array<[string, number]> }}
  */
 async function mergeCounts({ input = {}, upstream }) {
   const total = {};
   let words = 0;
-  for (const result of Object.values(upstream)) {
+  for (const result of Object.values(upstream).flat()) {
     words += result.words;
     for (const [word, n] of Object.entries(result.counts)) total[word] = (total[word] ?? 0) + n;
   }

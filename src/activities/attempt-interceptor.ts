@@ -29,7 +29,7 @@ export function attemptInterceptor(recorder: AttemptRecorder): ActivityIntercept
         const key = {
           workflowId: info.workflowExecution?.workflowId ?? call.node.runId ?? '',
           nodeId: call.node.nodeId,
-          attempt: info.attempt,
+          attempt: (call.node.earlierAttempts ?? 0) + info.attempt,
           activity: info.activityType,
           worker: info.taskQueue,
         };

@@ -3,6 +3,10 @@
  * the node by its retry policy. A permanent one fails the node (and the run) at once.
  */
 import { ApplicationFailure } from '@temporalio/activity';
+import { NEEDS_REVIEW } from '../workflows/errors';
+
+/** The error type of {@link needsReview}. */
+export const NEEDS_REVIEW_ERROR_TYPE = NEEDS_REVIEW;
 
 /** The error type of {@link permanentFailure}. */
 export const PERMANENT_ERROR_TYPE = 'PermanentError';
@@ -17,4 +21,19 @@ export const PERMANENT_ERROR_TYPE = 'PermanentError';
  */
 export function permanentFailure(message: string, type: string = PERMANENT_ERROR_TYPE, ...details: unknown[]): ApplicationFailure {
   return ApplicationFailure.nonRetryable(message, type, ...details);
+}
+
+/**
+ * Builds the failure an activity throws when a person must look before the pipeline goes on
+ * (seed 004's partial failure: a generated image that may break a policy, a result out of the
+ * expected range). It is not retried, and the node is held whatever its `onFailure` says: the
+ * run becomes `held` and an operator decides (`tapflow retry ID NODE [--input JSON]`,
+ * `tapflow skip ID NODE --output JSON`, or cancel). Anything in `details` is kept with the error.
+ *
+ * ```js
+ * if (score < 0.8) throw needsReview(`caption scored ${score}; check it by hand`);
+ * ```
+ */
+export function needsReview(message: string, ...details: unknown[]): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(message, NEEDS_REVIEW, ...details);
 }

@@ -16,7 +16,10 @@ export type NodeFunction = (call: never) => unknown;
  */
 export function wrapNodeActivity(fn: NodeFunction): (call: unknown) => Promise<NodeEnvelope> {
   const wrapped = async (call: unknown): Promise<NodeEnvelope> => {
-    const attempt = Context.current().info.attempt;
+    // An operator's retry or rerun starts a new round of Temporal attempts; number on from the
+    // attempts of earlier rounds so (run, node, attempt) stays unique.
+    const earlier = (call as { node?: { earlierAttempts?: number } } | null)?.node?.earlierAttempts ?? 0;
+    const attempt = earlier + Context.current().info.attempt;
     const products = new Set<string>();
     const plots = new Set<string>();
     const report = (paths: ReportedPaths): void => {

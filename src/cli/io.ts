@@ -7,6 +7,7 @@ import { userInfo } from 'node:os';
 import { TapflowClient } from '../client';
 import { UsageError } from '../errors';
 import { parseSpecText, SpecSyntaxError } from '../pipeline/parse';
+import { inlineSpecRefs } from './spec-refs';
 
 /** Options every command accepts. */
 export interface GlobalOptions {
@@ -27,11 +28,16 @@ export function print(...lines: string[]): void {
 }
 
 /**
- * Reads and parses a spec file (JSON or YAML).
+ * Reads and parses a spec file (JSON or YAML), with the child spec files its `pipeline` nodes
+ * name inlined (see `spec-refs.ts`).
  *
- * @throws {UsageError} when the file cannot be read or parsed.
+ * @throws {UsageError} when the file (or a child spec file) cannot be read or parsed.
  */
 export function readSpecFile(path: string): unknown {
+  return inlineSpecRefs(readOneSpecFile(path), path, readOneSpecFile);
+}
+
+function readOneSpecFile(path: string): unknown {
   let text: string;
   try {
     if (statSync(path).isDirectory()) throw new UsageError(`${path}: is a directory, not a spec file`);

@@ -9,8 +9,11 @@ import { ToolNotFoundError } from '../tools';
 import { DevServerError } from '../dev/temporal-dev-server';
 import { StoreOpenError } from '../store/open-store';
 import { EmbeddedPostgresError } from '../store/errors';
-import { controlCommand } from './control';
+import { controlOrBulkCommand } from './bulk';
+import { childrenCommand } from './children';
 import { devCommand } from './dev';
+import { editCommand, retryCommand, sendCommand, skipCommand } from './node-actions';
+import { rerunCommand } from './rerun';
 import { graphCommand } from './graph';
 import { historyCommand } from './history';
 import { listCommand } from './list';
@@ -79,30 +82,81 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--site <site>', 'where the run runs or is meant to run')
     .option('--event <json>', 'what the run is about, as JSON (or @file.json)')
     .option('--timeout <duration>', 'longest the whole run may take, e.g. 2h; then it fails')
+    .option('--deadline <duration>', 'longest the run may take not counting time paused (overrides the spec)')
+    .option('--on-failure <fail|hold>', 'what a failed node does unless it says: fail the run, or hold it for an operator')
+    .option('--idempotency-key <key>', 'start at most once for this key: a repeat returns the first run (run id <pipeline>-<key> unless --id)')
     .action(act((spec: string, opts) => startCommand(spec, opts)));
 
   withGlobals(program.command('status <id>'))
     .description("a run's state, progress and nodes (from the store when Temporal no longer has the run)")
     .action(act((id: string, opts: GlobalOptions) => statusCommand(id, opts)));
 
-  withGlobals(program.command('pause <id>'))
-    .description('pause a run: no node starts, nodes in flight finish')
+  // One run by ID, or every running run a visibility query matches (src/cli/bulk.ts).
+  const withBulk = (cmd: Command): Command =>
+    cmd
+      .option('--query <query>', "every running run this visibility query matches, e.g. \"TapflowPipeline = 'x'\"")
+      .option('--dry-run', 'with --query: list the matching runs, act on none')
+      .option('--rate <n>', 'with --query: most actions per second (default: no limit)');
+
+  withBulk(withGlobals(program.command('pause [id]')))
+    .description('pause a run (or every run --query matches): no node starts, nodes in flight finish')
     .option('--reason <text>', 'why')
     .option('--user <name>', 'who asks (default: the OS user)')
-    .action(act((id: string, opts) => controlCommand('pause', id, opts)));
+    .action(act((id: string | undefined, opts) => controlOrBulkCommand('pause', id, opts)));
 
-  withGlobals(program.command('resume <id>'))
-    .description('resume a paused run')
+  withBulk(withGlobals(program.command('resume [id]')))
+    .description('resume a paused run (or every run --query matches)')
     .option('--reason <text>', 'why')
     .option('--user <name>', 'who asks (default: the OS user)')
-    .action(act((id: string, opts) => controlCommand('resume', id, opts)));
+    .action(act((id: string | undefined, opts) => controlOrBulkCommand('resume', id, opts)));
 
-  withGlobals(program.command('cancel <id>'))
-    .description('cancel a run: nodes in flight are cancelled, the run ends cancelled')
+  withBulk(withGlobals(program.command('cancel [id]')))
+    .description('cancel a run (or every run --query matches): nodes in flight are cancelled, the run ends cancelled')
     .option('--reason <text>', 'why')
     .option('--user <name>', 'who asks (default: the OS user)')
     .option('--wait', 'wait until the run has ended')
-    .action(act((id: string, opts) => controlCommand('cancel', id, opts)));
+    .action(act((id: string | undefined, opts) => controlOrBulkCommand('cancel', id, opts)));
+
+  withGlobals(program.command('retry <id> <node>'))
+    .description('run a held node again, with a fresh retry budget')
+    .option('--input <json>', "the node's new input as JSON (or @file.json); default: unchanged")
+    .option('--reason <text>', 'why')
+    .option('--user <name>', 'who asks (default: the OS user)')
+    .action(act((id: string, node: string, opts) => retryCommand(id, node, opts)));
+
+  withGlobals(program.command('skip <id> <node>'))
+    .description('mark a held or pending node done with an output; what needs it goes on')
+    .option('--output <json>', 'the output its dependents receive, as JSON (or @file.json); default: null')
+    .option('--reason <text>', 'why')
+    .option('--user <name>', 'who asks (default: the OS user)')
+    .action(act((id: string, node: string, opts) => skipCommand(id, node, opts)));
+
+  withGlobals(program.command('edit <id> <node>'))
+    .description("change a pending node's input while the run is paused (or a held node's)")
+    .requiredOption('--input <json>', 'the new input as JSON (or @file.json)')
+    .option('--reason <text>', 'why')
+    .option('--user <name>', 'who asks (default: the OS user)')
+    .action(act((id: string, node: string, opts) => editCommand(id, node, opts)));
+
+  withGlobals(program.command('rerun <id>'))
+    .description('run a node and everything downstream of it again, reusing every other output')
+    .requiredOption('--from <node>', 'the node to rerun from')
+    .option('--dry-run', 'list what would run again and what is reused; change nothing')
+    .option('--id <id>', 'for an ended run: the new run id (default: <pipeline>-<uuid>)')
+    .option('--reason <text>', 'why')
+    .option('--user <name>', 'who asks (default: the OS user)')
+    .action(act((id: string, opts) => rerunCommand(id, opts)));
+
+  withGlobals(program.command('send <id> <event>'))
+    .description('deliver an event (an approval, a webhook payload) to the nodes waiting for it')
+    .option('--data <json>', "the event's data as JSON (or @file.json): the output of the nodes that take it; default: null")
+    .option('--reason <text>', 'why')
+    .option('--user <name>', 'who sends it (default: the OS user)')
+    .action(act((id: string, event: string, opts) => sendCommand(id, event, opts)));
+
+  withGlobals(program.command('children <id>'))
+    .description("the child runs of a run's pipeline nodes, with their states")
+    .action(act((id: string, opts: GlobalOptions) => childrenCommand(id, opts)));
 
   withGlobals(program.command('list'))
     .description('runs, newest first')

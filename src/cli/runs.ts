@@ -134,6 +134,8 @@ function searchRow(r: RunRecord): RunSearchRow {
     attempt: r.attempt,
     products: r.products,
     plots: r.plots,
+    idempotencyKey: r.idempotencyKey,
+    rerunOf: r.rerunOf,
     createdAt: r.createdAt,
     startedAt: r.startedAt,
     finishedAt: r.finishedAt,

@@ -1,12 +1,13 @@
 /**
  * `tapflow start SPEC [--input JSON] [--id ID] [--wait] [--tag T]... [--group G]... [--user U]
- * [--priority N] [--site S] [--event JSON] [--timeout D]`.
+ * [--priority N] [--site S] [--event JSON] [--timeout D] [--idempotency-key K]`.
  */
 import { formatProblem, validateSpec } from '../pipeline/validate';
 import { RunFailedError, UsageError } from '../errors';
-import { runMeta, type StartRunOptions } from '../client';
+import { runMeta, type StartedRun, type StartRunOptions } from '../client';
 import { currentUser, parseJsonArg, print, printJson, readSpecFile, withClient, type GlobalOptions } from './io';
 import { SpecProblemsError } from './validate';
+import { findStartInStore, type StoredStart } from './start-once';
 
 /** Options of `start`. */
 export interface StartOptions extends GlobalOptions {
@@ -20,12 +21,22 @@ export interface StartOptions extends GlobalOptions {
   site?: string;
   event?: string;
   timeout?: string;
+  deadline?: string;
+  onFailure?: string;
+  idempotencyKey?: string;
 }
 
 /**
  * Validates the spec and starts a run; with `--wait`, waits for its result.
  *
- * @throws {UsageError} on a bad spec or `--input` (nothing is started).
+ * With `--idempotency-key`, a run already started with the key (in the store, see
+ * `start-once.ts`, or in Temporal) is returned instead and nothing starts: the text says
+ * `existing run ID (idempotency key K); nothing started`, and `--json` adds `"existing": true`
+ * (`false` when this start started the run). Without a key the JSON is `{workflowId, runId}`.
+ *
+ * @throws {UsageError} on a bad spec, `--input` or `--idempotency-key` (nothing is started, nothing
+ *   is connected to).
+ * @throws {IdempotencyConflictError} when the key was first used with another spec, input or `--id`.
  */
 export async function startCommand(path: string, options: StartOptions): Promise<number> {
   const parsed = readSpecFile(path);
@@ -43,16 +54,22 @@ export async function startCommand(path: string, options: StartOptions): Promise
     event: options.event === undefined ? undefined : parseJsonArg('--event', options.event),
     priority: options.priority === undefined ? undefined : parsePriority(options.priority),
     timeout: options.timeout,
+    deadline: options.deadline,
+    onFailure: options.onFailure as StartRunOptions['onFailure'],
+    idempotencyKey: options.idempotencyKey,
   };
-  runMeta(startOptions); // bad --priority or --timeout: say so before connecting
+  runMeta(startOptions); // bad --priority, --timeout or --idempotency-key: say so before connecting
+  const key = startOptions.idempotencyKey;
+  const stored = key === undefined ? undefined : await findStartInStore(checked.spec, key, input, options.id);
+  if (stored && (!options.wait || isFinal(stored))) return reportStored(stored, key as string, options);
   return withClient(options, async (client) => {
-    const started = await client.startRun(checked.spec, startOptions);
+    const started = stored?.started ?? (await client.startRun(checked.spec, startOptions));
     if (!options.wait) {
       if (options.json) printJson(started);
-      else print(`started ${started.workflowId}`, `  runId ${started.runId}`);
+      else print(...startedLines(started, key));
       return 0;
     }
-    if (!options.json) print(`started ${started.workflowId}; waiting for it to finish...`);
+    if (!options.json) print(`${startedLines(started, key)[0] as string}; waiting for it to finish...`);
     try {
       const result = await client.result(started.workflowId, { wait: true });
       if (options.json) printJson({ ...started, state: 'completed', result });
@@ -66,6 +83,41 @@ export async function startCommand(path: string, options: StartOptions): Promise
       throw err;
     }
   });
+}
+
+/** What `start` prints for a run it started, or found already there. */
+function startedLines(started: StartedRun, key: string | undefined): string[] {
+  const first = started.existing
+    ? `existing run ${started.workflowId} (idempotency key ${key ?? ''}); nothing started`
+    : `started ${started.workflowId}`;
+  return [first, `  runId ${started.runId}`];
+}
+
+function isFinal(stored: StoredStart): boolean {
+  const state = stored.record.state;
+  return state === 'completed' || state === 'failed' || state === 'cancelled';
+}
+
+/**
+ * Reports a run the store holds under the key, without asking Temporal: the ids, or with
+ * `--wait` (the run has ended) its result or how it ended, as the store recorded them.
+ */
+function reportStored(stored: StoredStart, key: string, options: StartOptions): number {
+  const { started, record } = stored;
+  if (!options.wait) {
+    if (options.json) printJson(started);
+    else print(...startedLines(started, key));
+    return 0;
+  }
+  if (record.state === 'completed') {
+    if (options.json) printJson({ ...started, state: 'completed', result: record.result });
+    else print(startedLines(started, key)[0] as string, `${started.workflowId} completed`, JSON.stringify(record.result, null, 2));
+    return 0;
+  }
+  const failed = new RunFailedError(started.workflowId, record.state as 'failed' | 'cancelled', record.reason ?? record.state);
+  if (!options.json) throw failed;
+  printJson({ ...started, state: failed.state, error: failed.message });
+  return 1;
 }
 
 function parsePriority(text: string): number {

@@ -152,6 +152,11 @@ export class MinIndexQueue {
     }
   }
 
+  /** The earliest-declared id, left in the queue. Call only when `size > 0`. */
+  peek(): string {
+    return this.heap[0] as string;
+  }
+
   /** Removes and returns the earliest-declared id. Call only when `size > 0`. */
   pop(): string {
     const h = this.heap;

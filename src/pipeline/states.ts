@@ -45,8 +45,14 @@ export function isFinal(state: RunState): boolean {
   return FINAL_RUN_STATES.has(state);
 }
 
-/** A control action a person or a script can ask of a run. */
+/** A control action a person or a script can ask of a whole run. */
 export type ControlAction = 'pause' | 'resume' | 'cancel';
+
+/**
+ * What an operator can do to a node or with a run's data, beyond pause, resume and cancel
+ * (see `operator-rules.ts` for when each applies). Recorded in the store like control actions.
+ */
+export type OperatorAction = 'retry' | 'skip' | 'rerun' | 'edit' | 'send';
 
 /**
  * Why a run in `state` cannot take `action`, or `undefined` when it can.
@@ -62,6 +68,7 @@ export function refusal(action: ControlAction, state: RunState): string | undefi
     case 'resume':
       if (state === 'pausing' || state === 'paused') return undefined;
       if (state === 'cancelling') return 'cannot resume: the run is being cancelled';
+      if (state === 'held') return 'cannot resume: the run is held, not paused; retry or skip the held node (tapflow retry|skip ID NODE)';
       return `cannot resume: the run is ${state}, not paused`;
     case 'cancel':
       if (state === 'cancelling') return 'cannot cancel: the run is already being cancelled';
@@ -72,6 +79,12 @@ export function refusal(action: ControlAction, state: RunState): string | undefi
 /** One node's part of a run's status. */
 export interface NodeStatus {
   id: string;
+  /** The node's kind when it is not `activity`. */
+  kind?: 'sleep' | 'event' | 'pipeline' | 'map';
+  /**
+   * The activity it calls; for other kinds a label: `sleep`, `event:<name>`, `pipeline:<child
+   * name>`, `map:<activity or child name>`.
+   */
   activity: string;
   /** The nodes this one needs (from the spec). */
   needs: string[];
@@ -86,6 +99,25 @@ export interface NodeStatus {
   error?: string;
   /** The last error's type (an error's `name`, or an `ApplicationFailure`'s `type`). */
   errorType?: string;
+  /** The node failed and waits for an operator (`retry`, `skip`, or cancel the run). */
+  held?: boolean;
+  /** Attempts made in earlier rounds (before an operator's retry or rerun), when any. */
+  earlierAttempts?: number;
+  /** An operator changed the node's input (`tapflow edit`, `tapflow retry --input`). */
+  inputEdited?: boolean;
+  /** The node was not run in this run: its output was taken from the run it reruns. */
+  reused?: boolean;
+  /** A waiting `event` node: the event it waits for. */
+  waitingFor?: string;
+  /** A `pipeline` node's child run id (the latest one), once started. */
+  childRunId?: string;
+  /** A `map` node: items in all, and items done. */
+  items?: { total: number; done: number };
+  /**
+   * The run no longer holds the node's output (dropped when the run continued as new, since
+   * nothing still to run needed it); a rerun from a node that needs it must start further up.
+   */
+  outputDropped?: boolean;
 }
 
 /** Counts of nodes by how far they got. */

@@ -21,8 +21,45 @@
 /** A duration: milliseconds as a number, or a string such as `"500ms"`, `"30s"`, `"2m"`, `"1h30m"`. */
 export type DurationSpec = number | string;
 
-/** Which kind of step a node is. Only `activity` runs today; the others are reserved names. */
-export type NodeKind = 'activity';
+/**
+ * Which kind of step a node is:
+ * - `activity` (the default): calls a function a worker hosts;
+ * - `sleep`: waits a duration or until a time, durably;
+ * - `event`: waits for a named event sent to the run (an approval, a webhook's payload);
+ * - `pipeline`: runs another spec as a child run;
+ * - `map`: runs an activity or a child pipeline over every item of an upstream array.
+ */
+export type NodeKind = 'activity' | 'sleep' | 'event' | 'pipeline' | 'map';
+
+/** Every node kind, the default first. */
+export const NODE_KINDS: readonly NodeKind[] = ['activity', 'sleep', 'event', 'pipeline', 'map'];
+
+/**
+ * What a run does when a node fails for good (its retries are spent, or it threw a
+ * non-retryable error):
+ * - `fail` (the default): nodes in flight are cancelled, the rest is skipped, the run fails;
+ * - `hold`: the node waits for an operator and the run becomes `held`; the rest of the graph
+ *   that does not depend on the node goes on. `tapflow retry`, `skip` or `cancel` decide.
+ *
+ * An activity that throws the needs-review error (`needsReview()` in the package exports) holds
+ * its node whatever this says: it asked for a person.
+ */
+export type OnFailure = 'fail' | 'hold';
+
+/**
+ * What an `event` node does when its `timeout` passes before the event arrives:
+ * `fail` (the default; the node fails, and `onFailure` applies), `skip` (the node is skipped
+ * with output `null` and its dependents go on), or `default` (the node completes with its
+ * `default` as output).
+ */
+export type OnEventTimeout = 'fail' | 'skip' | 'default';
+
+/**
+ * What happens to a `pipeline` node's child run when the parent run closes without having
+ * ended it (Temporal's parent-close policy): `cancel` (the default: the child is asked to
+ * cancel and records its end), `terminate` (stopped at once, no cleanup), `abandon` (it runs on).
+ */
+export type ParentClosePolicy = 'cancel' | 'terminate' | 'abandon';
 
 /**
  * Retry policy of an activity node. Temporal retries the activity on the server side with
@@ -49,31 +86,71 @@ export interface RetrySpec {
 /** Options shared by every node of a pipeline unless the node overrides them. */
 export interface NodeDefaults {
   retry?: RetrySpec;
-  /** Longest one attempt of a node may take (Temporal's start-to-close timeout). Default: `"10m"`. */
+  /**
+   * Longest one attempt of a node may take (Temporal's start-to-close timeout). Default: `"10m"`.
+   * On an `event` node: the longest it waits for its event (see `onTimeout`). Default: no limit.
+   */
   timeout?: DurationSpec;
   /**
    * Longest gap between two heartbeats of a running attempt before it is considered lost.
    * Unset by default: set it for long activities so a lost worker is noticed quickly.
    */
   heartbeatTimeout?: DurationSpec;
-  /** Task queue the node's activity is scheduled on. Default: the run's task queue. */
+  /** Task queue the node's activity (or child run) is scheduled on. Default: the run's task queue. */
   taskQueue?: string;
+  /** What a failure of the node does to the run. Default: `fail`. */
+  onFailure?: OnFailure;
 }
 
-/** One step of a pipeline. */
+/**
+ * One step of a pipeline. Which fields apply depends on `kind`; the validator refuses fields
+ * that do not apply to the node's kind.
+ */
 export interface NodeSpec extends NodeDefaults {
   /** Unique within the pipeline: letters, digits, `_`, `-` and `.`, starting with a letter or digit. */
   id: string;
-  /** Default and only kind today: `activity`. */
+  /** What the node is; default `activity`. */
   kind?: NodeKind;
-  /** Name of the activity a worker hosts (the export name of the function). */
-  activity: string;
-  /** Ids of the nodes that must complete before this one starts. Default: none. */
+  /** `activity` and `map` nodes: the name of the activity a worker hosts (its export name). */
+  activity?: string;
+  /** Ids of the nodes that must complete (or be skipped with an output) before this one starts. */
   needs?: string[];
-  /** Static input, passed to the activity as `input`. */
+  /** `activity`, `pipeline` and `map` nodes: static input, passed to the activity as `input`. */
   input?: unknown;
   /** Free text shown in status and the Web UI. */
   description?: string;
+  /**
+   * Longest the node may take from its first start to its end, retries included, counting only
+   * time the run is not paused. When it passes, the node fails with type
+   * `TapflowDeadlineExceeded` (and `onFailure` applies). Default: no limit.
+   */
+  deadline?: DurationSpec;
+  /** `sleep` nodes: how long to wait (paused time does not count). */
+  duration?: DurationSpec;
+  /** `sleep` nodes: wait until this time (ISO-8601 with `Z` or an offset) instead. */
+  until?: string;
+  /** `event` nodes: the name of the event to wait for (`tapflow send ID EVENT`). */
+  event?: string;
+  /** `event` nodes: what to do when `timeout` passes first. Default: `fail`. */
+  onTimeout?: OnEventTimeout;
+  /** `event` nodes: the output when `onTimeout` is `default`. */
+  default?: unknown;
+  /**
+   * `pipeline` nodes: the child pipeline's spec (or, for `map`, the spec each item runs). In a
+   * file, a string is a path to another spec file, relative to this one; the command line
+   * inlines it before validating. The child is given `{ input, params, upstream }` (and, in a
+   * map, `item` and `index`) as its run input.
+   */
+  pipeline?: PipelineSpec | string;
+  /** `pipeline` and `map` nodes: what happens to child runs when this run closes. Default: `cancel`. */
+  parentClose?: ParentClosePolicy;
+  /**
+   * `map` nodes: where the items are: the id of a node in `needs` whose output is an array, or
+   * a dotted path into that output (`"list.files"`).
+   */
+  over?: string;
+  /** `map` nodes: most items in flight at once. Default: the pipeline's `maxParallel`. */
+  maxParallel?: number;
 }
 
 /** A pipeline as written in JSON/YAML or produced by the builders. */
@@ -88,6 +165,17 @@ export interface PipelineSpec {
   defaults?: NodeDefaults;
   /** The nodes, in any order; ties between ready nodes are broken by this order. */
   nodes: NodeSpec[];
+  /**
+   * Longest a run may take, counting only time it is not paused: the paused clock stops while
+   * the run is paused. When it passes, nodes in flight are cancelled and the run fails with type
+   * `TapflowDeadlineExceeded`. Default: no limit. (`tapflow start --timeout` is wall-clock.)
+   */
+  deadline?: DurationSpec;
+  /**
+   * How deep `pipeline` nodes may nest: a child of this run is depth 1, its child depth 2, and so
+   * on. Only the top-level spec's value counts. Default: {@link DEFAULT_MAX_DEPTH}.
+   */
+  maxDepth?: number;
 }
 
 /** Default `maxParallel`. */
@@ -98,6 +186,8 @@ export const DEFAULT_NODE_TIMEOUT = '10m';
 export const DEFAULT_MAXIMUM_ATTEMPTS = 3;
 /** Most nodes a single run accepts; see the README section "How far one run goes". */
 export const MAX_NODES = 5000;
+/** Default nesting limit of child pipelines (seed 002's three levels). */
+export const DEFAULT_MAX_DEPTH = 3;
 
 /** The single argument an activity node's function receives. */
 export interface ActivityCall<Input = unknown, Params = unknown> {
@@ -107,8 +197,17 @@ export interface ActivityCall<Input = unknown, Params = unknown> {
   params: Params;
   /** Output of every node in `needs`, by node id. */
   upstream: Record<string, unknown>;
-  /** Identifies this node in this run; stable across retries, so use it as an idempotency key. */
-  node: { runId: string; nodeId: string; key: string };
+  /**
+   * Identifies this node in this run. `key` (`<runId>/<nodeId>`, and `/<index>` for a map item)
+   * is stable across retries: use it as the idempotency key of the node's side effects.
+   * `earlierAttempts` counts attempts of earlier rounds (an operator's retry or rerun starts a
+   * new round); the worker adds it to Temporal's attempt number so attempts number on.
+   */
+  node: { runId: string; nodeId: string; key: string; earlierAttempts?: number };
+  /** `map` nodes: the item this call handles. */
+  item?: unknown;
+  /** `map` nodes: the item's position in the upstream array, from 0. */
+  index?: number;
   /**
    * Reports paths of files this node produced (`products`) or plots it drew (`plots`); they are
    * kept on the run's record in the store once the node completes. Call it as often as you

@@ -4,7 +4,9 @@
  */
 import { findCycle } from './graph';
 import { parseDuration } from './duration';
-import { MAX_NODES, RECORD_ACTIVITY, type NodeSpec, type PipelineSpec } from './types';
+import { checkKindFields, fieldsOfKind, kindOf } from './validate-kinds';
+import { describe, isObject, isPositiveDuration, isPositiveInt } from './value-checks';
+import { DEFAULT_MAX_DEPTH, MAX_NODES, RECORD_ACTIVITY, type NodeSpec, type PipelineSpec } from './types';
 
 /** One thing wrong with a spec. `path` says where (`nodes[3].needs[0]`), empty for the whole. */
 export interface SpecProblem {
@@ -19,9 +21,8 @@ export type ValidationResult =
 
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 const MAX_ID_LENGTH = 128;
-const TOP_FIELDS = new Set(['name', 'description', 'maxParallel', 'defaults', 'nodes']);
-const DEFAULT_FIELDS = new Set(['retry', 'timeout', 'heartbeatTimeout', 'taskQueue']);
-const NODE_FIELDS = new Set([...DEFAULT_FIELDS, 'id', 'kind', 'activity', 'needs', 'input', 'description']);
+const TOP_FIELDS = new Set(['name', 'description', 'maxParallel', 'defaults', 'nodes', 'deadline', 'maxDepth']);
+const DEFAULT_FIELDS = new Set(['retry', 'timeout', 'heartbeatTimeout', 'taskQueue', 'onFailure']);
 const RETRY_FIELDS = new Set([
   'maximumAttempts',
   'initialInterval',
@@ -29,8 +30,6 @@ const RETRY_FIELDS = new Set([
   'maximumInterval',
   'nonRetryableErrorTypes',
 ]);
-const KINDS = new Set(['activity']);
-const RESERVED_KINDS = new Set(['sleep', 'event', 'pipeline', 'map']);
 
 /** Formats a problem as one line: `nodes[3].needs[0]: unknown node "fech"`. */
 export function formatProblem(p: SpecProblem): string {
@@ -46,13 +45,37 @@ export function formatProblem(p: SpecProblem): string {
  */
 export function validateSpec(value: unknown): ValidationResult {
   const problems: SpecProblem[] = [];
-  const add = (path: string, message: string): void => {
-    problems.push({ path, message });
-  };
+  const maxDepth = isObject(value) && isPositiveInt(value.maxDepth) ? (value.maxDepth as number) : DEFAULT_MAX_DEPTH;
+  checkSpec(value, '', 0, maxDepth, (path, message) => problems.push({ path, message }));
+  if (problems.length > 0) return { ok: false, problems };
+  return { ok: true, spec: value as unknown as PipelineSpec, problems: [] };
+}
+
+/** Reports one problem at a path. */
+type Add = (path: string, message: string) => void;
+
+/**
+ * Checks one spec; a `pipeline` node's inline spec is checked by a nested call, its problems
+ * prefixed with the node's path (`nodes[2].pipeline.nodes[0].activity`).
+ */
+function checkSpec(value: unknown, prefix: string, depth: number, maxDepth: number, addAt: Add): void {
+  const add: Add = (path, message) => addAt(prefix && path ? `${prefix}.${path}` : prefix || path, message);
+  checkSpecBody(value, depth, maxDepth, add, (path, child) =>
+    checkSpec(child, prefix ? `${prefix}.${path}` : path, depth + 1, maxDepth, addAt),
+  );
+}
+
+function checkSpecBody(
+  value: unknown,
+  depth: number,
+  maxDepth: number,
+  add: Add,
+  checkChild: (path: string, child: unknown) => void,
+): void {
 
   if (!isObject(value)) {
     add('', `a spec must be an object with "name" and "nodes", got ${describe(value)}`);
-    return { ok: false, problems };
+    return;
   }
   unknownFields(value, TOP_FIELDS, '', add);
   if (value.name === undefined) add('name', 'missing: every pipeline needs a name');
@@ -62,6 +85,12 @@ export function validateSpec(value: unknown): ValidationResult {
   }
   if (value.maxParallel !== undefined && !isPositiveInt(value.maxParallel)) {
     add('maxParallel', `must be a whole number of at least 1, got ${describe(value.maxParallel)}`);
+  }
+  if (value.deadline !== undefined && !isPositiveDuration(value.deadline)) {
+    add('deadline', `${describe(value.deadline)} is not a positive duration; use e.g. "30m" or "2h"`);
+  }
+  if (value.maxDepth !== undefined && !isPositiveInt(value.maxDepth)) {
+    add('maxDepth', `must be a whole number of at least 1, got ${describe(value.maxDepth)}`);
   }
   if (value.defaults !== undefined) {
     if (!isObject(value.defaults)) add('defaults', 'must be an object');
@@ -75,11 +104,11 @@ export function validateSpec(value: unknown): ValidationResult {
   const nodes = value.nodes;
   if (nodes === undefined) {
     add('nodes', 'missing: a pipeline needs at least one node');
-    return { ok: false, problems };
+    return;
   }
   if (!Array.isArray(nodes)) {
     add('nodes', `must be an array of nodes, got ${describe(nodes)}`);
-    return { ok: false, problems };
+    return;
   }
   if (nodes.length === 0) add('nodes', 'must hold at least one node');
   if (nodes.length > MAX_NODES) add('nodes', `holds ${nodes.length} nodes; one run takes at most ${MAX_NODES}`);
@@ -95,7 +124,12 @@ export function validateSpec(value: unknown): ValidationResult {
       add(at, `must be an object, got ${describe(node)}`);
       return;
     }
-    unknownFields(node, NODE_FIELDS, at, add);
+    const kind = kindOf(node.kind);
+    if (kind === undefined) {
+      add(`${at}.kind`, `unknown kind ${describe(node.kind)}; expected one of "activity", "sleep", "event", "pipeline", "map"`);
+    } else {
+      unknownFields(node, fieldsOfKind(kind), at, add, kind);
+    }
     const id = node.id;
     if (id === undefined) add(`${at}.id`, 'missing: every node needs an id');
     else if (typeof id !== 'string') add(`${at}.id`, `must be a string, got ${describe(id)}`);
@@ -104,18 +138,15 @@ export function validateSpec(value: unknown): ValidationResult {
     } else if (firstIndexOf.get(id) !== i) {
       add(`${at}.id`, `duplicate id "${id}" (first used by nodes[${firstIndexOf.get(id)}])`);
     }
-
-    if (node.kind !== undefined) {
-      if (typeof node.kind !== 'string' || !KINDS.has(node.kind)) {
-        const hint = typeof node.kind === 'string' && RESERVED_KINDS.has(node.kind) ? ' (not supported yet)' : '';
-        add(`${at}.kind`, `unknown kind ${describe(node.kind)}${hint}; expected "activity"`);
-      }
-    }
-    if (node.activity === undefined) add(`${at}.activity`, 'missing: an activity node must name its activity');
-    else if (typeof node.activity !== 'string' || node.activity.trim() === '') {
-      add(`${at}.activity`, `must be a non-empty string, got ${describe(node.activity)}`);
-    } else if (node.activity === RECORD_ACTIVITY) {
+    if (node.activity === RECORD_ACTIVITY) {
       add(`${at}.activity`, `"${RECORD_ACTIVITY}" is reserved: tapflow records runs with it`);
+    }
+    if (kind !== undefined) {
+      checkKindFields(node, kind, at, add, {
+        depth,
+        maxDepth,
+        checkChild: (child) => checkChild(`${at}.pipeline`, child),
+      });
     }
     if (node.description !== undefined && typeof node.description !== 'string') {
       add(`${at}.description`, 'must be a string');
@@ -149,9 +180,6 @@ export function validateSpec(value: unknown): ValidationResult {
     }));
   const cycle = findCycle(graphNodes);
   if (cycle) add('cycle', cycle.join(' -> '));
-
-  if (problems.length > 0) return { ok: false, problems };
-  return { ok: true, spec: value as unknown as PipelineSpec, problems: [] };
 }
 
 /**
@@ -182,6 +210,9 @@ function checkNodeOptions(
     if (node[field] !== undefined && parseDuration(node[field] as string) === undefined) {
       add(`${at}.${field}`, `${describe(node[field])} is not a duration; use e.g. "30s", "2m", "1h30m" or milliseconds`);
     }
+  }
+  if (node.onFailure !== undefined && node.onFailure !== 'fail' && node.onFailure !== 'hold') {
+    add(`${at}.onFailure`, `must be "fail" or "hold", got ${describe(node.onFailure)}`);
   }
   if (node.taskQueue !== undefined && (typeof node.taskQueue !== 'string' || node.taskQueue === '')) {
     add(`${at}.taskQueue`, 'must be a non-empty string');
@@ -252,14 +283,31 @@ function unknownFields(
   known: ReadonlySet<string>,
   at: string,
   add: (path: string, message: string) => void,
+  kind?: string,
 ): void {
   for (const key of Object.keys(obj)) {
-    if (!known.has(key)) {
-      const near = closest(key, known);
-      add(at ? `${at}.${key}` : key, `unknown field${near ? `; did you mean "${near}"?` : ''}`);
+    if (known.has(key)) continue;
+    const where = at ? `${at}.${key}` : key;
+    const otherKind = kind === undefined ? undefined : kindsWithField(key);
+    if (otherKind) {
+      add(where, `does not apply to ${article(kind as string)} ${kind} node (it belongs to ${otherKind} nodes)`);
+      continue;
     }
+    const near = closest(key, known);
+    add(where, `unknown field${near ? `; did you mean "${near}"?` : ''}`);
   }
 }
+
+function kindsWithField(field: string): string | undefined {
+  const kinds = (['activity', 'sleep', 'event', 'pipeline', 'map'] as const).filter((k) => fieldsOfKind(k).has(field));
+  return kinds.length > 0 ? kinds.join(' and ') : undefined;
+}
+
+function article(word: string): string {
+  return /^[aeiou]/.test(word) ? 'an' : 'a';
+}
+
+
 
 /** The known name within edit distance 2 of `word`, if any: turns typos into hints. */
 function closest(word: string, known: ReadonlySet<string>): string | undefined {
@@ -287,23 +335,6 @@ function editDistance(a: string, b: string): number {
     prev = cur;
   }
   return prev[b.length] as number;
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function isPositiveInt(v: unknown): boolean {
-  return typeof v === 'number' && Number.isInteger(v) && v >= 1;
-}
-
-function describe(v: unknown): string {
-  if (v === null) return 'null';
-  if (v === undefined) return 'undefined';
-  if (Array.isArray(v)) return 'an array';
-  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v);
-  if (typeof v === 'object') return 'an object';
-  return `${typeof v} ${String(v)}`;
 }
 
 /** Narrowing helper for callers that hold a validated spec's nodes. */

@@ -7,7 +7,7 @@
  *   {@link upsertAttemptEnd}, {@link insertControlAction}; batches of attempts:
  *   {@link foldAttemptWrites} then {@link upsertAttemptRows}.
  * - Reads: {@link getRun}, {@link listAttempts}, {@link getAttemptOutput}, {@link listControlActions},
- *   {@link searchRuns}.
+ *   {@link searchRuns}, {@link findRunByIdempotencyKey}.
  * - Following changes: {@link listenStoreEvents} (PostgreSQL `NOTIFY`).
  * - Without a server: {@link startEmbeddedPostgres}, {@link startDevPostgres}.
  *
@@ -57,3 +57,5 @@ export { getRun } from './sql/get-run';
 export { listAttempts } from './sql/list-attempts';
 export { listControlActions } from './sql/list-control-actions';
 export { searchRuns } from './sql/search-runs';
+export { findRunByIdempotencyKey } from './sql/find-run-by-idempotency-key';
+export { listReusableOutputs } from './sql/list-reusable-outputs';

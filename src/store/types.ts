@@ -23,7 +23,7 @@
  *
  * Times are `Date`s in records; inputs take a `Date` or an ISO-8601 string.
  */
-import type { ControlAction, NodeStatus, RunState } from '../pipeline/states';
+import type { ControlAction, NodeStatus, OperatorAction, RunState } from '../pipeline/states';
 
 /** The `NOTIFY` channel every store change is announced on. */
 export const STORE_EVENTS_CHANNEL = 'tapflow_events';
@@ -51,7 +51,7 @@ export const ATTEMPT_OUTCOMES: readonly AttemptOutcome[] = ['running', 'complete
  * A control action's name: the three a run takes today, the node-level ones planned, or any
  * other lower-case name (letters, digits and `_`) a later version adds.
  */
-export type ControlActionName = ControlAction | 'retry' | 'skip' | (string & {});
+export type ControlActionName = ControlAction | OperatorAction | (string & {});
 
 /** One run, as the store keeps it (table `tapflow.runs`). */
 export interface RunRecord {
@@ -107,6 +107,13 @@ export interface RunRecord {
    * `null` until the first report.
    */
   nodes: NodeStatus[] | null;
+  /**
+   * The idempotency key the run was started with (`tapflow start --idempotency-key`), unique
+   * within its pipeline; `null` when none.
+   */
+  idempotencyKey: string | null;
+  /** The run this one reruns (`tapflow rerun` of an ended run); `null` when none. */
+  rerunOf: string | null;
   /** When the run was asked for. */
   createdAt: Date;
   /** When the run's current attempt started executing. */
@@ -149,6 +156,18 @@ export interface RunWrite {
   progressTotal?: number;
   /** Every node's status; replaces the stored list (a current write only, like `result`). */
   nodes?: readonly NodeStatus[];
+  /**
+   * The idempotency key the run was started with. Keeps its first value. Not recorded when
+   * another run of the pipeline already holds it (the rest of the write is).
+   */
+  idempotencyKey?: string;
+  /**
+   * Outputs of nodes no attempt row holds (sleep, event, skipped nodes), by node id; merged into
+   * the stored ones (a later output of a node replaces its earlier one).
+   */
+  outputs?: Record<string, unknown>;
+  /** The run this one reruns. Keeps its first value. */
+  rerunOf?: string;
   /** Default on the first write: the database's `now()`. Never changed afterwards. */
   createdAt?: TimeInput;
   startedAt?: TimeInput;
@@ -243,6 +262,8 @@ export interface ControlActionRecord {
   accepted: boolean | null;
   /** Why the run refused it, when it did. */
   refusal: string | null;
+  /** The action's particulars (a retry's input, a skip's output, an event's data, a rerun's nodes). */
+  details: unknown;
 }
 
 /** A control action to record (see `insertControlAction`). */
@@ -258,6 +279,8 @@ export interface ControlActionWrite {
   requestedAt?: TimeInput;
   accepted?: boolean;
   refusal?: string;
+  /** The action's particulars, any JSON. */
+  details?: unknown;
 }
 
 /** Filters of `searchRuns`; every filter given must match (AND). */

@@ -6,7 +6,8 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { DurationSpec, PipelineSpec } from '../pipeline/types';
-import type { RunState, RunStatus } from '../pipeline/states';
+import type { NodeState, RunState, RunStatus } from '../pipeline/states';
+import type { ReusedOutputs } from './run-book';
 
 /** The workflow type every run executes. */
 export const PIPELINE_WORKFLOW_TYPE = 'pipelineWorkflow';
@@ -42,6 +43,19 @@ export interface RunMeta {
   timeout?: DurationSpec;
   /** When the run was asked for (ISO time); set by the client. Default: the workflow's start. */
   createdAt?: string;
+  /**
+   * The idempotency key the run was started with (`tapflow start --idempotency-key`), kept on
+   * the run's record so a later start with the key finds the run even after Temporal has
+   * forgotten it.
+   */
+  idempotencyKey?: string;
+  /**
+   * Longest the run may take counting only time it is not paused (overrides the spec's
+   * `deadline`). When it passes, the run fails with type `TapflowDeadlineExceeded`.
+   */
+  deadline?: DurationSpec;
+  /** What a failure does to nodes that do not say (`onFailure`); overridden by the spec. */
+  onFailure?: 'fail' | 'hold';
 }
 
 /** The lowest (least urgent) task priority Temporal accepts by default. */
@@ -62,6 +76,13 @@ export interface PipelineRunInput {
   continueAsNewAfterEvents?: number;
   /** Carried across continue-as-new; never set by callers. */
   carried?: unknown;
+  /**
+   * A rerun of an ended run: the outputs it takes from that run (those nodes never run), the run
+   * it reruns and the node it reruns from. Set by `TapflowClient.rerun`.
+   */
+  reuse?: ReusedOutputs & { of: string; from: string };
+  /** A child run: how deep it is nested (the top-level run is 0) and the limit it inherits. */
+  nesting?: { depth: number; maxDepth: number };
 }
 
 /** The result of a completed run: each leaf node's output by node id. */
@@ -84,6 +105,60 @@ export interface ControlRequest {
 export interface ControlAck {
   /** The run's state right after taking the action. */
   state: RunState;
+}
+
+/** A request about one node of a run. */
+export interface NodeRequest extends ControlRequest {
+  /** The node's id. */
+  node: string;
+}
+
+/** `retry`: run a held node again, with a fresh retry budget. */
+export interface RetryRequest extends NodeRequest {
+  /** The node's new input; without the field the node keeps its input (`null` is an input). */
+  input?: unknown;
+}
+
+/** `skip`: mark a held or pending node done without running it. */
+export interface SkipRequest extends NodeRequest {
+  /** The output its dependents receive. Default: `null`. */
+  output?: unknown;
+}
+
+/** `edit`: change a pending (or held) node's input while the run is paused. */
+export interface EditRequest extends NodeRequest {
+  input: unknown;
+}
+
+/** `rerun`: run a node and everything downstream of it again, in this run. */
+export interface RerunRequest extends ControlRequest {
+  from: string;
+}
+
+/** `send`: deliver a named event (an approval, a webhook's payload) to the nodes waiting for it. */
+export interface EventRequest extends ControlRequest {
+  event: string;
+  /** The event's data: the output of each node that takes it. Default: `null`. */
+  data?: unknown;
+}
+
+/** What a node action returns once the run has taken it. */
+export interface NodeAck extends ControlAck {
+  node: string;
+  /** The node's state right after the action. */
+  nodeState: NodeState;
+}
+
+/** What `rerun` returns: the nodes sent round again and those whose outputs were kept. */
+export interface RerunAck extends ControlAck {
+  rerun: string[];
+  reused: string[];
+}
+
+/** What `send` returns: the nodes the event completed, and those that will take it when they start. */
+export interface EventAck extends ControlAck {
+  delivered: string[];
+  kept: string[];
 }
 
 /** The run's status: state, progress and every node. Synchronous; changes nothing. */
@@ -111,6 +186,19 @@ export const pauseSignal = defineSignal<[ControlRequest]>('pause');
 export const resumeSignal = defineSignal<[ControlRequest]>('resume');
 /** See {@link cancelUpdate}. */
 export const cancelSignal = defineSignal<[ControlRequest]>('cancel');
+
+/** Retry a held node. Refused when the node is not held or the run has ended. */
+export const retryUpdate = defineUpdate<NodeAck, [RetryRequest]>('retry');
+/** Skip a held or pending node with an output. */
+export const skipUpdate = defineUpdate<NodeAck, [SkipRequest]>('skip');
+/** Change a pending or held node's input; the run must be paused (or the node held). */
+export const editUpdate = defineUpdate<NodeAck, [EditRequest]>('edit');
+/** Rerun a node and its downstream in this run; none of them may be in flight. */
+export const rerunUpdate = defineUpdate<RerunAck, [RerunRequest]>('rerun');
+/** Deliver an event; refused when no unfinished node of the run waits for it. */
+export const sendEventUpdate = defineUpdate<EventAck, [EventRequest]>('send');
+/** The same as a signal, for senders that cannot wait (a webhook); an event nobody waits for is logged and recorded as refused. */
+export const sendEventSignal = defineSignal<[EventRequest]>('send');
 
 /** Search attribute: the pipeline's name. */
 export const PIPELINE_SEARCH_ATTRIBUTE = defineSearchAttributeKey('TapflowPipeline', SearchAttributeType.KEYWORD);

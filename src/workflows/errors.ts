@@ -11,3 +11,12 @@ export const INVALID_SPEC = 'TapflowInvalidSpec';
 export const RUN_CANCELLED = 'TapflowCancelled';
 /** The run took longer than its `timeout` (see `RunMeta.timeout`): its nodes were cancelled. */
 export const RUN_TIMED_OUT = 'TapflowRunTimedOut';
+/**
+ * An activity asked for a person (seed 004's partial failure): its node is held whatever its
+ * `onFailure` says. Thrown by `needsReview()` from the package exports.
+ */
+export const NEEDS_REVIEW = 'TapflowNeedsReview';
+/** A run or node passed its `deadline` (active time: paused time does not count). */
+export const DEADLINE_EXCEEDED = 'TapflowDeadlineExceeded';
+/** An event node's `timeout` passed before its event arrived (with `onTimeout: "fail"`). */
+export const EVENT_TIMED_OUT = 'TapflowEventTimedOut';

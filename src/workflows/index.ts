@@ -3,3 +3,4 @@
  * and to `bundleWorkflowCode`. Named exports only; each is a workflow type.
  */
 export { pipelineWorkflow } from './pipeline-workflow';
+export { mapShardWorkflow } from './map-shard-workflow';

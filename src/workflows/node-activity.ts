@@ -20,6 +20,7 @@ import { DEFAULT_MAXIMUM_ATTEMPTS, DEFAULT_NODE_TIMEOUT, type ActivityCall, type
 /** How a node attempt ended, as the run book records it. */
 export type NodeOutcome =
   | { kind: 'completed'; output: unknown; attempts: number; products?: string[]; plots?: string[] }
+  | { kind: 'skipped'; output: unknown }
   | { kind: 'failed'; error: string; errorType?: string; attempts: number }
   | { kind: 'cancelled'; attempts: number };
 
@@ -68,27 +69,30 @@ export function executeNode(
   options: ActivityOptions,
   onOutcome: (outcome: NodeOutcome) => void,
 ): Promise<void> {
-  return scheduleActivity<unknown>(node.activity, [call], options).then(
-    (result) => onOutcome(completedOutcome(result)),
-    (err: unknown) => onOutcome(failedOutcome(err, options.retry?.maximumAttempts ?? DEFAULT_MAXIMUM_ATTEMPTS)),
+  // Attempts of earlier rounds (an operator's retry or rerun) come first; the worker numbers on.
+  const earlier = call.node.earlierAttempts ?? 0;
+  return scheduleActivity<unknown>(node.activity ?? '', [call], options).then(
+    (result) => onOutcome(completedOutcome(result, earlier)),
+    (err: unknown) => onOutcome(failedOutcome(err, options.retry?.maximumAttempts ?? DEFAULT_MAXIMUM_ATTEMPTS, earlier)),
   );
 }
 
-function completedOutcome(result: unknown): NodeOutcome {
+function completedOutcome(result: unknown, earlier: number): NodeOutcome {
   if (isNodeEnvelope(result)) {
-    const outcome: NodeOutcome = { kind: 'completed', output: result.output, attempts: result.attempt };
+    // The worker's envelope already counts earlier rounds.
+    const outcome: NodeOutcome = { kind: 'completed', output: result.output, attempts: Math.max(result.attempt, earlier + 1) };
     if (result.products) outcome.products = result.products;
     if (result.plots) outcome.plots = result.plots;
     return outcome;
   }
-  return { kind: 'completed', output: result, attempts: 1 };
+  return { kind: 'completed', output: result, attempts: earlier + 1 };
 }
 
-function failedOutcome(err: unknown, maxAttempts: number): NodeOutcome {
-  if (isCancellation(err)) return { kind: 'cancelled', attempts: attemptsOf(err, maxAttempts) ?? 1 };
+function failedOutcome(err: unknown, maxAttempts: number, earlier: number): NodeOutcome {
+  if (isCancellation(err)) return { kind: 'cancelled', attempts: attemptsOf(err, maxAttempts, earlier) ?? earlier + 1 };
   if (!(err instanceof ActivityFailure)) throw err;
   const cause = err.cause;
-  const attempts = attemptsOf(err, maxAttempts) ?? 1;
+  const attempts = attemptsOf(err, maxAttempts, earlier) ?? earlier + 1;
   if (cause instanceof ApplicationFailure) {
     return { kind: 'failed', error: cause.message, errorType: cause.type ?? undefined, attempts };
   }
@@ -98,8 +102,11 @@ function failedOutcome(err: unknown, maxAttempts: number): NodeOutcome {
   return { kind: 'failed', error: cause?.message ?? err.message, errorType: cause?.name, attempts };
 }
 
-/** Attempts made, from the worker's failure details or, failing that, the retry state. */
-function attemptsOf(err: unknown, maxAttempts: number): number | undefined {
+/**
+ * Attempts made in all, from the worker's failure details (which count earlier rounds) or,
+ * failing that, the retry state.
+ */
+function attemptsOf(err: unknown, maxAttempts: number, earlier: number): number | undefined {
   let failure: unknown = err;
   while (failure instanceof Error) {
     if (failure instanceof ApplicationFailure) {
@@ -108,7 +115,7 @@ function attemptsOf(err: unknown, maxAttempts: number): number | undefined {
     }
     failure = (failure as { cause?: unknown }).cause;
   }
-  if (err instanceof ActivityFailure && err.retryState === RetryState.MAXIMUM_ATTEMPTS_REACHED) return maxAttempts;
+  if (err instanceof ActivityFailure && err.retryState === RetryState.MAXIMUM_ATTEMPTS_REACHED) return earlier + maxAttempts;
   return undefined;
 }
 

@@ -26,27 +26,41 @@ import {
   type ActivityOptions,
 } from '@temporalio/workflow';
 import { formatDuration, parseDuration } from '../pipeline/duration';
-import { refusal, type ControlAction, type RunState, type RunStatus } from '../pipeline/states';
-import { DEFAULT_MAX_PARALLEL, DEFAULT_MAXIMUM_ATTEMPTS } from '../pipeline/types';
+import { refusal, type ControlAction, type OperatorAction, type RunState, type RunStatus } from '../pipeline/states';
+import { DEFAULT_MAX_DEPTH, DEFAULT_MAX_PARALLEL, DEFAULT_MAXIMUM_ATTEMPTS, type DurationSpec, type PipelineSpec } from '../pipeline/types';
 import { formatProblem, validateSpec } from '../pipeline/validate';
+import { editRefusal, eventTakers, planRerun, rerunRefusal, retryRefusal, sendRefusal, skipRefusal } from '../pipeline/operator-rules';
 import {
   cancelSignal,
   cancelUpdate,
+  editUpdate,
   pauseSignal,
   pauseUpdate,
+  rerunUpdate,
   resumeSignal,
   resumeUpdate,
+  retryUpdate,
+  sendEventSignal,
+  sendEventUpdate,
+  skipUpdate,
   statusQuery,
   type ControlAck,
   type ControlRequest,
+  type EventAck,
+  type EventRequest,
+  type NodeAck,
   type PipelineRunInput,
   type PipelineRunResult,
 } from './definitions';
-import { INVALID_SPEC, NODE_FAILED, RUN_CANCELLED, RUN_TIMED_OUT } from './errors';
+import { DEADLINE_EXCEEDED, INVALID_SPEC, NEEDS_REVIEW, NODE_FAILED, RUN_CANCELLED, RUN_TIMED_OUT } from './errors';
+import { ActiveClock, type ActiveClockSnapshot } from './active-clock';
+import { cascade, childRunId, runChild } from './child-node';
+import { runMap } from './map-node';
 import { activityOptionsFor, executeNode, type NodeOutcome } from './node-activity';
 import { ProgressPublisher } from './progress-publisher';
 import { RunBook, type RunBookSnapshot } from './run-book';
 import { StoreReporter } from './store-reporter';
+import { startWaiting, type Waiter } from './waiting-nodes';
 
 /**
  * Runs started before the run store was wired in have no record calls in their history; this
@@ -65,6 +79,14 @@ interface Carried {
   seq?: number;
   products?: string[];
   plots?: string[];
+  /** The paused clock. */
+  clock?: ActiveClockSnapshot;
+}
+
+/** Why a run stops before its nodes are done, when its own limit (timeout, deadline) ends it. */
+interface Expiry {
+  type: string;
+  message: string;
 }
 
 /** Continue-as-new once the history passes this many events (Temporal warns at 10,240). */
@@ -88,18 +110,21 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
   const carried = input.carried as Carried | undefined;
   const meta = input.meta ?? {};
   const reporter = new StoreReporter(patched(STORE_RECORDS_PATCH), info.taskQueue, carried?.seq);
-  const book = new RunBook(spec, carried?.book);
+  const book = new RunBook(spec, carried?.book, carried ? undefined : input.reuse);
+  // The clock's timers run under the root scope: cancelling the nodes must not stop it.
+  const clock = new ActiveClock(CancellationScope.current(), carried?.clock);
   const maxParallel = spec.maxParallel ?? DEFAULT_MAX_PARALLEL;
   const startedAt = carried?.startedAt ?? new Date().toISOString();
   const firstRunId = carried?.firstRunId ?? info.runId;
+  const runOnFailure = meta.onFailure ?? spec.defaults?.onFailure ?? 'fail';
 
   let state: RunState = carried?.state ?? 'running';
   let reason = carried?.reason;
   let finishedAt: string | undefined;
   let cancelRequested = state === 'cancelling';
   let failedNode: string | undefined;
-  /** Set when the run's own timeout (`meta.timeout`) has passed. */
-  let timedOut = false;
+  /** Set when the run's own limit (`meta.timeout`, the deadline) has passed. */
+  let expired: Expiry | undefined;
   /** Paths the activities reported (seed 003's products and plots), in order, once each. */
   const products = new Set(carried?.products);
   const plots = new Set(carried?.plots);
@@ -114,6 +139,23 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
   const wake = (): void => {
     dirty = true;
   };
+  /** Sleep and event nodes waiting (they do not work: pause does not wait for them). */
+  const waiting = new Map<string, Waiter>();
+  /** Nodes with their own cancellation scope (those with a deadline). */
+  const nodeScopes = new Map<string, CancellationScope>();
+  /** Per node, how to remove its deadline alarm; and the nodes whose deadline has passed. */
+  const deadlineAlarms = new Map<string, () => void>();
+  const pastDeadline = new Set<string>();
+  /** Outputs of nodes no attempt row holds (skips, sleeps, events), for the store's next write. */
+  const unrecordedOutputs = new Map<string, unknown>();
+  /** Pipeline and map nodes in flight: node id to their running child ids. They pause with the run (see `cascade`). */
+  const children = new Map<string, string[]>();
+  /** Nodes in flight that take a `maxParallel` slot and hold up continue-as-new: activities and children. */
+  const busy = (): number => book.inFlight - waiting.size;
+  /** Nodes in flight that work here (activities): a pause waits for these. */
+  const working = (): number => busy() - children.size;
+  const nesting = input.nesting ?? { depth: 0, maxDepth: spec.maxDepth ?? DEFAULT_MAX_DEPTH };
+  const ending = (): boolean => cancelRequested || failedNode !== undefined || expired !== undefined;
 
   const status = (): RunStatus => {
     const s: RunStatus = {
@@ -129,8 +171,15 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
     if (finishedAt !== undefined) s.finishedAt = finishedAt;
     return s;
   };
+  const view = () => ({ state, nodes: book.nodeStatuses() });
 
-  const recordAction = (action: ControlAction, request: ControlRequest, refused?: string): void => {
+  const recordAction = (
+    action: ControlAction | OperatorAction,
+    request: ControlRequest,
+    refused?: string,
+    nodeId?: string,
+    details?: Record<string, unknown>,
+  ): void => {
     reporter.control({
       workflowId: info.workflowId,
       requestId: request.requestId ?? currentUpdateInfo()?.id ?? uuid4(),
@@ -140,27 +189,66 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
       requestedAt: new Date().toISOString(),
       accepted: refused === undefined,
       refusal: refused,
+      ...(nodeId === undefined ? {} : { nodeId }),
+      ...(details === undefined ? {} : { details }),
     });
+  };
+
+  /** Puts `state` right after nodes changed: `held` while a node is held, `paused` once nothing works. */
+  const settle = (): void => {
+    if (state === 'running' || state === 'held') {
+      const held = book.heldIds();
+      if (held.length > 0) {
+        state = 'held';
+        const first = book.recordOf(held[0] as string);
+        const more = held.length > 1 ? ` (and ${held.length - 1} more held)` : '';
+        reason = `node "${held[0]}" is held: ${first.error ?? 'it failed'}${more}`;
+      } else if (state === 'held') {
+        state = 'running';
+        reason = undefined;
+      }
+    }
+    if (state === 'pausing' && working() === 0) state = 'paused';
+  };
+
+  /** Ends every waiting node as cancelled (the run is stopping). */
+  const cancelWaiting = (): void => {
+    for (const waiter of [...waiting.values()]) waiter.cancel();
+  };
+  /** Stops the run's nodes: a cancel, a failed node, the run's own limit. */
+  const stopNodes = (): void => {
+    nodeScope.cancel();
+    cancelWaiting();
   };
 
   const control = (action: ControlAction, request: ControlRequest, via: 'update' | 'signal'): ControlAck => {
     recordAction(action, request);
     const by = request.by ? ` by ${request.by}` : '';
+    if (action !== 'cancel' && children.size > 0) {
+      // Cancel reaches children through the node scope; pause and resume go as signals.
+      cascade(action === 'pause' ? pauseSignal : resumeSignal, [...children.values()].flat(), {
+        ...request,
+        requestId: request.requestId ?? currentUpdateInfo()?.id,
+      });
+    }
     switch (action) {
       case 'pause':
-        state = book.inFlight > 0 ? 'pausing' : 'paused';
+        clock.stop();
+        state = working() > 0 ? 'pausing' : 'paused';
         reason = request.reason ?? `paused${by}`;
         break;
       case 'resume':
+        clock.start();
         state = 'running';
         reason = undefined;
+        settle();
         break;
       case 'cancel':
         state = 'cancelling';
         reason = request.reason ?? `cancelled${by}`;
         cancelRequested = true;
         cancelVia = via;
-        nodeScope.cancel();
+        stopNodes();
         break;
     }
     log.info(`run ${action}`, { state, reason, by: request.by });
@@ -181,6 +269,25 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
       recordAction(action, request, why);
     } else control(action, request, 'signal');
   };
+  const refuse = (why: string | undefined): void => {
+    if (why) throw new Error(why);
+  };
+  const nodeAck = (node: string): NodeAck => ({ state, node, nodeState: book.recordOf(node).state });
+  /** After an operator's change: put the state right, run what can run. */
+  const changed = (): void => {
+    settle();
+    wake();
+  };
+  const deliverEvent = (request: EventRequest): EventAck => {
+    const takers = eventTakers(view(), request.event);
+    const data = request.data === undefined ? null : request.data;
+    recordAction('send', request, undefined, undefined, { event: request.event, data, ...takers });
+    for (const id of takers.waiting) waiting.get(id)?.deliver?.(data);
+    for (const id of takers.later) book.deliver(id, data);
+    log.info('event delivered', { event: request.event, delivered: takers.waiting, kept: takers.later });
+    changed();
+    return { state, delivered: takers.waiting, kept: takers.later };
+  };
 
   // Every handler is registered before the first await.
   setHandler(statusQuery, status);
@@ -190,6 +297,63 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
   setHandler(pauseSignal, onSignal('pause'));
   setHandler(resumeSignal, onSignal('resume'));
   setHandler(cancelSignal, onSignal('cancel'));
+  setHandler(
+    retryUpdate,
+    (r) => {
+      const edited = 'input' in r ? { value: r.input } : undefined;
+      recordAction('retry', r, undefined, r.node, edited ? { input: r.input } : undefined);
+      book.retry(r.node, edited);
+      log.info('node retried by an operator', { nodeId: r.node, by: r.by });
+      changed();
+      return nodeAck(r.node);
+    },
+    { validator: (r) => refuse(retryRefusal(view(), r.node, 'input' in r ? { value: r.input } : undefined)) },
+  );
+  setHandler(
+    skipUpdate,
+    (r) => {
+      const output = r.output === undefined ? null : r.output;
+      recordAction('skip', r, undefined, r.node, { output });
+      book.skip(r.node, output, new Date().toISOString());
+      unrecordedOutputs.set(r.node, output);
+      log.info('node skipped by an operator', { nodeId: r.node, by: r.by });
+      changed();
+      return nodeAck(r.node);
+    },
+    { validator: (r) => refuse(skipRefusal(view(), r.node, r.output)) },
+  );
+  setHandler(
+    editUpdate,
+    (r) => {
+      recordAction('edit', r, undefined, r.node, { input: r.input });
+      book.editInput(r.node, r.input);
+      log.info('node input edited', { nodeId: r.node, by: r.by });
+      changed();
+      return nodeAck(r.node);
+    },
+    { validator: (r) => refuse(editRefusal(view(), r.node, r.input)) },
+  );
+  setHandler(
+    rerunUpdate,
+    (r) => {
+      const plan = planRerun(view(), r.from);
+      const reused = typeof plan === 'string' ? [] : plan.reused;
+      const rerun = book.rerun(r.from);
+      recordAction('rerun', r, undefined, r.from, { rerun, reused });
+      for (const id of rerun) unrecordedOutputs.delete(id);
+      log.info('rerun from a node', { from: r.from, nodes: rerun.length, by: r.by });
+      changed();
+      return { state, rerun, reused };
+    },
+    { validator: (r) => refuse(rerunRefusal(view(), r.from)) },
+  );
+  setHandler(sendEventUpdate, deliverEvent, { validator: (r) => refuse(sendRefusal(view(), r.event, r.data)) });
+  setHandler(sendEventSignal, (r) => {
+    const why = sendRefusal(view(), r.event, r.data);
+    if (!why) return void deliverEvent(r);
+    log.warn(`event signal ignored: ${why}`, {});
+    recordAction('send', r, why, undefined, { event: r.event });
+  });
 
   /**
    * All node activities run in this scope, so one cancel reaches every node in flight. The
@@ -201,49 +365,169 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
   const publisher = new ProgressPublisher(spec.name);
   const publish = (force = false): void => publisher.publish(state, book.progress(), reason, force);
 
+  /** Reports how a node ended: the one place a node leaves flight. */
+  const finish = (id: string, outcome: NodeOutcome): void => {
+    // Nodes other than activities make one attempt per round; rounds number on.
+    const kind = book.spec(id).kind;
+    if (kind !== undefined && kind !== 'activity' && outcome.kind !== 'skipped') {
+      outcome = { ...outcome, attempts: (book.recordOf(id).earlierAttempts ?? 0) + 1 };
+    }
+    try {
+      record(id, outcome);
+    } finally {
+      inFlight.delete(id);
+      waiting.delete(id);
+      children.delete(id);
+      nodeScopes.delete(id);
+      deadlineAlarms.get(id)?.();
+      deadlineAlarms.delete(id);
+      pastDeadline.delete(id);
+      settle();
+      wake();
+    }
+  };
+
   /** Starts a node; called from the main loop, so inside `nodeScope`. */
   const launch = (id: string): void => {
     const node = book.spec(id);
-    let options = optionsCache.get(id);
-    if (!options) {
-      options = activityOptionsFor(spec, node, info.taskQueue);
-      optionsCache.set(id, options);
+    const activeStart = book.recordOf(id).activeStart ?? clock.now();
+    const limit = node.deadline === undefined ? undefined : parseDuration(node.deadline);
+    if (limit !== undefined) {
+      deadlineAlarms.set(
+        id,
+        clock.at(activeStart + limit, () => {
+          pastDeadline.add(id);
+          const message = `passed its deadline of ${describeDuration(node.deadline as DurationSpec, limit)}`;
+          const waiter = waiting.get(id);
+          if (waiter) waiter.fail(message, DEADLINE_EXCEEDED);
+          else nodeScopes.get(id)?.cancel();
+        }),
+      );
     }
-    const call = {
-      input: node.input,
-      params: input.params,
-      upstream: book.upstreamOf(id),
-      node: { runId: info.workflowId, nodeId: id, key: `${info.workflowId}/${id}` },
-    };
-    inFlight.set(
-      id,
-      executeNode(node, call, options, (outcome) => {
-        try {
-          record(id, outcome);
-        } finally {
-          inFlight.delete(id);
-          wake();
-        }
-      }),
-    );
+    if (node.kind === 'sleep' || node.kind === 'event') {
+      const waiter = startWaiting({ clock, scope: nodeScope, finish }, id, node, activeStart, book.takeDelivered(id));
+      // A delivered event ends the node at once, inside startWaiting.
+      if (book.recordOf(id).state === 'running') waiting.set(id, waiter);
+      return;
+    }
+    let run: () => Promise<void>;
+    const round = (book.recordOf(id).earlierAttempts ?? 0) + 1;
+    if ((node.kind === 'pipeline' || (node.kind === 'map' && node.pipeline)) && nesting.depth + 1 > nesting.maxDepth) {
+      const error = `a child pipeline here would nest ${nesting.depth + 1} deep; the limit (maxDepth) is ${nesting.maxDepth}`;
+      finish(id, { kind: 'failed', error, errorType: NODE_FAILED, attempts: 1 });
+      return;
+    }
+    if (node.kind === 'map') {
+      children.set(id, []);
+      const start = {
+        runId: info.workflowId,
+        nodeId: id,
+        node,
+        baseId: childRunId(info.workflowId, id, round),
+        upstream: book.upstreamOf(id),
+        input: book.inputOf(id),
+        params: input.params,
+        ...(node.activity ? { activityOptions: activityOptionsFor(spec, node, info.taskQueue) } : {}),
+        maxParallel: node.maxParallel ?? maxParallel,
+        meta: childMeta(),
+        nesting,
+        taskQueue: info.taskQueue,
+        onShards: (running: readonly string[]) => {
+          if (children.has(id)) children.set(id, [...running]);
+        },
+        onProgress: (done: number, total: number) => book.setItems(id, { total, done }),
+      };
+      run = () => runMap(start, (outcome) => finish(id, outcome));
+    } else if (node.kind === 'pipeline') {
+      const childId = childRunId(info.workflowId, id, round);
+      book.setChildRunId(id, childId);
+      children.set(id, [childId]);
+      const start = {
+        workflowId: childId,
+        spec: node.pipeline as PipelineSpec,
+        params: { input: book.inputOf(id), params: input.params, upstream: book.upstreamOf(id) },
+        meta: childMeta(),
+        nesting: { depth: nesting.depth + 1, maxDepth: nesting.maxDepth },
+        taskQueue: node.taskQueue ?? info.taskQueue,
+        parentClose: node.parentClose,
+      };
+      run = () => runChild(start, (outcome) => finish(id, outcome));
+    } else {
+      let options = optionsCache.get(id);
+      if (!options) {
+        options = activityOptionsFor(spec, node, info.taskQueue);
+        optionsCache.set(id, options);
+      }
+      const activityOptions = options;
+      const earlierAttempts = book.recordOf(id).earlierAttempts;
+      const call = {
+        input: book.inputOf(id),
+        params: input.params,
+        upstream: book.upstreamOf(id),
+        node: {
+          runId: info.workflowId,
+          nodeId: id,
+          key: `${info.workflowId}/${id}`,
+          ...(earlierAttempts ? { earlierAttempts } : {}),
+        },
+      };
+      run = () => executeNode(node, call, activityOptions, (outcome) => finish(id, outcome));
+    }
+    if (limit === undefined) {
+      inFlight.set(id, run());
+      return;
+    }
+    // Its own scope, so its deadline cancels it alone.
+    const scope = new CancellationScope();
+    nodeScopes.set(id, scope);
+    inFlight.set(id, scope.run(run));
   };
+
+  /** What a child run inherits from this one. */
+  const childMeta = () => ({
+    ...(meta.user === undefined ? {} : { user: meta.user }),
+    ...(meta.groups === undefined ? {} : { groups: meta.groups }),
+    ...(meta.tags === undefined ? {} : { tags: meta.tags }),
+    ...(meta.priority === undefined ? {} : { priority: meta.priority }),
+    ...(meta.site === undefined ? {} : { site: meta.site }),
+    ...(meta.onFailure === undefined ? {} : { onFailure: meta.onFailure }),
+    createdAt: new Date().toISOString(),
+  });
+
+  const onFailureOf = (id: string): 'fail' | 'hold' => book.spec(id).onFailure ?? runOnFailure;
 
   const record = (id: string, outcome: NodeOutcome): void => {
     const now = new Date().toISOString();
+    if (outcome.kind === 'cancelled' && pastDeadline.has(id)) {
+      const node = book.spec(id);
+      const limit = parseDuration(node.deadline as DurationSpec) ?? 0;
+      outcome = {
+        kind: 'failed',
+        error: `passed its deadline of ${describeDuration(node.deadline as DurationSpec, limit)}`,
+        errorType: DEADLINE_EXCEEDED,
+        attempts: outcome.attempts,
+      };
+    }
     if (outcome.kind === 'completed') {
       book.complete(id, outcome.output, outcome.attempts, now);
       for (const path of outcome.products ?? []) products.add(path);
       for (const path of outcome.plots ?? []) plots.add(path);
-    }
-    else if (outcome.kind === 'cancelled') book.cancelled(id, outcome.attempts, now);
-    else {
+      if (book.spec(id).kind === 'sleep' || book.spec(id).kind === 'event') unrecordedOutputs.set(id, outcome.output);
+    } else if (outcome.kind === 'skipped') {
+      book.skip(id, outcome.output, now);
+      unrecordedOutputs.set(id, outcome.output);
+    } else if (outcome.kind === 'cancelled') book.cancelled(id, outcome.attempts, now);
+    else if (!ending() && (outcome.errorType === NEEDS_REVIEW || onFailureOf(id) === 'hold')) {
+      book.hold(id, outcome.error, outcome.errorType, outcome.attempts, now);
+      log.warn('node held for an operator', { nodeId: id, error: outcome.error, attempts: outcome.attempts });
+    } else {
       book.fail(id, outcome.error, outcome.errorType, outcome.attempts, now);
       log.warn('node failed', { nodeId: id, error: outcome.error, attempts: outcome.attempts });
-      if (!failedNode && !cancelRequested && !timedOut) {
+      if (!ending()) {
         failedNode = id;
         const plural = outcome.attempts === 1 ? '' : 's';
         reason = `node "${id}" failed after ${outcome.attempts} attempt${plural}: ${outcome.error}`;
-        nodeScope.cancel();
+        stopNodes();
       }
     }
   };
@@ -258,11 +542,18 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
     progressCompleted: book.progress().completed,
     progressTotal: book.progress().total,
   });
+  /** Outputs the store has no attempt row for, taken for the next write. */
+  const takeOutputs = (): { outputs?: Record<string, unknown> } => {
+    if (unrecordedOutputs.size === 0) return {};
+    const outputs = Object.fromEntries(unrecordedOutputs);
+    unrecordedOutputs.clear();
+    return { outputs };
+  };
   /** Writes the run's row when its state has changed since the last write. */
-  const reportState = (): void => {
-    if (!reporter.enabled || state === recordedState) return;
+  const reportState = (force = false): void => {
+    if (!reporter.enabled || (state === recordedState && !force)) return;
     recordedState = state;
-    reporter.run({ ...runReport(), nodes: book.nodeStatuses() });
+    reporter.run({ ...runReport(), nodes: book.nodeStatuses(), ...takeOutputs() });
   };
 
   if (!carried) {
@@ -283,6 +574,8 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
       retries: Math.max(retry - 1, 0),
       createdAt: meta.createdAt ?? startedAt,
       startedAt,
+      idempotencyKey: meta.idempotencyKey,
+      ...(input.reuse ? { rerunOf: input.reuse.of, nodes: book.nodeStatuses() } : {}),
     });
   }
 
@@ -290,6 +583,15 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
     const now = workflowInfo();
     const events = input.continueAsNewAfterEvents ?? CONTINUE_AS_NEW_EVENTS;
     return now.historyLength >= events || now.historySize >= CONTINUE_AS_NEW_BYTES;
+  };
+
+  /** Stops the run for its own limit (the wall-clock timeout, the active-time deadline). */
+  const expire = (type: string, message: string): void => {
+    if (ending() || book.allFinished()) return;
+    expired = { type, message };
+    reason = message;
+    stopNodes();
+    wake();
   };
 
   // A run restarted by continue-as-new while cancelling finishes its cancel straight away.
@@ -303,38 +605,40 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
     const left = Date.parse(startedAt) + limit - Date.now();
     // Outside nodeScope: our own cancel must not stop the clock. Temporal's cancel ends it.
     void sleep(Math.max(left, 1)).then(
-      () => {
-        if (cancelRequested || failedNode || book.allFinished()) return;
-        timedOut = true;
-        reason = `run timed out after ${typeof meta.timeout === 'string' ? meta.timeout : formatDuration(limit)}`;
-        nodeScope.cancel();
-        wake();
-      },
+      () => expire(RUN_TIMED_OUT, `run timed out after ${describeDuration(meta.timeout as DurationSpec, limit)}`),
       () => undefined,
+    );
+  }
+  const deadlineSpec = meta.deadline ?? spec.deadline;
+  const deadline = deadlineSpec === undefined ? undefined : parseDuration(deadlineSpec);
+  if (deadline !== undefined) {
+    clock.at(deadline, () =>
+      expire(DEADLINE_EXCEEDED, `run passed its deadline of ${describeDuration(deadlineSpec as DurationSpec, deadline)} (time paused not counted)`),
     );
   }
   /** Starts nodes as they become ready until the run ends, is cancelled or a node fails. */
   const mainLoop = async (): Promise<void> => {
     for (;;) {
-      if (cancelRequested || failedNode || timedOut) return;
+      if (ending()) return;
       const draining = historyIsLong();
-      if (state === 'running' && !draining) {
-        while (book.inFlight < maxParallel) {
-          const id = book.startNext(new Date().toISOString());
+      if ((state === 'running' || state === 'held') && !draining) {
+        while (busy() < maxParallel) {
+          const id = book.startNext(new Date().toISOString(), clock.now());
           if (id === undefined) break;
           launch(id);
         }
       }
-      if (state === 'pausing' && book.inFlight === 0) state = 'paused';
+      settle();
       if (book.allFinished()) return;
+      if (ending()) return;
       if (book.inFlight === 0 && !book.hasReady() && state === 'running' && !draining) {
         // Unreachable with a valid graph; fail loudly rather than hang.
         throw ApplicationFailure.nonRetryable('no node can start and none is running', NODE_FAILED);
       }
-      if (draining && book.inFlight === 0) {
+      if (draining && busy() === 0) {
         await condition(allHandlersFinished);
         publish(true);
-        reportState();
+        reportState(unrecordedOutputs.size > 0);
         await reporter.settle();
         const next: Carried = {
           book: book.snapshot(),
@@ -344,6 +648,7 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
           seq: reporter.lastSeq,
           products: [...products],
           plots: [...plots],
+          clock: clock.snapshot(),
         };
         if (reason !== undefined) next.reason = reason;
         log.info('continuing as new', { historyLength: workflowInfo().historyLength });
@@ -361,19 +666,20 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
     await nodeScope.run(mainLoop);
   } catch (err) {
     if (!isCancellation(err)) throw err;
-    // The scope is cancelled by our own cancel, a failed node and the run's timeout (all already
-    // recorded), and by Temporal's cancel (Web UI, `temporal workflow cancel`, client.cancel()).
-    if (!cancelRequested && !failedNode && !timedOut) {
+    // The scope is cancelled by our own cancel, a failed node and the run's own limits (all
+    // already recorded), and by Temporal's cancel (Web UI, `temporal workflow cancel`, client.cancel()).
+    if (!ending()) {
       cancelRequested = true;
       cancelVia = 'temporal';
       state = 'cancelling';
       reason ??= 'cancelled through Temporal';
+      cancelWaiting();
     }
   }
 
   // Ending: let the nodes in flight settle (cancelled ones acknowledge), whatever cancels us.
   return await CancellationScope.nonCancellable(async () => {
-    if (cancelRequested || failedNode || timedOut) {
+    if (ending()) {
       publish(true);
       reportState();
     }
@@ -382,7 +688,7 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
     if (cancelRequested) {
       book.endPending('cancelled', now);
       state = 'cancelled';
-    } else if (failedNode || timedOut) {
+    } else if (failedNode || expired) {
       book.endPending('skipped', now);
       state = 'failed';
     } else {
@@ -402,6 +708,7 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
           products: [...products],
           plots: [...plots],
           finishedAt: now,
+          ...takeOutputs(),
         },
         nodes,
       );
@@ -419,8 +726,8 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
       if (temporalCancelSeen) throw new CancelledFailure(reason ?? 'cancelled');
       throw ApplicationFailure.create({ message: reason ?? 'cancelled', type: RUN_CANCELLED, nonRetryable: true });
     }
-    if (timedOut) {
-      throw ApplicationFailure.create({ message: reason ?? 'run timed out', type: RUN_TIMED_OUT, nonRetryable: true });
+    if (expired) {
+      throw ApplicationFailure.create({ message: expired.message, type: expired.type, nonRetryable: true });
     }
     if (state === 'failed') {
       throw ApplicationFailure.create({
@@ -432,4 +739,9 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
     }
     return book.result();
   });
+}
+
+/** A duration as the spec wrote it, or formatted. */
+function describeDuration(written: DurationSpec, ms: number): string {
+  return typeof written === 'string' ? written : formatDuration(ms);
 }

@@ -1,27 +1,60 @@
 /**
  * The run book: what the pipeline workflow knows about every node of a run (state, attempts,
- * times, errors, outputs) and which nodes are ready to start. No Temporal calls, so the
- * scheduling rules are unit-tested without a server; the workflow drives it.
+ * times, errors, outputs, operator changes) and which nodes are ready to start. No Temporal
+ * calls, so the scheduling rules and the operator's changes (hold, retry, skip, edit, rerun) are
+ * unit-tested without a server; the workflow drives it.
+ *
+ * A node "satisfies" its dependents when it is `completed`, or `skipped` with an output (an
+ * operator's skip, an event's timeout). A held node is `failed` with `held` set and is not
+ * finished: the run cannot end while it waits for an operator.
  */
-import { buildGraph, MinIndexQueue, type PipelineGraph } from '../pipeline/graph';
+import { buildGraph, downstreamOf, MinIndexQueue, type PipelineGraph } from '../pipeline/graph';
 import type { NodeSpec, PipelineSpec } from '../pipeline/types';
 import type { NodeState, NodeStatus, Progress } from '../pipeline/states';
 
 /** What the run book remembers of one node. */
 export interface NodeRecord {
   state: NodeState;
+  /** Attempts in all, over every round. */
   attempts: number;
   startedAt?: string;
   finishedAt?: string;
   error?: string;
   errorType?: string;
+  /** Failed and waiting for an operator. */
+  held?: boolean;
+  /** Attempts made before the current round (an operator's retry or rerun starts a round). */
+  earlierAttempts?: number;
+  /** An operator's input, used instead of the spec's `input`. */
+  input?: unknown;
+  inputEdited?: boolean;
+  /** The output came from the run this one reruns. */
+  reused?: boolean;
+  /** Active-clock time (ms) the current round started at: sleeps and deadlines count from it. */
+  activeStart?: number;
+  /** A pipeline node's latest child run id. */
+  childRunId?: string;
+  /** A map node's item counts. */
+  items?: { total: number; done: number };
+  /** An event that arrived for this event node before it started. */
+  inbox?: { data: unknown };
 }
 
 /** The run book in a form that survives continue-as-new. */
 export interface RunBookSnapshot {
   nodes: Record<string, NodeRecord>;
-  /** Outputs still needed: of completed nodes with a dependent not yet completed, and of leaves. */
+  /** Outputs still needed: of satisfied nodes with a dependent not yet satisfied, and of leaves. */
   outputs: Record<string, unknown>;
+  /** Nodes whose output was dropped at an earlier continue-as-new. */
+  dropped?: string[];
+}
+
+/** Outputs an operator or an earlier run gives a new run (see `rerun` of an ended run). */
+export interface ReusedOutputs {
+  /** Node id to output; these nodes start `completed` (or `skipped`) and never run. */
+  outputs: Record<string, unknown>;
+  /** Nodes the earlier run skipped with an output. */
+  skipped?: string[];
 }
 
 /** Tracks a run's nodes; see the module comment. */
@@ -30,37 +63,40 @@ export class RunBook {
   private readonly specs: Map<string, NodeSpec>;
   private readonly records = new Map<string, NodeRecord>();
   private readonly outputs = new Map<string, unknown>();
+  private readonly dropped = new Set<string>();
   private readonly waitingOn = new Map<string, number>();
   private readonly ready: MinIndexQueue;
+  /** Ids in `ready`; an id leaves the queue lazily when it is no longer startable. */
+  private readonly queued = new Set<string>();
   private readonly running = new Set<string>();
   // Counts kept as nodes change state rather than counted from the records: progress is read on
-  // every workflow task, and counting would make a long chain quadratic. `finish` and
-  // `endPending` are the only places that move them.
+  // every workflow task, and counting would make a long chain quadratic.
   private finishedCount = 0;
   private completedCount = 0;
   private failedCount = 0;
+  private heldCount = 0;
 
-  constructor(spec: PipelineSpec, snapshot?: RunBookSnapshot) {
+  constructor(spec: PipelineSpec, snapshot?: RunBookSnapshot, reused?: ReusedOutputs) {
     this.graph = buildGraph(spec.nodes);
     this.specs = new Map(spec.nodes.map((n) => [n.id, n]));
     this.ready = new MinIndexQueue(this.graph.index);
+    const reusedSkips = new Set(reused?.skipped ?? []);
     for (const id of this.graph.ids) {
       const carried = snapshot?.nodes[id];
-      // A node that was running when the run continued-as-new was drained first, so none is;
-      // treat any such record as pending to be safe.
-      const record: NodeRecord = carried ? { ...carried } : { state: 'pending', attempts: 0 };
+      let record: NodeRecord = carried ? { ...carried } : { state: 'pending', attempts: 0 };
+      if (!carried && reused && id in reused.outputs) {
+        record = { state: reusedSkips.has(id) ? 'skipped' : 'completed', attempts: 0, reused: true };
+        this.outputs.set(id, reused.outputs[id]);
+      }
+      // Nodes in flight when the run continued as new start again in the next execution: waiting
+      // nodes (sleep, event) pick up where they were; activities and children are drained first.
       if (record.state === 'running') record.state = 'pending';
       this.records.set(id, record);
-      if (record.state !== 'pending') this.finishedCount++;
-      if (record.state === 'completed') this.completedCount++;
-      if (record.state === 'failed') this.failedCount++;
+      this.count(record, +1);
     }
     for (const [id, output] of Object.entries(snapshot?.outputs ?? {})) this.outputs.set(id, output);
-    for (const id of this.graph.ids) {
-      const waiting = (this.graph.needs.get(id) ?? []).filter((n) => !this.isDone(n)).length;
-      this.waitingOn.set(id, waiting);
-      if (waiting === 0 && this.records.get(id)?.state === 'pending') this.ready.push(id);
-    }
+    for (const id of snapshot?.dropped ?? []) this.dropped.add(id);
+    for (const id of this.graph.ids) this.refreshWaiting(id);
   }
 
   /** The spec of a node. */
@@ -70,9 +106,30 @@ export class RunBook {
     return spec;
   }
 
+  /** Whether the run has a node with this id. */
+  has(id: string): boolean {
+    return this.records.has(id);
+  }
+
+  /** What the book remembers of a node (read-only use). */
+  recordOf(id: string): Readonly<NodeRecord> {
+    return this.record(id);
+  }
+
+  /** The input a node is called with: an operator's edit, else the spec's. */
+  inputOf(id: string): unknown {
+    const record = this.record(id);
+    return record.inputEdited ? record.input : this.spec(id).input;
+  }
+
   /** How many nodes are in flight. */
   get inFlight(): number {
     return this.running.size;
+  }
+
+  /** How many nodes are held. */
+  get held(): number {
+    return this.heldCount;
   }
 
   /** Ids of the nodes in flight. */
@@ -80,18 +137,27 @@ export class RunBook {
     return [...this.running];
   }
 
+  /** Ids of the held nodes, in spec order. */
+  heldIds(): string[] {
+    return this.graph.ids.filter((id) => this.record(id).held);
+  }
+
   /** Whether some node is ready to start. */
   hasReady(): boolean {
+    this.dropStale();
     return this.ready.size > 0;
   }
 
   /** Takes the earliest-declared ready node and marks it running. */
-  startNext(now: string): string | undefined {
+  startNext(now: string, activeNow = 0): string | undefined {
+    this.dropStale();
     if (this.ready.size === 0) return undefined;
     const id = this.ready.pop();
+    this.queued.delete(id);
     const record = this.record(id);
     record.state = 'running';
     record.startedAt ??= now;
+    record.activeStart ??= activeNow;
     this.running.add(id);
     return id;
   }
@@ -103,19 +169,18 @@ export class RunBook {
     return upstream;
   }
 
+  /** The output of a node, when the run holds it. */
+  outputOf(id: string): unknown {
+    return this.outputs.get(id);
+  }
+
   /** Records a node's success and makes the dependents whose needs are now met ready. */
   complete(id: string, output: unknown, attempts: number, now: string): void {
     const record = this.finish(id, 'completed', now);
     record.attempts = Math.max(record.attempts, attempts);
     delete record.error;
     delete record.errorType;
-    this.outputs.set(id, output);
-    this.completedCount++;
-    for (const dep of this.graph.dependents.get(id) ?? []) {
-      const left = (this.waitingOn.get(dep) ?? 1) - 1;
-      this.waitingOn.set(dep, left);
-      if (left === 0 && this.record(dep).state === 'pending') this.ready.push(dep);
-    }
+    this.satisfy(id, output);
   }
 
   /** Records a node's final failure. */
@@ -124,7 +189,24 @@ export class RunBook {
     record.attempts = Math.max(record.attempts, attempts);
     record.error = error;
     if (errorType) record.errorType = errorType;
-    this.failedCount++;
+  }
+
+  /**
+   * Records a node's failure and holds it for an operator: the node is `failed` and `held`,
+   * not finished, and what depends on it waits.
+   */
+  hold(id: string, error: string, errorType: string | undefined, attempts: number, now: string): void {
+    this.running.delete(id);
+    const record = this.record(id);
+    this.count(record, -1);
+    record.state = 'failed';
+    record.held = true;
+    record.finishedAt = now;
+    record.attempts = Math.max(record.attempts, attempts);
+    record.error = error;
+    if (errorType) record.errorType = errorType;
+    else delete record.errorType;
+    this.count(record, +1);
   }
 
   /** Records that a node in flight was cancelled. */
@@ -133,19 +215,120 @@ export class RunBook {
     record.attempts = Math.max(record.attempts, attempts);
   }
 
-  /** Ends every pending node with `state` (`skipped` after a failure, `cancelled` on cancel). */
+  /**
+   * Sends a held node round again: it is pending, with a fresh retry budget, and starts as soon
+   * as the run is running. `input`, when given, replaces the node's input.
+   */
+  retry(id: string, input?: { value: unknown }): void {
+    const record = this.record(id);
+    if (!record.held) throw new Error(`node ${id} is not held`);
+    this.count(record, -1);
+    this.newRound(record);
+    if (input) this.editInput(id, input.value);
+    this.count(record, +1);
+    this.refreshWaiting(id);
+  }
+
+  /**
+   * Marks a node `skipped` with `output`: its dependents take the output and go on. An operator
+   * skips a held or pending node; an event node that times out with `onTimeout: "skip"` skips
+   * itself while running.
+   */
+  skip(id: string, output: unknown, now: string): void {
+    const record = this.record(id);
+    if (!record.held && record.state !== 'pending' && record.state !== 'running') {
+      throw new Error(`node ${id} is ${record.state}`);
+    }
+    this.running.delete(id);
+    this.count(record, -1);
+    delete record.held;
+    record.state = 'skipped';
+    record.finishedAt = now;
+    this.count(record, +1);
+    this.satisfy(id, output);
+  }
+
+  /** Replaces a pending or held node's input. */
+  editInput(id: string, input: unknown): void {
+    const record = this.record(id);
+    record.input = input;
+    record.inputEdited = true;
+  }
+
+  /**
+   * Sends `from` and everything downstream of it round again; every other node keeps its state
+   * and output. Call only when none of them is in flight.
+   *
+   * @returns the ids sent round again, in spec order.
+   */
+  rerun(from: string): string[] {
+    const ids = [from, ...downstreamOf(this.graph, from)].sort(
+      (a, b) => (this.graph.index.get(a) ?? 0) - (this.graph.index.get(b) ?? 0),
+    );
+    for (const id of ids) {
+      if (this.running.has(id)) throw new Error(`node ${id} is in flight`);
+    }
+    for (const id of ids) {
+      const record = this.record(id);
+      this.count(record, -1);
+      this.outputs.delete(id);
+      this.dropped.delete(id);
+      this.newRound(record);
+      delete record.startedAt;
+      delete record.finishedAt;
+      delete record.reused;
+      delete record.items;
+      this.count(record, +1);
+    }
+    for (const id of ids) this.refreshWaiting(id);
+    return ids;
+  }
+
+  /** Ends every pending (and held) node: `skipped` after a failure, `cancelled` on cancel. */
   endPending(state: 'skipped' | 'cancelled', now: string): void {
     for (const id of this.graph.ids) {
       const record = this.record(id);
+      if (record.held) {
+        // It failed; it stays failed, no longer waiting for anyone.
+        this.count(record, -1);
+        delete record.held;
+        this.count(record, +1);
+        continue;
+      }
       if (record.state !== 'pending') continue;
+      this.count(record, -1);
       record.state = state;
       record.finishedAt = now;
-      this.finishedCount++;
+      this.count(record, +1);
     }
     while (this.ready.size > 0) this.ready.pop();
+    this.queued.clear();
   }
 
-  /** Whether every node has reached a final state. */
+  /** Keeps an event for a pending event node, which takes it when it starts. */
+  deliver(id: string, data: unknown): void {
+    this.record(id).inbox = { data };
+  }
+
+  /** The event kept for a node, removed from the book. */
+  takeDelivered(id: string): { data: unknown } | undefined {
+    const record = this.record(id);
+    const inbox = record.inbox;
+    delete record.inbox;
+    return inbox;
+  }
+
+  /** Sets a map node's item counts (shown in status). */
+  setItems(id: string, items: { total: number; done: number }): void {
+    this.record(id).items = items;
+  }
+
+  /** Records a pipeline node's child run id. */
+  setChildRunId(id: string, childRunId: string): void {
+    this.record(id).childRunId = childRunId;
+  }
+
+  /** Whether every node has reached a final state (a held node has not). */
   allFinished(): boolean {
     return this.finishedCount === this.graph.ids.length;
   }
@@ -164,21 +347,34 @@ export class RunBook {
 
   /** Every node's status, in spec order. */
   nodeStatuses(): NodeStatus[] {
-    return this.graph.ids.map((id) => {
-      const r = this.record(id);
-      const status: NodeStatus = {
-        id,
-        activity: this.spec(id).activity,
-        needs: [...(this.graph.needs.get(id) ?? [])],
-        state: r.state,
-        attempts: r.attempts,
-      };
-      if (r.startedAt) status.startedAt = r.startedAt;
-      if (r.finishedAt) status.finishedAt = r.finishedAt;
-      if (r.error !== undefined) status.error = r.error;
-      if (r.errorType !== undefined) status.errorType = r.errorType;
-      return status;
-    });
+    return this.graph.ids.map((id) => this.nodeStatus(id));
+  }
+
+  /** One node's status. */
+  nodeStatus(id: string): NodeStatus {
+    const r = this.record(id);
+    const spec = this.spec(id);
+    const status: NodeStatus = {
+      id,
+      activity: nodeLabel(spec),
+      needs: [...(this.graph.needs.get(id) ?? [])],
+      state: r.state,
+      attempts: r.attempts,
+    };
+    if (spec.kind && spec.kind !== 'activity') status.kind = spec.kind;
+    if (r.startedAt) status.startedAt = r.startedAt;
+    if (r.finishedAt) status.finishedAt = r.finishedAt;
+    if (r.error !== undefined) status.error = r.error;
+    if (r.errorType !== undefined) status.errorType = r.errorType;
+    if (r.held) status.held = true;
+    if (r.earlierAttempts) status.earlierAttempts = r.earlierAttempts;
+    if (r.inputEdited) status.inputEdited = true;
+    if (r.reused) status.reused = true;
+    if (r.childRunId) status.childRunId = r.childRunId;
+    if (r.items) status.items = { ...r.items };
+    if (spec.kind === 'event' && r.state === 'running' && spec.event) status.waitingFor = spec.event;
+    if (this.dropped.has(id)) status.outputDropped = true;
+    return status;
   }
 
   /** The run's result: each leaf's output. */
@@ -193,20 +389,75 @@ export class RunBook {
     const nodes: Record<string, NodeRecord> = {};
     for (const id of this.graph.ids) nodes[id] = { ...this.record(id) };
     const outputs: Record<string, unknown> = {};
+    const dropped = new Set(this.dropped);
     for (const [id, output] of this.outputs) {
       const stillNeeded =
-        this.graph.leaves.includes(id) ||
-        (this.graph.dependents.get(id) ?? []).some((d) => this.record(d).state !== 'completed');
+        this.graph.leaves.includes(id) || (this.graph.dependents.get(id) ?? []).some((d) => !this.satisfies(d));
       if (stillNeeded) outputs[id] = output;
+      else dropped.add(id);
     }
-    return { nodes, outputs };
+    const snapshot: RunBookSnapshot = { nodes, outputs };
+    if (dropped.size > 0) snapshot.dropped = [...dropped];
+    return snapshot;
+  }
+
+  private newRound(record: NodeRecord): void {
+    record.state = 'pending';
+    if (record.attempts > 0) record.earlierAttempts = record.attempts;
+    delete record.held;
+    delete record.error;
+    delete record.errorType;
+    delete record.activeStart;
+  }
+
+  /** Adds (+1) or removes (-1) a record's share of the counts. */
+  private count(record: NodeRecord, sign: 1 | -1): void {
+    if (record.held) this.heldCount += sign;
+    else if (record.state !== 'pending' && record.state !== 'running') this.finishedCount += sign;
+    if (record.state === 'completed') this.completedCount += sign;
+    if (record.state === 'failed') this.failedCount += sign;
+  }
+
+  /** Keeps a node's output and lets its dependents whose needs are now all met start. */
+  private satisfy(id: string, output: unknown): void {
+    this.outputs.set(id, output);
+    for (const dep of this.graph.dependents.get(id) ?? []) {
+      const left = (this.waitingOn.get(dep) ?? 1) - 1;
+      this.waitingOn.set(dep, left);
+      if (left === 0) this.enqueue(dep);
+    }
+  }
+
+  /** Counts a node's unmet needs again and queues it when it can start. */
+  private refreshWaiting(id: string): void {
+    const waiting = (this.graph.needs.get(id) ?? []).filter((n) => !this.satisfies(n)).length;
+    this.waitingOn.set(id, waiting);
+    if (waiting === 0) this.enqueue(id);
+  }
+
+  private enqueue(id: string): void {
+    if (this.record(id).state !== 'pending' || this.queued.has(id)) return;
+    this.queued.add(id);
+    this.ready.push(id);
+  }
+
+  /** Pops queued ids that can no longer start (skipped, or waiting again after a rerun). */
+  private dropStale(): void {
+    while (this.ready.size > 0) {
+      const top = this.ready.peek();
+      if (this.record(top).state === 'pending' && this.waitingOn.get(top) === 0) return;
+      this.ready.pop();
+      this.queued.delete(top);
+    }
   }
 
   private finish(id: string, state: NodeState, now: string): NodeRecord {
     const record = this.record(id);
-    if (this.running.delete(id) || record.state === 'pending') this.finishedCount++;
+    this.running.delete(id);
+    this.count(record, -1);
     record.state = state;
     record.finishedAt = now;
+    this.count(record, +1);
     return record;
   }
 
@@ -216,7 +467,25 @@ export class RunBook {
     return record;
   }
 
-  private isDone(id: string): boolean {
-    return this.records.get(id)?.state === 'completed';
+  private satisfies(id: string): boolean {
+    const state = this.records.get(id)?.state;
+    return state === 'completed' || (state === 'skipped' && (this.outputs.has(id) || this.dropped.has(id)));
+  }
+}
+
+/** What status shows as a node's "activity": the activity, or a label of what the node does. */
+export function nodeLabel(spec: NodeSpec): string {
+  switch (spec.kind) {
+    case undefined:
+    case 'activity':
+      return spec.activity ?? '';
+    case 'sleep':
+      return 'sleep';
+    case 'event':
+      return `event:${spec.event ?? ''}`;
+    case 'pipeline':
+      return `pipeline:${typeof spec.pipeline === 'object' ? spec.pipeline.name : String(spec.pipeline)}`;
+    case 'map':
+      return `map:${spec.activity ?? (typeof spec.pipeline === 'object' ? spec.pipeline.name : '')}`;
   }
 }

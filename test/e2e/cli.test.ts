@@ -170,6 +170,23 @@ describe('runs', () => {
     expect(json(tapflow('result', 'e2e-wordcount', '--json'))).toHaveProperty('report.distinct');
   });
 
+  test('the reviewed word count fans out with a map node and waits for its approval event', async () => {
+    json(tapflow('start', 'examples/wordcount/reviewed.yaml', '--id', 'e2e-reviewed', '--json'));
+    const waiting = await until(async () => {
+      const st = json<{ state: string; nodes: Array<{ id: string; waitingFor?: string; items?: unknown }> }>(
+        tapflow('status', 'e2e-reviewed', '--json'),
+      );
+      return st.nodes.find((n) => n.id === 'approve')?.waitingFor === 'publish' ? st : undefined;
+    }, 'the approve node to wait for "publish"');
+    expect(waiting.nodes.find((n) => n.id === 'count')?.items).toEqual({ total: 8, done: 8 });
+    const sent = json<{ delivered: string[] }>(tapflow('send', 'e2e-reviewed', 'publish', '--data', '{"by":"e2e"}', '--json'));
+    expect(sent.delivered).toEqual(['approve']);
+    const result = json<{ report: { words: number } }>(tapflow('result', 'e2e-reviewed', '--wait', '--json'));
+    // Eight chunks counted by the map add up to what the four fixed nodes of the plain example count.
+    const plain = json<{ report: { words: number } }>(tapflow('result', 'e2e-wordcount', '--json'));
+    expect(result.report.words).toBe(plain.report.words);
+  });
+
   test('the dev stack records the run and every node attempt in its embedded PostgreSQL', async () => {
     const pool = new Pool({ connectionString: `postgres://tapflow:tapflow@127.0.0.1:${storePort}/tapflow` });
     try {

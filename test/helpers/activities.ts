@@ -8,6 +8,7 @@
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import type { ActivityCall, ReportedPaths } from '../../src/pipeline/types';
 import type { NodeFunction } from '../../src/activities/wrap';
+import { needsReview } from '../../src/activities/failures';
 
 /** One activity attempt as the recorder saw it start. */
 export interface StartRecord {
@@ -16,6 +17,8 @@ export interface StartRecord {
   runId: string;
   nodeId: string;
   attempt: number;
+  /** Attempts of earlier rounds the workflow passed (an operator's retry or rerun), when any. */
+  earlierAttempts?: number;
 }
 
 /** What the test activities saw. Filter by run id: a worker serves many runs of a file. */
@@ -39,7 +42,8 @@ export class ActivityRecorder {
 
   enter(activity: string, call: ActivityCall): void {
     const { runId, nodeId } = call.node;
-    this.starts.push({ activity, runId, nodeId, attempt: Context.current().info.attempt });
+    const earlierAttempts = call.node.earlierAttempts;
+    this.starts.push({ activity, runId, nodeId, attempt: Context.current().info.attempt, ...(earlierAttempts ? { earlierAttempts } : {}) });
     const now = (this.running.get(runId) ?? 0) + 1;
     this.running.set(runId, now);
     this.maxRunning.set(runId, Math.max(now, this.maxRunning.get(runId) ?? 0));
@@ -78,6 +82,14 @@ export interface FailInput {
   nonRetryable?: boolean;
 }
 
+/** `input` of the `review` activity. */
+export interface ReviewInput {
+  /** When set, throw `needsReview(review)`: the node is held for a person. */
+  review?: string;
+  /** Anything: echoed back in the output. */
+  [key: string]: unknown;
+}
+
 /** The output of `step`: what it was called with, so a test can check the calling convention. */
 export interface StepOutput {
   nodeId: string;
@@ -93,6 +105,8 @@ export interface StepOutput {
  *   `input.cleanupMs`, and rethrows it.
  * - `flaky`: fails its first `input.failures` attempts with a plain Error, then returns `{ attempt }`.
  * - `fail`: always throws as `input` says ({@link FailInput}).
+ * - `review`: throws `needsReview(input.review)` when `input.review` is set, else returns
+ *   `{ reviewed: input }`.
  * - `produce`: reports `input.products` and `input.plots` through `call.report` (twice, to show a
  *   path is kept once), then returns `{ reported: n }`.
  */
@@ -159,5 +173,33 @@ export function createTestActivities(recorder: ActivityRecorder): Record<string,
     }
   }
 
-  return { step, flaky, fail, produce } as Record<string, NodeFunction>;
+  async function review(call: ActivityCall<ReviewInput | undefined>): Promise<{ reviewed: unknown }> {
+    recorder.enter('review', call);
+    try {
+      if (call.input?.review) throw needsReview(call.input.review);
+      return { reviewed: call.input ?? null };
+    } finally {
+      recorder.leave(call);
+    }
+  }
+
+  /** `{ items: [0, 1, ..., n-1] }`: an array for a map node to go over. */
+  async function range(call: ActivityCall<{ n: number }>): Promise<{ items: number[] }> {
+    return { items: Array.from({ length: call.input.n }, (_, i) => i) };
+  }
+
+  /** A map item: its square; fails for good when the item is `input.failAt`. */
+  async function square(call: ActivityCall<{ failAt?: number; sleepMs?: number } | undefined>): Promise<number> {
+    recorder.enter('square', call);
+    try {
+      const item = call.item as number;
+      if (call.input?.sleepMs) await Context.current().sleep(call.input.sleepMs);
+      if (item === call.input?.failAt) throw ApplicationFailure.nonRetryable(`cannot square ${item}`, 'BadItem');
+      return item * item;
+    } finally {
+      recorder.leave(call);
+    }
+  }
+
+  return { step, flaky, fail, produce, review, range, square } as Record<string, NodeFunction>;
 }

@@ -23,12 +23,16 @@ const HISTORIES = join(__dirname, 'histories');
 let env: TestWorkflowEnvironment;
 let rig: TestRig;
 
-async function save(id: string): Promise<void> {
-  if (existsSync(join(HISTORIES, `${id}.json`))) return;
+async function save(id: string, file = id): Promise<void> {
+  if (existsSync(join(HISTORIES, `${file}.json`))) return;
   const history = await env.client.workflow.getHandle(id).fetchHistory();
   mkdirSync(HISTORIES, { recursive: true });
-  // The file name is the workflow id: replay gives it back to the workflow.
-  writeFileSync(join(HISTORIES, `${id}.json`), historyToJson(history) + '\n');
+  // The file name is the workflow id (a child's, with '/' made '-'): replay gives it back.
+  writeFileSync(join(HISTORIES, `${file}.json`), historyToJson(history) + '\n');
+}
+
+function state(id: string, want: string): Promise<true> {
+  return eventually(`${id} to be ${want}`, async () => ((await rig.tf.getStatus(id)).state === want ? true : undefined));
 }
 
 function started(id: string, nodeId: string): Promise<true> {
@@ -161,6 +165,87 @@ function started(id: string, nodeId: string): Promise<true> {
     await handle.result().catch(() => undefined);
     expect((await rig.tf.getStatus(id)).state).toBe('cancelled');
     await save(id);
+  });
+
+  test('operator control: hold and retry with an input, needs-review and skip, an event, a sleep, edit while paused', async () => {
+    const id = 'replay-operator';
+    const spec: PipelineSpec = {
+      name: 'replay-operator',
+      nodes: [
+        { id: 'a', activity: 'noop' },
+        { id: 'flaky', activity: 'fail', needs: ['a'], onFailure: 'hold', retry: { maximumAttempts: 1 }, input: { message: 'held' } },
+        { id: 'review', activity: 'review', needs: ['a'], input: { review: 'check it' } },
+        { id: 'approve', kind: 'event', event: 'approval', needs: ['a'] },
+        { id: 'nap', kind: 'sleep', duration: '1s', needs: ['approve'] },
+        { id: 'last', activity: 'step', needs: ['flaky', 'review', 'nap'] },
+      ],
+    };
+    await rig.tf.startRun(spec, { id, user: 'recorder' });
+    await eventually('two held nodes', async () => {
+      const s = await rig.tf.getStatus(id);
+      return s.nodes.filter((n) => n.held).length === 2 ? true : undefined;
+    });
+    await rig.tf.retry(id, 'flaky', { by: 'recorder', requestId: 'retry-1', input: { message: 'held again' } });
+    await state(id, 'held');
+    await rig.tf.skip(id, 'flaky', { by: 'recorder', requestId: 'skip-1', output: 'by hand' });
+    await rig.tf.skip(id, 'review', { by: 'recorder', requestId: 'skip-2', output: { ok: true } });
+    await rig.tf.sendEvent(id, 'approval', { by: 'recorder', requestId: 'send-1', data: { approved: true } });
+    await rig.tf.pause(id, { by: 'recorder', requestId: 'pause-1' });
+    await state(id, 'paused');
+    await rig.tf.edit(id, 'last', { by: 'recorder', requestId: 'edit-1', input: { edited: true } });
+    await rig.tf.resume(id, { by: 'recorder', requestId: 'resume-1' });
+    await state(id, 'completed').catch(async () => undefined);
+    await rig.tf.result(id, { wait: true });
+    await save(id);
+  });
+
+  test('a child pipeline, paused and resumed through its parent', async () => {
+    const id = 'replay-child';
+    const spec: PipelineSpec = {
+      name: 'replay-child',
+      nodes: [
+        { id: 'prep', activity: 'noop' },
+        {
+          id: 'sub',
+          kind: 'pipeline',
+          needs: ['prep'],
+          pipeline: {
+            name: 'replay-child-inner',
+            nodes: [
+              { id: 'c1', activity: 'step', input: { sleepMs: 1000 }, heartbeatTimeout: '2s' },
+              { id: 'c2', activity: 'noop', needs: ['c1'] },
+            ],
+          },
+        },
+      ],
+    };
+    await rig.tf.startRun(spec, { id });
+    await eventually('c1 to start', () => (rig.recorder.startsOf(`${id}/sub`, 'c1').length ? true : undefined));
+    await rig.tf.pause(id, { by: 'recorder', requestId: 'pause-1' });
+    await state(`${id}/sub`, 'paused');
+    await rig.tf.resume(id, { by: 'recorder', requestId: 'resume-1' });
+    await rig.tf.result(id, { wait: true });
+    await save(id);
+    await save(`${id}/sub`, `${id}-sub`);
+  });
+
+  test('a map node over two shards, paused and resumed', async () => {
+    const id = 'replay-map';
+    const spec: PipelineSpec = {
+      name: 'replay-map',
+      nodes: [
+        { id: 'list', activity: 'range', input: { n: 1010 } },
+        { id: 'each', kind: 'map', needs: ['list'], over: 'list.items', activity: 'square', maxParallel: 8 },
+      ],
+    };
+    await rig.tf.startRun(spec, { id });
+    await eventually('items to start', () => (rig.recorder.startsOf(id, 'each').length > 20 ? true : undefined));
+    await rig.tf.pause(id, { by: 'recorder', requestId: 'pause-1' });
+    await state(id, 'paused');
+    await rig.tf.resume(id, { by: 'recorder', requestId: 'resume-1' });
+    await rig.tf.result(id, { wait: true });
+    await save(id);
+    await save(`${id}/each/shard-0`, `${id}-shard-0`);
   });
 });
 

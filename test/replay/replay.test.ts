@@ -51,6 +51,20 @@ test('histories from before the run store have no record calls; the newer ones h
   }
 });
 
+test("issue 4's histories hold what they are meant to cover: operator updates, a sleep timer, a child run", () => {
+  const text = (file: string): string => readFileSync(join(HISTORIES, file), 'utf8');
+  const operator = text('replay-operator.json');
+  for (const update of ['retry', 'skip', 'send', 'edit', 'pause', 'resume']) {
+    expect(operator).toMatch(new RegExp(`"name":\\s*"${update}"`));
+  }
+  expect(operator).toContain('timerStartedEventAttributes');
+  expect(text('replay-child.json')).toContain('startChildWorkflowExecutionInitiatedEventAttributes');
+  expect(text('replay-child.json')).toContain('signalExternalWorkflowExecutionInitiatedEventAttributes');
+  // Every workflow type has a history: the map's shards run mapShardWorkflow.
+  expect(text('replay-map.json')).toMatch(/"workflowType":\s*\{\s*"name":\s*"mapShardWorkflow"/);
+  expect(text('replay-map-shard-0.json')).toMatch(/"workflowType":\s*\{\s*"name":\s*"mapShardWorkflow"/);
+});
+
 test('a history the code does not match is reported (the check can fail)', async () => {
   // Rename the first scheduled activity: the workflow code schedules something else there.
   const json = JSON.parse(readFileSync(join(HISTORIES, 'replay-diamond-retry-pause.json'), 'utf8')) as {

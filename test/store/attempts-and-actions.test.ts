@@ -141,8 +141,23 @@ describe('control actions', () => {
       requestedAt: T0,
       accepted: true,
       refusal: null,
+      details: null,
     });
     expect(await listControlActions(t.db.pool, 'wf')).toEqual([record]);
+  });
+
+  it("keeps an operator action's node and particulars", async () => {
+    const skip: ControlActionWrite = {
+      workflowId: 'wf-skip',
+      requestId: 'update-skip-1',
+      action: 'skip',
+      nodeId: 'caption',
+      requestedBy: 'bob',
+      accepted: true,
+      details: { output: { caption: 'written by hand', score: null } },
+    };
+    const record = await insertControlAction(t.db.pool, skip);
+    expect(record).toMatchObject({ action: 'skip', nodeId: 'caption', details: { output: { caption: 'written by hand', score: null } } });
   });
 
   it('records one unchanged row when the same request arrives twice', async () => {

@@ -49,6 +49,8 @@ describe('round trip', () => {
       progressCompleted: 4,
       progressTotal: 4,
       nodes: [{ id: 'a', activity: 'fetch', needs: [], state: 'completed', attempts: 2, error: 'flaky' }],
+      idempotencyKey: 'order-1234',
+      rerunOf: 'wf-earlier',
       createdAt: T0,
       startedAt: T1,
       finishedAt: T2.toISOString(),
@@ -82,6 +84,7 @@ describe('round trip', () => {
       progressTotal: 0,
       startedAt: null,
       finishedAt: null,
+      idempotencyKey: null,
     });
     expect(stored.createdAt).toBeInstanceOf(Date);
     expect(stored.createdAt.getTime() % 1).toBe(0);

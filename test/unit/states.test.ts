@@ -39,7 +39,7 @@ describe('refusal', () => {
       running: 'cannot resume: the run is running, not paused',
       pausing: ACCEPTED,
       paused: ACCEPTED,
-      held: 'cannot resume: the run is held, not paused',
+      held: 'cannot resume: the run is held, not paused; retry or skip the held node (tapflow retry|skip ID NODE)',
       cancelling: 'cannot resume: the run is being cancelled',
       cancelled: 'cannot resume: the run has already ended (cancelled)',
       completed: 'cannot resume: the run has already ended (completed)',

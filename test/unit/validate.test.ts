@@ -269,14 +269,16 @@ describe('validateSpec: activity and kind', () => {
     ]);
   });
 
-  test('a reserved kind says it is not supported yet', () => {
-    expect(lines(oneNode({ kind: 'sleep' }))).toEqual([
-      'nodes[0].kind: unknown kind "sleep" (not supported yet); expected "activity"',
+  test('a field of another kind is named as such', () => {
+    expect(lines(oneNode({ kind: 'sleep', duration: '1s' }))).toEqual([
+      'nodes[0].activity: does not apply to a sleep node (it belongs to activity and map nodes)',
     ]);
   });
 
   test('an unknown kind', () => {
-    expect(lines(oneNode({ kind: 'lambda' }))).toEqual(['nodes[0].kind: unknown kind "lambda"; expected "activity"']);
+    expect(lines(oneNode({ kind: 'lambda' }))).toEqual([
+      'nodes[0].kind: unknown kind "lambda"; expected one of "activity", "sleep", "event", "pipeline", "map"',
+    ]);
   });
 
   test('node description must be a string', () => {

@@ -5,6 +5,8 @@
  */
 import * as m001 from './001-init';
 import * as m002 from './002-reconciled-and-large-outputs';
+import * as m003 from './003-idempotency-key';
+import * as m004 from './004-operator-actions';
 
 /** One numbered migration. */
 export interface Migration {
@@ -20,4 +22,6 @@ export interface Migration {
 export const MIGRATIONS: readonly Migration[] = [
   { id: 1, ...m001 },
   { id: 2, ...m002 },
+  { id: 3, ...m003 },
+  { id: 4, ...m004 },
 ];

@@ -10,7 +10,8 @@ export const RUN_COLUMNS = `
   r.products, r.plots, r.tags, r.groups, r.user_name AS "userName", r.site, r.event, r.priority,
   r.timeout_ms::float8 AS "timeoutMs", r.retries, r.attempt, r.seq::float8 AS seq, r.state, r.reason,
   r.progress_completed AS "progressCompleted", r.progress_total AS "progressTotal",
-  r.nodes, r.created_at AS "createdAt", r.started_at AS "startedAt", r.finished_at AS "finishedAt",
+  r.nodes, r.idempotency_key AS "idempotencyKey", r.rerun_of AS "rerunOf", r.created_at AS "createdAt", r.started_at AS "startedAt",
+  r.finished_at AS "finishedAt",
   r.updated_at AS "updatedAt"`;
 
 /** Columns of `tapflow.node_attempts` as a `NodeAttemptRecord`, for a table aliased `a`. */
@@ -24,4 +25,4 @@ export const ATTEMPT_COLUMNS = `
 export const CONTROL_ACTION_COLUMNS = `
   c.id::float8 AS id, c.workflow_id AS "workflowId", c.request_id AS "requestId", c.action,
   c.node_id AS "nodeId", c.requested_by AS "requestedBy", c.reason, c.requested_at AS "requestedAt",
-  c.accepted, c.refusal`;
+  c.accepted, c.refusal, c.details`;

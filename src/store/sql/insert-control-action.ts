@@ -4,12 +4,12 @@
 import type { Queryable } from '../pool';
 import type { ControlActionRecord, ControlActionWrite } from '../types';
 import { CONTROL_ACTION_COLUMNS } from './columns';
-import { timeParam } from './params';
+import { jsonParam, timeParam } from './params';
 
 const SQL = /* sql */ `
 INSERT INTO tapflow.control_actions AS c (
-  workflow_id, request_id, action, node_id, requested_by, reason, requested_at, accepted, refusal)
-VALUES ($1, $2, $3, $4, $5, $6, coalesce($7::timestamptz, now()), $8, $9)
+  workflow_id, request_id, action, node_id, requested_by, reason, requested_at, accepted, refusal, details)
+VALUES ($1, $2, $3, $4, $5, $6, coalesce($7::timestamptz, now()), $8, $9, $10::jsonb)
 ON CONFLICT (workflow_id, request_id) DO NOTHING
 RETURNING ${CONTROL_ACTION_COLUMNS}`;
 
@@ -35,6 +35,7 @@ export async function insertControlAction(
     timeParam(action.requestedAt),
     action.accepted ?? null,
     action.refusal ?? null,
+    jsonParam(action.details),
   ]);
   return rows[0];
 }

@@ -12,25 +12,27 @@ import { jsonParam, textArrayParam, timeParam } from './params';
  * - current: a newer attempt, or the same attempt with a seq at least the stored one, and the
  *   stored state is not final unless this write carries the same final state. Only a current write
  *   changes the mutable fields; a stale one changes nothing.
- * - first_run_id, spec, params, pipeline and created_at keep their first value; started_at and
- *   finished_at keep their first value within an attempt, so no time moves backwards.
+ * - outputs (of nodes no attempt row holds) are merged in, by node id, from current writes.
+ * - first_run_id, spec, params, pipeline, idempotency_key, rerun_of and created_at keep their first value;
+ *   started_at and finished_at keep their first value within an attempt, so no time moves backwards.
  */
 const SQL = /* sql */ `
 INSERT INTO tapflow.runs AS r (
   workflow_id, first_run_id, pipeline, spec, params, result, products, plots, tags, groups,
   user_name, site, event, priority, timeout_ms, retries, attempt, seq, state, reason,
-  progress_completed, progress_total, created_at, started_at, finished_at, nodes)
+  progress_completed, progress_total, created_at, started_at, finished_at, nodes, idempotency_key,
+  outputs, rerun_of)
 VALUES (
   $1, $2, $3, $4::jsonb, $5::jsonb, $6::jsonb,
   coalesce($7::text[], '{}'), coalesce($8::text[], '{}'), coalesce($9::text[], '{}'), coalesce($10::text[], '{}'),
   $11, $12, $13::jsonb, $14::integer, $15::bigint, $16::integer,
   coalesce($17::integer, 1), coalesce($18::bigint, 0), $19, $20,
   coalesce($21::integer, 0), coalesce($22::integer, 0), date_trunc('milliseconds', coalesce($23::timestamptz, now())),
-  $24::timestamptz, $25::timestamptz, $26::jsonb)
+  $24::timestamptz, $25::timestamptz, $26::jsonb, $27::text, $28::jsonb, $29::text)
 ON CONFLICT (workflow_id) DO UPDATE SET
   (first_run_id, spec, params, tags, groups, user_name, site, event, priority, timeout_ms, retries,
    attempt, seq, state, reason, result, products, plots, progress_completed, progress_total,
-   started_at, finished_at, nodes) =
+   started_at, finished_at, nodes, idempotency_key, outputs, rerun_of) =
   (SELECT
      coalesce(r.first_run_id, excluded.first_run_id),
      coalesce(r.spec, excluded.spec),
@@ -61,7 +63,11 @@ ON CONFLICT (workflow_id) DO UPDATE SET
      CASE WHEN w.newer THEN excluded.finished_at
           WHEN w.current THEN coalesce(r.finished_at, excluded.finished_at) ELSE r.finished_at END,
      CASE WHEN w.newer THEN excluded.nodes
-          WHEN w.current THEN coalesce(excluded.nodes, r.nodes) ELSE r.nodes END
+          WHEN w.current THEN coalesce(excluded.nodes, r.nodes) ELSE r.nodes END,
+     coalesce(r.idempotency_key, excluded.idempotency_key),
+     CASE WHEN w.current AND $28::jsonb IS NOT NULL THEN coalesce(r.outputs, '{}'::jsonb) || $28::jsonb
+          ELSE r.outputs END,
+     coalesce(r.rerun_of, excluded.rerun_of)
    FROM (SELECT s.newer, s.newer OR s.same AS current
          FROM (SELECT
                  coalesce($17::integer, r.attempt) > r.attempt AS newer,
@@ -71,6 +77,9 @@ ON CONFLICT (workflow_id) DO UPDATE SET
               ) s
         ) w)
 RETURNING (xmax = 0) AS inserted`;
+
+/** The unique index of (pipeline, idempotency key); see migration 003. */
+const IDEMPOTENCY_KEY_INDEX = 'runs_idempotency_key_idx';
 
 /**
  * Records a run: inserts its row on the first write, and merges later writes into it.
@@ -82,11 +91,30 @@ RETURNING (xmax = 0) AS inserted`;
  * first value within an attempt; `createdAt`, `firstRunId`, `spec`, `params` and `pipeline` keep
  * their first value. A field left `undefined` keeps the stored value.
  *
+ * `idempotencyKey` keeps its first value too. A key another run of the same pipeline already
+ * holds is not recorded for this one: the write is made again without it, so the run's record is
+ * never lost to a key clash (two runs given the same key under different ids). Inside a
+ * transaction the clash aborts the transaction, so there it is thrown instead.
+ *
  * @returns whether the row was inserted, updated, or left as it was.
  * @throws the database's error when a value breaks a constraint (an unknown state, a negative
  *   count, a workflow id over 1000 bytes) or the store cannot be reached.
  */
 export async function upsertRun(client: Queryable, run: RunWrite): Promise<WriteOutcome> {
+  let rows: Array<{ inserted: boolean }>;
+  try {
+    rows = await writeRun(client, run);
+  } catch (err) {
+    const clash = run.idempotencyKey !== undefined && (err as { constraint?: unknown }).constraint === IDEMPOTENCY_KEY_INDEX;
+    if (!clash) throw err;
+    rows = await writeRun(client, { ...run, idempotencyKey: undefined });
+  }
+  const row = rows[0];
+  if (!row) return 'unchanged';
+  return row.inserted ? 'inserted' : 'updated';
+}
+
+async function writeRun(client: Queryable, run: RunWrite): Promise<Array<{ inserted: boolean }>> {
   const { rows } = await client.query<{ inserted: boolean }>(SQL, [
     run.workflowId,
     run.firstRunId ?? null,
@@ -114,8 +142,9 @@ export async function upsertRun(client: Queryable, run: RunWrite): Promise<Write
     timeParam(run.startedAt),
     timeParam(run.finishedAt),
     jsonParam(run.nodes),
+    run.idempotencyKey ?? null,
+    jsonParam(run.outputs),
+    run.rerunOf ?? null,
   ]);
-  const row = rows[0];
-  if (!row) return 'unchanged';
-  return row.inserted ? 'inserted' : 'updated';
+  return rows;
 }

@@ -1,0 +1,146 @@
+/**
+ * `map` nodes, from the pipeline workflow's side: finds the items in the upstream output, splits
+ * them into shards of at most {@link MAP_SHARD_SIZE}, runs the shards as child workflows
+ * (`mapShardWorkflow`, ids `<run>/<node>/shard-<k>`) with at most `maxParallel` items in flight
+ * across them, and puts their outputs together in item order.
+ *
+ * How a map of n items is split (the README says the same): ceil(n / 1,000) shards; at most
+ * `maxParallel` shards run at once, each with `max(1, floor(maxParallel / shards running))` items
+ * in flight. A 100,000-item map is 100 shards of 1,000 items; the parent's history grows by a few
+ * events per shard, each shard's by a few per item.
+ */
+import {
+  ApplicationFailure,
+  CancellationScope,
+  ChildWorkflowFailure,
+  isCancellation,
+  startChild,
+  type ActivityOptions,
+} from '@temporalio/workflow';
+import type { NodeSpec, PipelineSpec } from '../pipeline/types';
+import type { RunMeta } from './definitions';
+import { MAP_SHARD_SIZE, MAP_SHARD_WORKFLOW_TYPE, type MapShardInput } from './map-shard-workflow';
+import type { NodeOutcome } from './node-activity';
+
+/** What a map node needs from the run. */
+export interface MapStart {
+  runId: string;
+  nodeId: string;
+  node: NodeSpec;
+  /** The id shards are named under: `<run>/<node>` (and `.<round>` for later rounds). */
+  baseId: string;
+  upstream: Record<string, unknown>;
+  input: unknown;
+  params: unknown;
+  activityOptions?: ActivityOptions;
+  maxParallel: number;
+  meta: RunMeta;
+  nesting: { depth: number; maxDepth: number };
+  taskQueue: string;
+  /** Called as shards start and end: the running shard ids (for pause and resume). */
+  onShards(running: readonly string[]): void;
+  /** Called as shards end: items done so far, of the total. */
+  onProgress(done: number, total: number): void;
+}
+
+/**
+ * The items a map node runs over: `over` names a node in `needs`, optionally with a dotted path
+ * into its output.
+ *
+ * @returns the array, or a message saying why there is none.
+ */
+export function mapItems(over: string, upstream: Record<string, unknown>): unknown[] | string {
+  const [source, ...path] = over.split('.');
+  let value: unknown = upstream[source as string];
+  for (const key of path) {
+    if (typeof value !== 'object' || value === null) return `"${over}" is not in the output of "${source}"`;
+    value = (value as Record<string, unknown>)[key];
+  }
+  if (!Array.isArray(value)) return `"${over}" must be an array to map over, got ${value === null ? 'null' : typeof value}`;
+  return value;
+}
+
+/**
+ * Runs a map node and reports how it ended (never throws; a cancel of the surrounding scope is
+ * reported as `cancelled`). Call inside the scope the run's nodes run in.
+ */
+export async function runMap(start: MapStart, onOutcome: (outcome: NodeOutcome) => void): Promise<void> {
+  const items = mapItems(start.node.over ?? '', start.upstream);
+  if (typeof items === 'string') {
+    onOutcome({ kind: 'failed', error: items, errorType: 'TapflowMapItems', attempts: 1 });
+    return;
+  }
+  const source = (start.node.over ?? '').split('.')[0] as string;
+  // The items travel as `item`; the rest of upstream goes to every item as it is.
+  const upstream = Object.fromEntries(Object.entries(start.upstream).filter(([k]) => k !== source));
+  const shardCount = Math.ceil(items.length / MAP_SHARD_SIZE);
+  const running = Math.max(1, Math.min(shardCount, start.maxParallel));
+  const concurrency = Math.max(1, Math.floor(start.maxParallel / running));
+  const outputs: unknown[][] = [];
+  const live = new Set<string>();
+  let done = 0;
+  let next = 0;
+  let failed: NodeOutcome | undefined;
+  start.onProgress(0, items.length);
+
+  const runShard = async (k: number): Promise<void> => {
+    const workflowId = `${start.baseId}/shard-${k}`;
+    const slice = items.slice(k * MAP_SHARD_SIZE, (k + 1) * MAP_SHARD_SIZE);
+    const input: MapShardInput = {
+      runId: start.runId,
+      nodeId: start.nodeId,
+      input: start.input,
+      params: start.params,
+      upstream,
+      items: slice,
+      offset: k * MAP_SHARD_SIZE,
+      concurrency,
+      ...(start.node.pipeline
+        ? { pipeline: start.node.pipeline as PipelineSpec, meta: start.meta, nesting: { depth: start.nesting.depth + 1, maxDepth: start.nesting.maxDepth } }
+        : { activity: start.node.activity, activityOptions: start.activityOptions }),
+      childTaskQueue: start.node.taskQueue ?? start.taskQueue,
+    };
+    live.add(workflowId);
+    start.onShards([...live]);
+    try {
+      const handle = await startChild(MAP_SHARD_WORKFLOW_TYPE, { workflowId, taskQueue: start.taskQueue, args: [input] });
+      outputs[k] = (await handle.result()) as unknown[];
+      done += slice.length;
+      start.onProgress(done, items.length);
+    } finally {
+      live.delete(workflowId);
+      start.onShards([...live]);
+    }
+  };
+
+  // The first shard that fails cancels the others.
+  const scope = new CancellationScope();
+  const worker = async (): Promise<void> => {
+    while (next < shardCount && !failed) {
+      const k = next++;
+      try {
+        await runShard(k);
+      } catch (err) {
+        if (!failed) {
+          failed = shardFailure(err);
+          if (failed.kind === 'failed') scope.cancel();
+        }
+      }
+    }
+  };
+  await scope.run(() => Promise.all(Array.from({ length: running }, worker))).catch(() => undefined);
+  if (failed) {
+    onOutcome(failed);
+    return;
+  }
+  onOutcome({ kind: 'completed', output: outputs.flat(), attempts: 1 });
+}
+
+function shardFailure(err: unknown): NodeOutcome {
+  if (isCancellation(err)) return { kind: 'cancelled', attempts: 1 };
+  const cause = err instanceof ChildWorkflowFailure ? err.cause : err;
+  if (isCancellation(cause)) return { kind: 'cancelled', attempts: 1 };
+  const message = cause instanceof Error ? cause.message : String(cause);
+  const type = cause instanceof ApplicationFailure ? (cause.type ?? undefined) : undefined;
+  return { kind: 'failed', error: message, errorType: type, attempts: 1 };
+}
