@@ -55,13 +55,24 @@ export function renderStatus(status: RunStatus, tty: boolean, now = Date.now()):
   ];
   const rows = status.nodes.map((n) => [
     n.id,
-    paint(n.state, tty),
+    paint(n.state, tty) + nodeNote(n),
     String(n.attempts),
     n.startedAt ? n.startedAt.slice(11, 19) : '',
     nodeDuration(n, now),
     n.error ? oneLine(n.error, 60) : '',
   ]);
   return lines.concat(table(['NODE', 'STATE', 'ATTEMPTS', 'STARTED', 'TOOK', 'ERROR'], rows));
+}
+
+/** What else a node's state needs said: held, waiting for an event, items done, reused, edited. */
+function nodeNote(n: NodeStatus): string {
+  const notes: string[] = [];
+  if (n.held) notes.push('held');
+  if (n.waitingFor) notes.push(`waiting for ${n.waitingFor}`);
+  if (n.items) notes.push(`${n.items.done}/${n.items.total} items`);
+  if (n.reused) notes.push('reused');
+  if (n.inputEdited) notes.push('input edited');
+  return notes.length > 0 ? ` (${notes.join(', ')})` : '';
 }
 
 /** The runs list. */

@@ -36,7 +36,7 @@ export async function startRig(
     activities: createTestActivities(recorder),
     shutdownGraceTime: '1s',
     // workflowsPath: createWorker falls back to bundling the source; the file's bundle replaces it.
-    workerOptions: { workflowBundle: await workflowBundle(), workflowsPath: undefined },
+    workerOptions: { ...extra.workerOptions, workflowBundle: await workflowBundle(), workflowsPath: undefined },
   });
   const running = worker.run();
   return {

@@ -132,4 +132,22 @@ describe('pipeline nodes', () => {
     expect(child.state).toBe('cancelled');
     expect(rig.recorder.cancelled).toContain('child-cancel/sub/c1');
   });
+
+  test.each([
+    ['cancel', 'CANCELLED'],
+    ['terminate', 'TERMINATED'],
+    ['abandon', 'COMPLETED'],
+  ] as const)('parentClose %s: when the parent is terminated, the child ends %s', async (policy, childStatus) => {
+    const id = `child-close-${policy}`;
+    const spec: PipelineSpec = {
+      name: 'parent',
+      nodes: [{ id: 'sub', kind: 'pipeline', parentClose: policy, pipeline: childSpec(2000) }],
+    };
+    await rig.tf.startRun(spec, { id });
+    await eventually('c1 to start', () => (rig.recorder.startsOf(`${id}/sub`, 'c1').length > 0 ? true : undefined));
+    await env.client.workflow.getHandle(id).terminate('closing the parent');
+    const child = env.client.workflow.getHandle(`${id}/sub`);
+    await child.result().catch(() => undefined);
+    expect((await child.describe()).status.name).toBe(childStatus);
+  });
 });

@@ -25,10 +25,14 @@ afterAll(async () => {
 });
 
 function runState(id: string, state: RunState): Promise<RunStatus> {
-  return eventually(`${id} to be ${state}`, async () => {
-    const status = await rig.tf.getStatus(id);
-    return status.state === state ? status : undefined;
-  });
+  return eventually(
+    `${id} to be ${state}`,
+    async () => {
+      const status = await rig.tf.getStatus(id);
+      return status.state === state ? status : undefined;
+    },
+    { timeoutMs: 60_000 },
+  );
 }
 
 function mapSpec(n: number, extra: Partial<PipelineSpec['nodes'][number]> = {}, maxParallel = 4): PipelineSpec {
