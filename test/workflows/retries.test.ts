@@ -3,11 +3,11 @@
  * backoff waits are skipped, and the skipped time is read from the server's clock.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { RunFailedError } from '../../src/errors';
 import type { PipelineSpec } from '../../src/pipeline/types';
 import { NODE_FAILED } from '../../src/workflows/errors';
+import { runFailure } from '../helpers/run-failure';
 import { timeSkippingEnv } from '../helpers/temporal';
 import { nodeOf } from '../helpers/poll';
 import { startRig, uniqueTaskQueue, type TestRig } from '../helpers/worker';
@@ -39,17 +39,7 @@ async function serverDurationMs(id: string): Promise<number> {
 /** Starts a run and waits for it to fail; returns the workflow's failure. */
 async function expectRunToFail(spec: PipelineSpec, id: string): Promise<ApplicationFailure> {
   await rig.tf.startRun(spec, { id });
-  const err = await env.client.workflow
-    .getHandle(id)
-    .result()
-    .then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-  expect(err).toBeInstanceOf(WorkflowFailedError);
-  const cause = (err as WorkflowFailedError).cause;
-  expect(cause).toBeInstanceOf(ApplicationFailure);
-  return cause as ApplicationFailure;
+  return runFailure(env.client, id);
 }
 
 describe('retries', () => {

@@ -20,18 +20,15 @@
  * clock from zero (the node would end a whole duration later).
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
+import type { ApplicationFailure } from '@temporalio/client';
 import type { PipelineSpec } from '../../src/pipeline/types';
 import type { NodeStatus, RunState, RunStatus } from '../../src/pipeline/states';
 import { cancelSignal, pauseSignal, resumeSignal } from '../../src/workflows/definitions';
 import { DEADLINE_EXCEEDED, EVENT_TIMED_OUT, NODE_FAILED } from '../../src/workflows/errors';
 import { timeSkippingEnv } from '../helpers/temporal';
 import { eventually, nodeOf } from '../helpers/poll';
+import { runFailure } from '../helpers/run-failure';
 import { startRig, uniqueTaskQueue, type TestRig } from '../helpers/worker';
-import { ActivityRecorder, createTestActivities } from '../helpers/activities';
-import { workflowBundle } from '../helpers/temporal';
-import { createWorker } from '../../src/worker';
-import { TapflowClient } from '../../src/client';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -52,33 +49,9 @@ afterAll(async () => {
   await env?.teardown();
 });
 
-/**
- * A rig like startRig's whose worker keeps no workflow in memory between tasks (no sticky
- * queue). A stopped worker's sticky queue is never given up on by the time-skipping server: the
- * run's next task would wait there, holding the server's clock, and every later test would hang.
- * Without a cache, each task replays the run from its history, as a new worker would.
- */
-async function startUncachedRig(taskQueue: string): Promise<TestRig> {
-  const recorder = new ActivityRecorder();
-  const worker = await createWorker({
-    connection: env.nativeConnection,
-    taskQueue,
-    activities: createTestActivities(recorder),
-    shutdownGraceTime: '1s',
-    workerOptions: { workflowBundle: await workflowBundle(), workflowsPath: undefined, maxCachedWorkflows: 0 },
-  });
-  const running = worker.run();
-  return {
-    worker,
-    running,
-    recorder,
-    tf: new TapflowClient(env.client, taskQueue),
-    taskQueue,
-    async stop() {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-      await running;
-    },
-  };
+/** A worker that keeps no workflow cache: the next task of a run goes to whichever worker polls (see below). */
+function startUncachedRig(taskQueue: string): Promise<TestRig> {
+  return startRig(env, taskQueue, { workerOptions: { maxCachedWorkflows: 0 } });
 }
 
 /** Waits until the run's status satisfies `ok`, and returns it. */
@@ -122,18 +95,8 @@ async function serverDurationMs(id: string): Promise<number> {
 }
 
 /** Waits for the run to fail; returns Temporal's failure of it. */
-async function runFailure(id: string): Promise<ApplicationFailure> {
-  const err = await env.client.workflow
-    .getHandle(id)
-    .result()
-    .then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-  expect(err).toBeInstanceOf(WorkflowFailedError);
-  const cause = (err as WorkflowFailedError).cause;
-  expect(cause).toBeInstanceOf(ApplicationFailure);
-  return cause as ApplicationFailure;
+function failureOf(id: string): Promise<ApplicationFailure> {
+  return runFailure(env.client, id);
 }
 
 describe('sleep nodes', () => {
@@ -268,7 +231,7 @@ describe('run deadline', () => {
     expect(nodeOf(resumed, 'long').state).toBe('running');
     expect((await env.client.workflow.getHandle(id).describe()).status.name).toBe('RUNNING');
 
-    const failure = await runFailure(id);
+    const failure = await failureOf(id);
     expect(failure.type).toBe(DEADLINE_EXCEEDED);
     expect(failure.message).toBe('run passed its deadline of 1h (time paused not counted)');
     // One hour active plus two paused.
@@ -289,7 +252,7 @@ describe('run deadline', () => {
     const id = 'deadline-run-option';
     const spec: PipelineSpec = { name: 'deadline-option', deadline: '10h', nodes: [{ id: 'long', kind: 'sleep', duration: '3h' }] };
     await rig.tf.startRun(spec, { id, deadline: '90m' });
-    const failure = await runFailure(id);
+    const failure = await failureOf(id);
     expect(failure.type).toBe(DEADLINE_EXCEEDED);
     expect(failure.message).toBe('run passed its deadline of 90m (time paused not counted)');
     const took = await serverDurationMs(id);
@@ -309,7 +272,7 @@ describe('node deadline', () => {
       ],
     };
     await rig.tf.startRun(spec, { id });
-    const failure = await runFailure(id);
+    const failure = await failureOf(id);
     expect(failure.type).toBe(NODE_FAILED);
     expect(failure.message).toBe('node "nap" failed after 1 attempt: passed its deadline of 1h');
     const took = await serverDurationMs(id);
@@ -337,7 +300,7 @@ describe('node deadline', () => {
       ],
     };
     await rig.tf.startRun(spec, { id });
-    const failure = await runFailure(id);
+    const failure = await failureOf(id);
     expect(failure.type).toBe(NODE_FAILED);
     expect(failure.message).toBe('node "slow" failed after 1 attempt: passed its deadline of 2s');
 
@@ -377,7 +340,7 @@ describe('node deadline', () => {
     expect((await env.client.workflow.getHandle(id).describe()).status.name).toBe('RUNNING');
 
     await env.client.workflow.getHandle(id).signal(cancelSignal, { reason: 'test over' });
-    await runFailure(id);
+    await failureOf(id);
   });
 });
 
@@ -395,7 +358,7 @@ describe('event timeouts', () => {
   test('onTimeout fail: the node fails with TapflowEventTimedOut and the run fails', async () => {
     const id = 'event-timeout-fail';
     await rig.tf.startRun(eventSpec('event-fail', { onTimeout: 'fail' }), { id });
-    const failure = await runFailure(id);
+    const failure = await failureOf(id);
     expect(failure.type).toBe(NODE_FAILED);
     expect(failure.message).toBe('node "gate" failed after 1 attempt: no "approval" event within 1h');
     const status = await rig.tf.getStatus(id);
@@ -407,7 +370,7 @@ describe('event timeouts', () => {
   test('the default onTimeout is fail', async () => {
     const id = 'event-timeout-default-fail';
     await rig.tf.startRun(eventSpec('event-default-fail', {}), { id });
-    const failure = await runFailure(id);
+    const failure = await failureOf(id);
     expect(failure.type).toBe(NODE_FAILED);
     const status = await rig.tf.getStatus(id);
     expect(nodeOf(status, 'gate')).toMatchObject({ state: 'failed', errorType: EVENT_TIMED_OUT });
