@@ -20,3 +20,8 @@ export const NEEDS_REVIEW = 'TapflowNeedsReview';
 export const DEADLINE_EXCEEDED = 'TapflowDeadlineExceeded';
 /** An event node's `timeout` passed before its event arrived (with `onTimeout: "fail"`). */
 export const EVENT_TIMED_OUT = 'TapflowEventTimedOut';
+/**
+ * A node ended cancelled though nothing in its run cancelled it (its child run was cancelled from
+ * outside): it failed, since the run cannot go on without its output.
+ */
+export const NODE_CANCELLED = 'TapflowNodeCancelled';

@@ -94,6 +94,8 @@ export async function mapShardWorkflow(shard: MapShardInput): Promise<unknown[]>
 
   const limitEvents = shard.continueAsNewAfterEvents ?? 8000;
   const pending = new Set<Promise<void>>();
+  // The first failure cancels the scope: the waits inside it then reject with a cancellation,
+  // which is the failure's doing, not a cancel of the shard.
   await scope.run(async () => {
     while (next.index < shard.items.length && !failure) {
       await condition(() => !paused && inFlight < shard.concurrency);
@@ -108,6 +110,8 @@ export async function mapShardWorkflow(shard: MapShardInput): Promise<unknown[]>
       pending.add(p);
     }
     await Promise.all(pending);
+  }).catch((err: unknown) => {
+    if (!(failure && isCancellation(err))) throw err;
   });
   if (failure) throw failure;
   if (next.index < shard.items.length) {

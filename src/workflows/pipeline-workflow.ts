@@ -29,33 +29,24 @@ import { formatDuration, parseDuration } from '../pipeline/duration';
 import { refusal, type ControlAction, type OperatorAction, type RunState, type RunStatus } from '../pipeline/states';
 import { DEFAULT_MAX_DEPTH, DEFAULT_MAX_PARALLEL, DEFAULT_MAXIMUM_ATTEMPTS, type DurationSpec, type PipelineSpec } from '../pipeline/types';
 import { formatProblem, validateSpec } from '../pipeline/validate';
-import { editRefusal, eventTakers, planRerun, rerunRefusal, retryRefusal, sendRefusal, skipRefusal } from '../pipeline/operator-rules';
 import {
   cancelSignal,
   cancelUpdate,
-  editUpdate,
   pauseSignal,
   pauseUpdate,
-  rerunUpdate,
   resumeSignal,
   resumeUpdate,
-  retryUpdate,
-  sendEventSignal,
-  sendEventUpdate,
-  skipUpdate,
   statusQuery,
   type ControlAck,
   type ControlRequest,
-  type EventAck,
-  type EventRequest,
-  type NodeAck,
   type PipelineRunInput,
   type PipelineRunResult,
 } from './definitions';
-import { DEADLINE_EXCEEDED, INVALID_SPEC, NEEDS_REVIEW, NODE_FAILED, RUN_CANCELLED, RUN_TIMED_OUT } from './errors';
+import { DEADLINE_EXCEEDED, INVALID_SPEC, NEEDS_REVIEW, NODE_CANCELLED, NODE_FAILED, RUN_CANCELLED, RUN_TIMED_OUT } from './errors';
 import { ActiveClock, type ActiveClockSnapshot } from './active-clock';
 import { cascade, childRunId, runChild } from './child-node';
 import { runMap } from './map-node';
+import { registerOperatorHandlers } from './operator-handlers';
 import { activityOptionsFor, executeNode, type NodeOutcome } from './node-activity';
 import { ProgressPublisher } from './progress-publisher';
 import { RunBook, type RunBookSnapshot } from './run-book';
@@ -269,26 +260,6 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
       recordAction(action, request, why);
     } else control(action, request, 'signal');
   };
-  const refuse = (why: string | undefined): void => {
-    if (why) throw new Error(why);
-  };
-  const nodeAck = (node: string): NodeAck => ({ state, node, nodeState: book.recordOf(node).state });
-  /** After an operator's change: put the state right, run what can run. */
-  const changed = (): void => {
-    settle();
-    wake();
-  };
-  const deliverEvent = (request: EventRequest): EventAck => {
-    const takers = eventTakers(view(), request.event);
-    const data = request.data === undefined ? null : request.data;
-    recordAction('send', request, undefined, undefined, { event: request.event, data, ...takers });
-    for (const id of takers.waiting) waiting.get(id)?.deliver?.(data);
-    for (const id of takers.later) book.deliver(id, data);
-    log.info('event delivered', { event: request.event, delivered: takers.waiting, kept: takers.later });
-    changed();
-    return { state, delivered: takers.waiting, kept: takers.later };
-  };
-
   // Every handler is registered before the first await.
   setHandler(statusQuery, status);
   setHandler(pauseUpdate, (r) => control('pause', r, 'update'), { validator: validator('pause') });
@@ -297,62 +268,17 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
   setHandler(pauseSignal, onSignal('pause'));
   setHandler(resumeSignal, onSignal('resume'));
   setHandler(cancelSignal, onSignal('cancel'));
-  setHandler(
-    retryUpdate,
-    (r) => {
-      const edited = 'input' in r ? { value: r.input } : undefined;
-      recordAction('retry', r, undefined, r.node, edited ? { input: r.input } : undefined);
-      book.retry(r.node, edited);
-      log.info('node retried by an operator', { nodeId: r.node, by: r.by });
-      changed();
-      return nodeAck(r.node);
+  registerOperatorHandlers({
+    book,
+    waiting,
+    unrecordedOutputs,
+    state: () => state,
+    view,
+    record: recordAction,
+    changed: () => {
+      settle();
+      wake();
     },
-    { validator: (r) => refuse(retryRefusal(view(), r.node, 'input' in r ? { value: r.input } : undefined)) },
-  );
-  setHandler(
-    skipUpdate,
-    (r) => {
-      const output = r.output === undefined ? null : r.output;
-      recordAction('skip', r, undefined, r.node, { output });
-      book.skip(r.node, output, new Date().toISOString());
-      unrecordedOutputs.set(r.node, output);
-      log.info('node skipped by an operator', { nodeId: r.node, by: r.by });
-      changed();
-      return nodeAck(r.node);
-    },
-    { validator: (r) => refuse(skipRefusal(view(), r.node, r.output)) },
-  );
-  setHandler(
-    editUpdate,
-    (r) => {
-      recordAction('edit', r, undefined, r.node, { input: r.input });
-      book.editInput(r.node, r.input);
-      log.info('node input edited', { nodeId: r.node, by: r.by });
-      changed();
-      return nodeAck(r.node);
-    },
-    { validator: (r) => refuse(editRefusal(view(), r.node, r.input)) },
-  );
-  setHandler(
-    rerunUpdate,
-    (r) => {
-      const plan = planRerun(view(), r.from);
-      const reused = typeof plan === 'string' ? [] : plan.reused;
-      const rerun = book.rerun(r.from);
-      recordAction('rerun', r, undefined, r.from, { rerun, reused });
-      for (const id of rerun) unrecordedOutputs.delete(id);
-      log.info('rerun from a node', { from: r.from, nodes: rerun.length, by: r.by });
-      changed();
-      return { state, rerun, reused };
-    },
-    { validator: (r) => refuse(rerunRefusal(view(), r.from)) },
-  );
-  setHandler(sendEventUpdate, deliverEvent, { validator: (r) => refuse(sendRefusal(view(), r.event, r.data)) });
-  setHandler(sendEventSignal, (r) => {
-    const why = sendRefusal(view(), r.event, r.data);
-    if (!why) return void deliverEvent(r);
-    log.warn(`event signal ignored: ${why}`, {});
-    recordAction('send', r, why, undefined, { event: r.event });
   });
 
   /**
@@ -498,6 +424,11 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
 
   const record = (id: string, outcome: NodeOutcome): void => {
     const now = new Date().toISOString();
+    if (outcome.kind === 'cancelled' && !pastDeadline.has(id) && !ending()) {
+      // Nothing in this run cancelled it (a child run cancelled from outside, say): a node that
+      // ends without its output is a failure, or the run would complete without it.
+      outcome = { kind: 'failed', error: 'was cancelled, though the run was not', errorType: NODE_CANCELLED, attempts: outcome.attempts };
+    }
     if (outcome.kind === 'cancelled' && pastDeadline.has(id)) {
       const node = book.spec(id);
       const limit = parseDuration(node.deadline as DurationSpec) ?? 0;

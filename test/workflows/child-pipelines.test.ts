@@ -150,4 +150,13 @@ describe('pipeline nodes', () => {
     await child.result().catch(() => undefined);
     expect((await child.describe()).status.name).toBe(childStatus);
   });
+
+  test('a child cancelled from outside fails its node (the run cannot go on without its output)', async () => {
+    const id = 'child-cancelled-outside';
+    await rig.tf.startRun({ name: 'parent', nodes: [{ id: 'sub', kind: 'pipeline', pipeline: childSpec(30_000) }] }, { id });
+    await eventually('c1 to start', () => (rig.recorder.startsOf(`${id}/sub`, 'c1').length > 0 ? true : undefined));
+    await env.client.workflow.getHandle(`${id}/sub`).cancel();
+    await expect(rig.tf.result(id, { wait: true })).rejects.toThrow(/node "sub" failed after 1 attempt: was cancelled, though the run was not/);
+    expect(nodeOf(await rig.tf.getStatus(id), 'sub')).toMatchObject({ state: 'failed', errorType: 'TapflowNodeCancelled' });
+  });
 });
