@@ -1,7 +1,6 @@
 /** `tapflow pause|resume|cancel ID`: each returns once the run has taken the action. */
-import { randomUUID } from 'node:crypto';
 import type { ControlAction } from '../pipeline/states';
-import { currentUser, print, printJson, withClient, type GlobalOptions } from './io';
+import { actionRequest, print, printJson, withClient, type GlobalOptions } from './io';
 
 /** Options of the control commands. */
 export interface ControlOptions extends GlobalOptions {
@@ -18,11 +17,7 @@ export interface ControlOptions extends GlobalOptions {
  */
 export function controlCommand(action: ControlAction, id: string, options: ControlOptions): Promise<number> {
   return withClient(options, async (client) => {
-    const request = {
-      by: options.user ?? currentUser(),
-      requestId: randomUUID(),
-      ...(options.reason ? { reason: options.reason } : {}),
-    };
+    const request = actionRequest(options);
     const ack =
       action === 'pause'
         ? await client.pause(id, request)

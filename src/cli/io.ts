@@ -2,11 +2,13 @@
  * What every command shares: global options, printing (plain or `--json`), reading spec files
  * and JSON arguments, and connecting to Temporal.
  */
+import { randomUUID } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { TapflowClient } from '../client';
 import { UsageError } from '../errors';
 import { parseSpecText, SpecSyntaxError } from '../pipeline/parse';
+import type { ControlRequest } from '../workflows/definitions';
 import { inlineSpecRefs } from './spec-refs';
 
 /** Options every command accepts. */
@@ -74,6 +76,18 @@ export function parseJsonArg(flag: string, value: string): unknown {
   } catch (err) {
     throw new UsageError(`${flag}: not valid JSON (${(err as Error).message.split('\n')[0]})`);
   }
+}
+
+/**
+ * The request a command sends with a control or operator action: who (`--user`, else the OS
+ * user), why (`--reason`), and a fresh request id (the update id: a resent request is taken once).
+ */
+export function actionRequest(options: { user?: string; reason?: string }): ControlRequest {
+  return {
+    by: options.user ?? currentUser(),
+    requestId: randomUUID(),
+    ...(options.reason ? { reason: options.reason } : {}),
+  };
 }
 
 /** Who is acting: the OS user. */

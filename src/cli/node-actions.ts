@@ -4,9 +4,7 @@
  * actions on one node (or event) of a live run. Each returns once the run has taken it, or
  * exits 2 with the run's reason when it does not apply.
  */
-import { randomUUID } from 'node:crypto';
-import type { ControlRequest } from '../workflows/definitions';
-import { currentUser, parseJsonArg, print, printJson, withClient, type GlobalOptions } from './io';
+import { actionRequest, parseJsonArg, print, printJson, withClient, type GlobalOptions } from './io';
 
 /** Options every node action takes. */
 export interface NodeActionOptions extends GlobalOptions {
@@ -17,19 +15,11 @@ export interface NodeActionOptions extends GlobalOptions {
   data?: string;
 }
 
-function request(options: NodeActionOptions): ControlRequest {
-  return {
-    by: options.user ?? currentUser(),
-    requestId: randomUUID(),
-    ...(options.reason ? { reason: options.reason } : {}),
-  };
-}
-
 /** `retry`: runs a held node again, optionally with a new input. */
 export function retryCommand(id: string, node: string, options: NodeActionOptions): Promise<number> {
   const input = options.input === undefined ? undefined : { input: parseJsonArg('--input', options.input) };
   return withClient(options, async (client) => {
-    const ack = await client.retry(id, node, { ...request(options), ...input });
+    const ack = await client.retry(id, node, { ...actionRequest(options), ...input });
     report(options, { workflowId: id, action: 'retry', ...ack }, `${id}: node ${node} retried; it is ${ack.nodeState}, the run is ${ack.state}`);
     return 0;
   });
@@ -39,7 +29,7 @@ export function retryCommand(id: string, node: string, options: NodeActionOption
 export function skipCommand(id: string, node: string, options: NodeActionOptions): Promise<number> {
   const output = options.output === undefined ? null : parseJsonArg('--output', options.output);
   return withClient(options, async (client) => {
-    const ack = await client.skip(id, node, { ...request(options), output });
+    const ack = await client.skip(id, node, { ...actionRequest(options), output });
     report(options, { workflowId: id, action: 'skip', ...ack }, `${id}: node ${node} skipped; the run is ${ack.state}`);
     return 0;
   });
@@ -49,7 +39,7 @@ export function skipCommand(id: string, node: string, options: NodeActionOptions
 export function editCommand(id: string, node: string, options: NodeActionOptions): Promise<number> {
   const input = parseJsonArg('--input', options.input ?? '');
   return withClient(options, async (client) => {
-    const ack = await client.edit(id, node, { ...request(options), input });
+    const ack = await client.edit(id, node, { ...actionRequest(options), input });
     report(options, { workflowId: id, action: 'edit', ...ack }, `${id}: node ${node}'s input changed; the run is ${ack.state}`);
     return 0;
   });
@@ -59,7 +49,7 @@ export function editCommand(id: string, node: string, options: NodeActionOptions
 export function sendCommand(id: string, event: string, options: NodeActionOptions): Promise<number> {
   const data = options.data === undefined ? null : parseJsonArg('--data', options.data);
   return withClient(options, async (client) => {
-    const ack = await client.sendEvent(id, event, { ...request(options), data });
+    const ack = await client.sendEvent(id, event, { ...actionRequest(options), data });
     const went = [
       ack.delivered.length > 0 ? `completed ${ack.delivered.join(', ')}` : '',
       ack.kept.length > 0 ? `kept for ${ack.kept.join(', ')} (not started yet)` : '',

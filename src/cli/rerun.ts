@@ -10,7 +10,6 @@
  *   whose other nodes start completed with the outputs the store holds for them. The new run
  *   records `rerun_of`, and the old one records the rerun as a control action.
  */
-import { randomUUID } from 'node:crypto';
 import { isFinal, type RunState } from '../pipeline/states';
 import { planRerun, rerunRefusal, type RerunPlan } from '../pipeline/operator-rules';
 import { ActionRefusedError, RunNotFoundError, UsageError } from '../errors';
@@ -19,7 +18,7 @@ import { getRun } from '../store/sql/get-run';
 import { insertControlAction } from '../store/sql/insert-control-action';
 import { listReusableOutputs } from '../store/sql/list-reusable-outputs';
 import type { RunRecord } from '../store/types';
-import { currentUser, print, printJson, withClient, type GlobalOptions } from './io';
+import { actionRequest, print, printJson, withClient, type GlobalOptions } from './io';
 import { withStore } from './store-access';
 
 /** Options of `rerun`. */
@@ -78,11 +77,7 @@ async function rerunLive(client: TapflowClient, id: string, state: RunState, opt
   const why = rerunRefusal(status, options.from);
   if (why) throw new ActionRefusedError(id, why);
   if (options.dryRun) return { workflowId: id, from: options.from, mode: 'in-run', dryRun: true, rerun: plan.rerun, reused: plan.reused, state };
-  const ack = await client.rerun(id, options.from, {
-    by: options.user ?? currentUser(),
-    requestId: randomUUID(),
-    ...(options.reason ? { reason: options.reason } : {}),
-  });
+  const ack = await client.rerun(id, options.from, actionRequest(options));
   return { workflowId: id, from: options.from, mode: 'in-run', dryRun: false, rerun: ack.rerun, reused: ack.reused, state: ack.state };
 }
 
@@ -107,7 +102,8 @@ async function rerunEnded(client: TapflowClient, id: string, options: RerunOptio
   const report: RerunReport = { workflowId: id, from: options.from, mode: 'new-run', dryRun: Boolean(options.dryRun), rerun, reused };
   if (options.dryRun) return report;
 
-  const by = options.user ?? currentUser();
+  const request = actionRequest(options);
+  const by = request.by;
   const started = await client.startRun(run.spec, {
     ...startOptionsOf(run),
     id: options.id,
@@ -117,11 +113,11 @@ async function rerunEnded(client: TapflowClient, id: string, options: RerunOptio
   await withStore((db) =>
     insertControlAction(db, {
       workflowId: id,
-      requestId: randomUUID(),
+      requestId: request.requestId as string,
       action: 'rerun',
       nodeId: options.from,
       requestedBy: by,
-      reason: options.reason,
+      reason: request.reason,
       accepted: true,
       details: { newRunId: started.workflowId, rerun, reused },
     }),

@@ -6,6 +6,7 @@
  */
 import { dirname, relative, resolve } from 'node:path';
 import { UsageError } from '../errors';
+import { isObject } from '../pipeline/value-checks';
 
 /** Deepest chain of file references followed; validation's `maxDepth` applies after. */
 const MAX_REF_DEPTH = 16;
@@ -50,8 +51,4 @@ export function inlineSpecRefs(spec: unknown, path: string, read: (path: string)
     return { ...node, pipeline: inlineSpecRefs(child, target, read, seen) };
   });
   return changed ? { ...spec, nodes } : spec;
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

@@ -5,6 +5,7 @@
  */
 import { downstreamOf, buildGraph } from './graph';
 import { isFinal, type NodeStatus, type RunState } from './states';
+import { withArticle } from './value-checks';
 
 /** The part of a run's status the rules look at. */
 export interface RunView {
@@ -60,7 +61,7 @@ export function retryRefusal(run: RunView, nodeId: string, input?: { value: unkn
     return `cannot retry: node "${node.id}" is ${node.state}, not held${instead}`;
   }
   if (input) {
-    if (!KINDS_WITH_INPUT.has(node.kind)) return `cannot retry with an input: node "${node.id}" is ${kindPhrase(node.kind)} and takes none`;
+    if (!KINDS_WITH_INPUT.has(node.kind)) return `cannot retry with an input: node "${node.id}" is ${withArticle(node.kind ?? 'activity')} node and takes none`;
     return payloadRefusal('the input', input.value);
   }
   return undefined;
@@ -84,7 +85,7 @@ export function editRefusal(run: RunView, nodeId: string, input: unknown): strin
   if (live) return live;
   const node = findNode('edit', run, nodeId);
   if (typeof node === 'string') return node;
-  if (!KINDS_WITH_INPUT.has(node.kind)) return `cannot edit: node "${node.id}" is ${kindPhrase(node.kind)} and takes no input`;
+  if (!KINDS_WITH_INPUT.has(node.kind)) return `cannot edit: node "${node.id}" is ${withArticle(node.kind ?? 'activity')} node and takes no input`;
   if (node.held) return payloadRefusal('the input', input);
   if (node.state !== 'pending') return `cannot edit: node "${node.id}" is ${node.state}; only a pending or held node's input can change`;
   if (run.state !== 'paused') {
@@ -178,12 +179,6 @@ export function eventTakers(run: RunView, event: string): { waiting: string[]; l
     else if (n.state === 'pending') later.push(n.id);
   }
   return { waiting, later };
-}
-
-/** "a sleep node", "an event node". */
-function kindPhrase(kind: string | undefined): string {
-  const name = kind ?? 'activity';
-  return `${/^[aeiou]/.test(name) ? 'an' : 'a'} ${name} node`;
 }
 
 function list(ids: readonly string[]): string {

@@ -5,7 +5,7 @@
 import { findCycle } from './graph';
 import { parseDuration } from './duration';
 import { checkKindFields, fieldsOfKind, kindOf } from './validate-kinds';
-import { describe, isObject, isPositiveDuration, isPositiveInt } from './value-checks';
+import { describe, isObject, isPositiveDuration, isPositiveInt, withArticle } from './value-checks';
 import { DEFAULT_MAX_DEPTH, MAX_NODES, RECORD_ACTIVITY, type NodeSpec, type PipelineSpec } from './types';
 
 /** One thing wrong with a spec. `path` says where (`nodes[3].needs[0]`), empty for the whole. */
@@ -290,7 +290,7 @@ function unknownFields(
     const where = at ? `${at}.${key}` : key;
     const otherKind = kind === undefined ? undefined : kindsWithField(key);
     if (otherKind) {
-      add(where, `does not apply to ${article(kind as string)} ${kind} node (it belongs to ${otherKind} nodes)`);
+      add(where, `does not apply to ${withArticle(kind as string)} node (it belongs to ${otherKind} nodes)`);
       continue;
     }
     const near = closest(key, known);
@@ -301,10 +301,6 @@ function unknownFields(
 function kindsWithField(field: string): string | undefined {
   const kinds = (['activity', 'sleep', 'event', 'pipeline', 'map'] as const).filter((k) => fieldsOfKind(k).has(field));
   return kinds.length > 0 ? kinds.join(' and ') : undefined;
-}
-
-function article(word: string): string {
-  return /^[aeiou]/.test(word) ? 'an' : 'a';
 }
 
 

@@ -20,6 +20,11 @@ export function isPositiveDuration(v: unknown): boolean {
   return ms !== undefined && ms > 0;
 }
 
+/** `word` with its indefinite article: "a sleep", "an event". */
+export function withArticle(word: string): string {
+  return `${/^[aeiou]/.test(word) ? 'an' : 'a'} ${word}`;
+}
+
 /** A value as a problem message shows it: `"abc"`, `number 3`, `an object`. */
 export function describe(v: unknown): string {
   if (v === null) return 'null';

@@ -83,15 +83,21 @@ export function runChild(start: ChildStart, onOutcome: (outcome: NodeOutcome) =>
     );
 }
 
-function childFailure(workflowId: string, err: unknown): NodeOutcome {
+/**
+ * How a child workflow's end by error counts for its node: cancelled when it was cancelled,
+ * else failed with the child's own message (after `prefix`) and failure type.
+ */
+export function childFailureOutcome(err: unknown, prefix = ''): NodeOutcome {
   if (isCancellation(err)) return { kind: 'cancelled', attempts: 1 };
-  if (err instanceof ChildWorkflowFailure) {
-    const cause = err.cause;
-    if (isCancellation(cause)) return { kind: 'cancelled', attempts: 1 };
-    const message = cause?.message ?? err.message;
-    const type = cause instanceof ApplicationFailure ? (cause.type ?? undefined) : cause?.name;
-    return { kind: 'failed', error: `child run ${workflowId}: ${message}`, errorType: type, attempts: 1 };
-  }
+  const cause = err instanceof ChildWorkflowFailure ? (err.cause ?? err) : err;
+  if (isCancellation(cause)) return { kind: 'cancelled', attempts: 1 };
+  const message = cause instanceof Error ? cause.message : String(cause);
+  const type = cause instanceof ApplicationFailure ? (cause.type ?? undefined) : (cause as Error | undefined)?.name;
+  return { kind: 'failed', error: `${prefix}${message}`, errorType: type, attempts: 1 };
+}
+
+function childFailure(workflowId: string, err: unknown): NodeOutcome {
+  if (err instanceof ChildWorkflowFailure || isCancellation(err)) return childFailureOutcome(err, `child run ${workflowId}: `);
   // The child could not start (its id is taken by a run that is still open, ...).
   const message = err instanceof Error ? err.message : String(err);
   return { kind: 'failed', error: `child run ${workflowId} could not start: ${message}`, errorType: 'TapflowChildNotStarted', attempts: 1 };

@@ -9,15 +9,9 @@
  * in flight. A 100,000-item map is 100 shards of 1,000 items; the parent's history grows by a few
  * events per shard, each shard's by a few per item.
  */
-import {
-  ApplicationFailure,
-  CancellationScope,
-  ChildWorkflowFailure,
-  isCancellation,
-  startChild,
-  type ActivityOptions,
-} from '@temporalio/workflow';
+import { CancellationScope, startChild, type ActivityOptions } from '@temporalio/workflow';
 import type { NodeSpec, PipelineSpec } from '../pipeline/types';
+import { childFailureOutcome } from './child-node';
 import type { RunMeta } from './definitions';
 import { MAP_SHARD_SIZE, MAP_SHARD_WORKFLOW_TYPE, type MapShardInput } from './map-shard-workflow';
 import type { NodeOutcome } from './node-activity';
@@ -122,7 +116,7 @@ export async function runMap(start: MapStart, onOutcome: (outcome: NodeOutcome) 
         await runShard(k);
       } catch (err) {
         if (!failed) {
-          failed = shardFailure(err);
+          failed = childFailureOutcome(err);
           if (failed.kind === 'failed') scope.cancel();
         }
       }
@@ -134,13 +128,4 @@ export async function runMap(start: MapStart, onOutcome: (outcome: NodeOutcome) 
     return;
   }
   onOutcome({ kind: 'completed', output: outputs.flat(), attempts: 1 });
-}
-
-function shardFailure(err: unknown): NodeOutcome {
-  if (isCancellation(err)) return { kind: 'cancelled', attempts: 1 };
-  const cause = err instanceof ChildWorkflowFailure ? err.cause : err;
-  if (isCancellation(cause)) return { kind: 'cancelled', attempts: 1 };
-  const message = cause instanceof Error ? cause.message : String(cause);
-  const type = cause instanceof ApplicationFailure ? (cause.type ?? undefined) : undefined;
-  return { kind: 'failed', error: message, errorType: type, attempts: 1 };
 }
