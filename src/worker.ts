@@ -8,11 +8,13 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import { builtinActivities } from './activities/builtin';
 import { wrapNodeActivity, type NodeFunction } from './activities/wrap';
 import { attemptInterceptor } from './activities/attempt-interceptor';
+import { createMapBatchActivity } from './activities/map-batch';
 import { createRecordActivity } from './activities/record';
 import type { Pool } from 'pg';
 import type { AttemptRecorder } from './store/attempt-recorder';
 import type { Duration } from '@temporalio/common';
 import { DEFAULT_TASK_QUEUE } from './workflows/definitions';
+import { MAP_BATCH_ACTIVITY } from './workflows/map-batch-call';
 import { RECORD_ACTIVITY } from './workflows/record-call';
 
 /** The run store a worker records into: runs and control actions through the pool, attempts through the recorder. */
@@ -59,9 +61,10 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
   const activities: Record<string, (call: unknown) => Promise<unknown>> = {};
   const all: Record<string, NodeFunction> = { ...builtinActivities, ...options.activities };
   for (const [name, fn] of Object.entries(all)) activities[name] = wrapNodeActivity(fn);
-  // Registered on every worker (a no-op without a store), after the user's: the name is reserved.
-  activities[RECORD_ACTIVITY] = createRecordActivity(options.store) as (call: unknown) => Promise<unknown>;
   const recorder = options.store?.recorder;
+  // Registered on every worker (a no-op without a store), after the user's: the names are reserved.
+  activities[MAP_BATCH_ACTIVITY] = createMapBatchActivity({ ...activities }, recorder) as (call: unknown) => Promise<unknown>;
+  activities[RECORD_ACTIVITY] = createRecordActivity(options.store) as (call: unknown) => Promise<unknown>;
   const workflowSource = existsSync(WORKFLOW_BUNDLE_PATH)
     ? { workflowBundle: { codePath: WORKFLOW_BUNDLE_PATH } }
     : { workflowsPath: require.resolve('./workflows') };

@@ -4,7 +4,7 @@
  * Pure.
  */
 import { parseDuration } from './duration';
-import { NODE_KINDS, type NodeKind } from './types';
+import { MAX_MAP_BATCH_SIZE, NODE_KINDS, type NodeKind } from './types';
 import { describe, isObject, isPositiveDuration, isPositiveInt } from './value-checks';
 
 /** Fields every node takes, whatever its kind. */
@@ -17,7 +17,7 @@ const FIELDS: Record<NodeKind, ReadonlySet<string>> = {
   sleep: new Set([...COMMON_FIELDS, 'duration', 'until']),
   event: new Set([...COMMON_FIELDS, 'event', 'timeout', 'onTimeout', 'default']),
   pipeline: new Set([...COMMON_FIELDS, 'pipeline', 'input', 'taskQueue', 'parentClose']),
-  map: new Set([...COMMON_FIELDS, 'over', 'activity', 'pipeline', 'input', 'maxParallel', 'parentClose', ...ACTIVITY_OPTIONS]),
+  map: new Set([...COMMON_FIELDS, 'over', 'activity', 'pipeline', 'input', 'maxParallel', 'batchSize', 'parentClose', ...ACTIVITY_OPTIONS]),
 };
 
 /** An event name: like a node id, and `:` is allowed too (`review:legal`). */
@@ -193,5 +193,13 @@ function checkMap(
   }
   if (node.maxParallel !== undefined && !isPositiveInt(node.maxParallel)) {
     add(`${at}.maxParallel`, `must be a whole number of at least 1, got ${describe(node.maxParallel)}`);
+  }
+  const batch = node.batchSize;
+  if (batch !== undefined) {
+    if (!isPositiveInt(batch) || (batch as number) > MAX_MAP_BATCH_SIZE) {
+      add(`${at}.batchSize`, `must be a whole number from 1 to ${MAX_MAP_BATCH_SIZE}, got ${describe(batch)}`);
+    } else if (hasPipeline && !hasActivity) {
+      add(`${at}.batchSize`, 'batches are for a map that runs an activity; each child pipeline is a run of its own');
+    }
   }
 }

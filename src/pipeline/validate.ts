@@ -6,7 +6,7 @@ import { findCycle } from './graph';
 import { parseDuration } from './duration';
 import { checkKindFields, fieldsOfKind, kindOf } from './validate-kinds';
 import { describe, isObject, isPositiveDuration, isPositiveInt, withArticle } from './value-checks';
-import { DEFAULT_MAX_DEPTH, MAX_NODES, RECORD_ACTIVITY, type NodeSpec, type PipelineSpec } from './types';
+import { DEFAULT_MAX_DEPTH, MAP_BATCH_ACTIVITY, MAX_NODES, RECORD_ACTIVITY, type NodeSpec, type PipelineSpec } from './types';
 
 /** One thing wrong with a spec. `path` says where (`nodes[3].needs[0]`), empty for the whole. */
 export interface SpecProblem {
@@ -140,6 +140,9 @@ function checkSpecBody(
     }
     if (node.activity === RECORD_ACTIVITY) {
       add(`${at}.activity`, `"${RECORD_ACTIVITY}" is reserved: tapflow records runs with it`);
+    }
+    if (node.activity === MAP_BATCH_ACTIVITY) {
+      add(`${at}.activity`, `"${MAP_BATCH_ACTIVITY}" is reserved: tapflow runs map batches with it`);
     }
     if (kind !== undefined) {
       checkKindFields(node, kind, at, add, {

@@ -7,7 +7,8 @@
  * How a map of n items is split (the README says the same): ceil(n / 1,000) shards; at most
  * `maxParallel` shards run at once, each with `max(1, floor(maxParallel / shards running))` items
  * in flight. A 100,000-item map is 100 shards of 1,000 items; the parent's history grows by a few
- * events per shard, each shard's by a few per item.
+ * events per shard, each shard's by a few per item, or per batch with the node's `batchSize`
+ * (a batch is one activity task running its items one after another, and counts as one in flight).
  */
 import { CancellationScope, startChild, type ActivityOptions } from '@temporalio/workflow';
 import type { NodeSpec, PipelineSpec } from '../pipeline/types';
@@ -15,6 +16,12 @@ import { childFailureOutcome } from './child-node';
 import type { RunMeta } from './definitions';
 import { MAP_SHARD_SIZE, MAP_SHARD_WORKFLOW_TYPE, type MapShardInput } from './map-shard-workflow';
 import type { NodeOutcome } from './node-activity';
+
+/**
+ * The patch behind reusing finished shards on a retry: runs whose history predates it ran every
+ * shard again, and replay must do the same.
+ */
+export const MAP_REUSE_SHARDS_PATCH = 'tapflow-map-reuse-shards';
 
 /** What a map node needs from the run. */
 export interface MapStart {
@@ -35,6 +42,12 @@ export interface MapStart {
   onShards(running: readonly string[]): void;
   /** Called as shards end: items done so far, of the total. */
   onProgress(done: number, total: number): void;
+  /**
+   * Shards already finished (shard index to outputs): an earlier round's, which this round
+   * reuses instead of running them again. The shards this round finishes are added to it, so
+   * after a failure it holds every shard finished so far.
+   */
+  finished?: Map<number, unknown[]>;
 }
 
 /**
@@ -68,14 +81,25 @@ export async function runMap(start: MapStart, onOutcome: (outcome: NodeOutcome) 
   // The items travel as `item`; the rest of upstream goes to every item as it is.
   const upstream = Object.fromEntries(Object.entries(start.upstream).filter(([k]) => k !== source));
   const shardCount = Math.ceil(items.length / MAP_SHARD_SIZE);
-  const running = Math.max(1, Math.min(shardCount, start.maxParallel));
-  const concurrency = Math.max(1, Math.floor(start.maxParallel / running));
+  const finished = start.finished ?? new Map<number, unknown[]>();
   const outputs: unknown[][] = [];
-  const live = new Set<string>();
+  const toRun: number[] = [];
   let done = 0;
+  for (let k = 0; k < shardCount; k++) {
+    const reused = finished.get(k);
+    if (reused) {
+      outputs[k] = reused;
+      done += reused.length;
+    } else {
+      toRun.push(k);
+    }
+  }
+  const running = Math.max(1, Math.min(toRun.length, start.maxParallel));
+  const concurrency = Math.max(1, Math.floor(start.maxParallel / running));
+  const live = new Set<string>();
   let next = 0;
   let failed: NodeOutcome | undefined;
-  start.onProgress(0, items.length);
+  start.onProgress(done, items.length);
 
   const runShard = async (k: number): Promise<void> => {
     const workflowId = `${start.baseId}/shard-${k}`;
@@ -91,7 +115,11 @@ export async function runMap(start: MapStart, onOutcome: (outcome: NodeOutcome) 
       concurrency,
       ...(start.node.pipeline
         ? { pipeline: start.node.pipeline as PipelineSpec, meta: start.meta, nesting: { depth: start.nesting.depth + 1, maxDepth: start.nesting.maxDepth } }
-        : { activity: start.node.activity, activityOptions: start.activityOptions }),
+        : {
+            activity: start.node.activity,
+            activityOptions: start.activityOptions,
+            ...(start.node.batchSize !== undefined ? { batchSize: start.node.batchSize } : {}),
+          }),
       childTaskQueue: start.node.taskQueue ?? start.taskQueue,
     };
     live.add(workflowId);
@@ -99,6 +127,7 @@ export async function runMap(start: MapStart, onOutcome: (outcome: NodeOutcome) 
     try {
       const handle = await startChild(MAP_SHARD_WORKFLOW_TYPE, { workflowId, taskQueue: start.taskQueue, args: [input] });
       outputs[k] = (await handle.result()) as unknown[];
+      finished.set(k, outputs[k]);
       done += slice.length;
       start.onProgress(done, items.length);
     } finally {
@@ -110,8 +139,8 @@ export async function runMap(start: MapStart, onOutcome: (outcome: NodeOutcome) 
   // The first shard that fails cancels the others.
   const scope = new CancellationScope();
   const worker = async (): Promise<void> => {
-    while (next < shardCount && !failed) {
-      const k = next++;
+    while (next < toRun.length && !failed) {
+      const k = toRun[next++] as number;
       try {
         await runShard(k);
       } catch (err) {

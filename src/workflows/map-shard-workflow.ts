@@ -3,30 +3,27 @@
  * items, at most `concurrency` at once, and returns their outputs in item order. The pipeline
  * workflow splits a map into shards of at most {@link MAP_SHARD_SIZE} items (see `map-node.ts`),
  * so no history grows past ~10,000 events however many items there are; a shard whose history
- * still grows long continues as new between items, carrying the outputs so far.
+ * still grows long continues as new between items, carrying the outputs so far. With the node's
+ * `batchSize`, each activity task runs a batch of items (see `map-items.ts`), and the shard's
+ * history grows by a few events per batch instead of per item.
  *
  * The first item that fails for good fails the shard (the items in flight are cancelled), with
  * the item's index and error. Pause and resume reach a shard as signals from its parent: no item
  * starts while it is paused. Cancel reaches it as Temporal's cancel.
  */
 import {
-  ActivityFailure,
-  ApplicationFailure,
   CancellationScope,
-  ChildWorkflowFailure,
   condition,
   continueAsNew,
   isCancellation,
-  scheduleActivity,
   setHandler,
-  startChild,
   workflowInfo,
   type ActivityOptions,
+  type ApplicationFailure,
 } from '@temporalio/workflow';
-import { isNodeEnvelope } from '../pipeline/envelope';
 import type { PipelineSpec } from '../pipeline/types';
-import { PIPELINE_WORKFLOW_TYPE, pauseSignal, resumeSignal, type PipelineRunInput, type RunMeta } from './definitions';
-import { NODE_FAILED } from './errors';
+import { pauseSignal, resumeSignal, type RunMeta } from './definitions';
+import { itemFailure, runActivityBatch, runActivityItem, runChildItem } from './map-items';
 
 /** Most items one shard takes. Each item costs about 4 history events, so a shard stays under 10,000. */
 export const MAP_SHARD_SIZE = 1000;
@@ -57,6 +54,11 @@ export interface MapShardInput {
   offset: number;
   /** Most items in flight at once. */
   concurrency: number;
+  /**
+   * Items per activity task (the node's `batchSize`; activity maps only). Default: 1. A batch
+   * runs its items one after another, so it counts as one item in flight.
+   */
+  batchSize?: number;
   /** Outputs of the items done before a continue-as-new. */
   done?: unknown[];
   /** Continue-as-new past this many events. Default: 8,000. */
@@ -74,16 +76,26 @@ export async function mapShardWorkflow(shard: MapShardInput): Promise<unknown[]>
   });
   const info = workflowInfo();
   const outputs: unknown[] = [...(shard.done ?? [])];
-  const next = { index: outputs.length };
+  // The unit of work: one item, or a batch of them (one activity task).
+  const size = shard.pipeline ? 1 : Math.max(1, shard.batchSize ?? 1);
+  const units = Math.ceil(shard.items.length / size);
+  // A continue-as-new happens between units, so the items done are whole units.
+  const next = { unit: Math.ceil(outputs.length / size) };
   let failure: ApplicationFailure | undefined;
   let inFlight = 0;
   const scope = new CancellationScope();
 
-  const runItem = async (i: number): Promise<void> => {
-    const index = shard.offset + i;
-    const item = shard.items[i];
+  const runUnit = async (u: number): Promise<void> => {
+    const first = u * size;
+    const index = shard.offset + first;
     try {
-      outputs[i] = shard.pipeline ? await runChildItem(shard, info.workflowId, item, index) : await runActivityItem(shard, item, index);
+      if (size > 1) {
+        const results = await runActivityBatch(shard, shard.items.slice(first, first + size), index);
+        results.forEach((output, j) => (outputs[first + j] = output));
+      } else {
+        const item = shard.items[first];
+        outputs[first] = shard.pipeline ? await runChildItem(shard, info.workflowId, item, index) : await runActivityItem(shard, item, index);
+      }
     } catch (err) {
       if (isCancellation(err) && failure) return;
       if (isCancellation(err)) throw err;
@@ -97,13 +109,13 @@ export async function mapShardWorkflow(shard: MapShardInput): Promise<unknown[]>
   // The first failure cancels the scope: the waits inside it then reject with a cancellation,
   // which is the failure's doing, not a cancel of the shard.
   await scope.run(async () => {
-    while (next.index < shard.items.length && !failure) {
+    while (next.unit < units && !failure) {
       await condition(() => !paused && inFlight < shard.concurrency);
       if (failure) break;
       if (workflowInfo().historyLength >= limitEvents) break;
-      const i = next.index++;
+      const u = next.unit++;
       inFlight++;
-      const p = runItem(i).finally(() => {
+      const p = runUnit(u).finally(() => {
         inFlight--;
         pending.delete(p);
       });
@@ -114,46 +126,9 @@ export async function mapShardWorkflow(shard: MapShardInput): Promise<unknown[]>
     if (!(failure && isCancellation(err))) throw err;
   });
   if (failure) throw failure;
-  if (next.index < shard.items.length) {
+  if (next.unit < units) {
     // Long history: go on in a fresh one, with the outputs so far.
-    await continueAsNew<typeof mapShardWorkflow>({ ...shard, done: outputs.slice(0, next.index) });
+    await continueAsNew<typeof mapShardWorkflow>({ ...shard, done: outputs.slice(0, next.unit * size) });
   }
   return outputs;
-}
-
-async function runActivityItem(shard: MapShardInput, item: unknown, index: number): Promise<unknown> {
-  const call = {
-    input: shard.input,
-    params: shard.params,
-    upstream: shard.upstream,
-    item,
-    index,
-    node: { runId: shard.runId, nodeId: shard.nodeId, key: `${shard.runId}/${shard.nodeId}/${index}` },
-  };
-  const options: ActivityOptions = { ...shard.activityOptions, activityId: `${shard.nodeId}[${index}]`, summary: `${shard.nodeId}[${index}]` };
-  const result = await scheduleActivity<unknown>(shard.activity ?? '', [call], options);
-  return isNodeEnvelope(result) ? result.output : result;
-}
-
-async function runChildItem(shard: MapShardInput, shardId: string, item: unknown, index: number): Promise<unknown> {
-  const input: PipelineRunInput = {
-    spec: shard.pipeline as PipelineSpec,
-    params: { input: shard.input, params: shard.params, upstream: shard.upstream, item, index },
-    meta: shard.meta ?? {},
-    ...(shard.nesting ? { nesting: shard.nesting } : {}),
-  };
-  const handle = await startChild(PIPELINE_WORKFLOW_TYPE, {
-    workflowId: `${shardId}/${index}`,
-    taskQueue: shard.childTaskQueue ?? workflowInfo().taskQueue,
-    args: [input],
-  });
-  return handle.result();
-}
-
-function itemFailure(err: unknown, index: number): ApplicationFailure {
-  let cause: unknown = err;
-  if (err instanceof ActivityFailure || err instanceof ChildWorkflowFailure) cause = err.cause ?? err;
-  const message = cause instanceof Error ? cause.message : String(cause);
-  const type = cause instanceof ApplicationFailure ? (cause.type ?? NODE_FAILED) : NODE_FAILED;
-  return ApplicationFailure.create({ message: `item ${index} failed: ${message}`, type, nonRetryable: true, details: [{ index }] });
 }

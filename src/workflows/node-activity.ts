@@ -119,6 +119,7 @@ function attemptsOf(err: unknown, maxAttempts: number, earlier: number): number 
   return undefined;
 }
 
-function timeoutName(type: string | undefined): string {
+/** A timeout type as the status shows it: `start-to-close`, `heartbeat`, ... */
+export function timeoutName(type: string | undefined): string {
   return type ? type.toLowerCase().replace(/_/g, '-') : 'timeout';
 }

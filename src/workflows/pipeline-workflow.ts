@@ -45,7 +45,7 @@ import {
 import { DEADLINE_EXCEEDED, INVALID_SPEC, NEEDS_REVIEW, NODE_CANCELLED, NODE_FAILED, RUN_CANCELLED, RUN_TIMED_OUT } from './errors';
 import { ActiveClock, type ActiveClockSnapshot } from './active-clock';
 import { cascade, childRunId, runChild } from './child-node';
-import { runMap } from './map-node';
+import { MAP_REUSE_SHARDS_PATCH, runMap } from './map-node';
 import { registerOperatorHandlers } from './operator-handlers';
 import { activityOptionsFor, executeNode, type NodeOutcome } from './node-activity';
 import { ProgressPublisher } from './progress-publisher';
@@ -345,6 +345,9 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
     }
     if (node.kind === 'map') {
       children.set(id, []);
+      // A retry of a held map runs only the shards the failed round did not finish.
+      const kept = book.takeFinishedShards(id);
+      const finished = new Map(kept && patched(MAP_REUSE_SHARDS_PATCH) ? kept : []);
       const start = {
         runId: info.workflowId,
         nodeId: id,
@@ -362,8 +365,13 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
           if (children.has(id)) children.set(id, [...running]);
         },
         onProgress: (done: number, total: number) => book.setItems(id, { total, done }),
+        finished,
       };
-      run = () => runMap(start, (outcome) => finish(id, outcome));
+      run = () =>
+        runMap(start, (outcome) => {
+          if (outcome.kind === 'failed') book.keepFinishedShards(id, finished);
+          finish(id, outcome);
+        });
     } else if (node.kind === 'pipeline') {
       const childId = childRunId(info.workflowId, id, round);
       book.setChildRunId(id, childId);

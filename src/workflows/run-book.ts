@@ -69,6 +69,11 @@ export class RunBook {
   /** Ids in `ready`; an id leaves the queue lazily when it is no longer startable. */
   private readonly queued = new Set<string>();
   private readonly running = new Set<string>();
+  /**
+   * Outputs of the shards a failed map round finished, by node and shard index, for the node's
+   * retry to reuse. Kept in memory only: after a continue-as-new a retry runs every shard.
+   */
+  private readonly finishedShards = new Map<string, ReadonlyMap<number, unknown[]>>();
   // Counts kept as nodes change state rather than counted from the records: progress is read on
   // every workflow task, and counting would make a long chain quadratic.
   private finishedCount = 0;
@@ -240,6 +245,7 @@ export class RunBook {
       throw new Error(`node ${id} is ${record.state}`);
     }
     this.running.delete(id);
+    this.finishedShards.delete(id);
     this.count(record, -1);
     delete record.held;
     record.state = 'skipped';
@@ -253,6 +259,7 @@ export class RunBook {
     const record = this.record(id);
     record.input = input;
     record.inputEdited = true;
+    this.finishedShards.delete(id);
   }
 
   /**
@@ -274,6 +281,7 @@ export class RunBook {
       this.outputs.delete(id);
       this.dropped.delete(id);
       this.newRound(record);
+      this.finishedShards.delete(id);
       delete record.startedAt;
       delete record.finishedAt;
       delete record.reused;
@@ -321,6 +329,22 @@ export class RunBook {
   /** Sets a map node's item counts (shown in status). */
   setItems(id: string, items: { total: number; done: number }): void {
     this.record(id).items = items;
+  }
+
+  /**
+   * Keeps the shards a map node's failed round finished (shard index to outputs), so a retry
+   * with the same input runs only the others. An edit of the node's input, or a rerun through
+   * it, drops them.
+   */
+  keepFinishedShards(id: string, shards: ReadonlyMap<number, unknown[]>): void {
+    if (shards.size > 0) this.finishedShards.set(id, shards);
+  }
+
+  /** The finished shards kept for a map node, removed from the book. */
+  takeFinishedShards(id: string): ReadonlyMap<number, unknown[]> | undefined {
+    const shards = this.finishedShards.get(id);
+    this.finishedShards.delete(id);
+    return shards;
   }
 
   /** Records a pipeline node's child run id. */

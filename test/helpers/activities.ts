@@ -19,6 +19,8 @@ export interface StartRecord {
   attempt: number;
   /** Attempts of earlier rounds the workflow passed (an operator's retry or rerun), when any. */
   earlierAttempts?: number;
+  /** A map item's index, when the call is one. */
+  index?: number;
 }
 
 /** What the test activities saw. Filter by run id: a worker serves many runs of a file. */
@@ -43,7 +45,14 @@ export class ActivityRecorder {
   enter(activity: string, call: ActivityCall): void {
     const { runId, nodeId } = call.node;
     const earlierAttempts = call.node.earlierAttempts;
-    this.starts.push({ activity, runId, nodeId, attempt: Context.current().info.attempt, ...(earlierAttempts ? { earlierAttempts } : {}) });
+    this.starts.push({
+      activity,
+      runId,
+      nodeId,
+      attempt: Context.current().info.attempt,
+      ...(earlierAttempts ? { earlierAttempts } : {}),
+      ...(call.index !== undefined ? { index: call.index } : {}),
+    });
     const now = (this.running.get(runId) ?? 0) + 1;
     this.running.set(runId, now);
     this.maxRunning.set(runId, Math.max(now, this.maxRunning.get(runId) ?? 0));
@@ -188,13 +197,22 @@ export function createTestActivities(recorder: ActivityRecorder): Record<string,
     return { items: Array.from({ length: call.input.n }, (_, i) => i) };
   }
 
-  /** A map item: its square; fails for good when the item is `input.failAt`. */
-  async function square(call: ActivityCall<{ failAt?: number; sleepMs?: number } | undefined>): Promise<number> {
+  /**
+   * A map item: its square. Fails for good when the item is `input.failAt`; fails the first time
+   * it is called in the run (whatever the attempt or round) when it is `input.flakyAt`; hangs
+   * without heartbeating when it is `input.hangAt`.
+   */
+  async function square(
+    call: ActivityCall<{ failAt?: number; flakyAt?: number; hangAt?: number; sleepMs?: number } | undefined>,
+  ): Promise<number> {
     recorder.enter('square', call);
     try {
       const item = call.item as number;
       if (call.input?.sleepMs) await Context.current().sleep(call.input.sleepMs);
       if (item === call.input?.failAt) throw ApplicationFailure.nonRetryable(`cannot square ${item}`, 'BadItem');
+      const firstCall = recorder.startsOf(call.node.runId, call.node.nodeId).filter((s) => s.index === call.index).length === 1;
+      if (item === call.input?.flakyAt && firstCall) throw ApplicationFailure.retryable(`flaky at ${item}`, 'Flaky');
+      if (item === call.input?.hangAt) await Context.current().sleep(10_000);
       return item * item;
     } finally {
       recorder.leave(call);

@@ -35,6 +35,11 @@ function state(id: string, want: string): Promise<true> {
   return eventually(`${id} to be ${want}`, async () => ((await rig.tf.getStatus(id)).state === want ? true : undefined));
 }
 
+/** Like `state(id, 'held')`, for a run a thousand activities away from it. */
+function heldSlowly(id: string): Promise<true> {
+  return eventually(`${id} to be held`, async () => ((await rig.tf.getStatus(id)).state === 'held' ? true : undefined), { timeoutMs: 90_000 });
+}
+
 function started(id: string, nodeId: string): Promise<true> {
   return eventually(`${id}/${nodeId} to start`, () => (rig.recorder.startsOf(id, nodeId).length ? true : undefined));
 }
@@ -245,6 +250,62 @@ function started(id: string, nodeId: string): Promise<true> {
     await rig.tf.resume(id, { by: 'recorder', requestId: 'resume-1' });
     await rig.tf.result(id, { wait: true });
     await save(id);
+    await save(`${id}/each/shard-0`, `${id}-shard-0`);
+  });
+
+  // Recorded on the code before finished shards were reused (commit dbd27f3): the retry ran both
+  // shards again. Replayed on today's code, the retry must still run both (patch
+  // 'tapflow-map-reuse-shards'), though shard 0 had finished.
+  test('a held map retried, held again and skipped (before shard reuse)', async () => {
+    const id = 'replay-map-held-retry';
+    const spec: PipelineSpec = {
+      name: 'replay-map-held-retry',
+      nodes: [
+        { id: 'list', activity: 'range', input: { n: 1005 } },
+        {
+          id: 'each',
+          kind: 'map',
+          needs: ['list'],
+          over: 'list.items',
+          activity: 'square',
+          // One shard at a time: shard 0 finishes before item 1002 in shard 1 fails.
+          maxParallel: 1,
+          input: { failAt: 1002 },
+          retry: { maximumAttempts: 1 },
+          onFailure: 'hold',
+        },
+      ],
+    };
+    await rig.tf.startRun(spec, { id });
+    await heldSlowly(id);
+    await rig.tf.retry(id, 'each', { by: 'recorder', requestId: 'retry-1' });
+    await heldSlowly(id);
+    await rig.tf.skip(id, 'each', { output: [], by: 'recorder', requestId: 'skip-1' });
+    await rig.tf.result(id, { wait: true });
+    await save(id);
+  }, 120_000);
+
+  test('a batched map shard (batchSize) with a batch retried after an item failed', async () => {
+    const id = 'replay-map-batch';
+    const spec: PipelineSpec = {
+      name: 'replay-map-batch',
+      nodes: [
+        { id: 'list', activity: 'range', input: { n: 40 } },
+        {
+          id: 'each',
+          kind: 'map',
+          needs: ['list'],
+          over: 'list.items',
+          activity: 'square',
+          batchSize: 10,
+          maxParallel: 2,
+          input: { flakyAt: 15 },
+          retry: { maximumAttempts: 2, initialInterval: '100ms' },
+        },
+      ],
+    };
+    await rig.tf.startRun(spec, { id });
+    await rig.tf.result(id, { wait: true });
     await save(`${id}/each/shard-0`, `${id}-shard-0`);
   });
 });

@@ -9,7 +9,7 @@ import { historyFromJson } from '../helpers/history-json';
 import { Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { workflowBundle } from '../helpers/temporal';
-import { RECORD_ACTIVITY } from '../../src/pipeline/types';
+import { MAP_BATCH_ACTIVITY, RECORD_ACTIVITY } from '../../src/pipeline/types';
 
 const HISTORIES = join(__dirname, 'histories');
 const files = readdirSync(HISTORIES)
@@ -63,6 +63,22 @@ test("issue 4's histories hold what they are meant to cover: operator updates, a
   // Every workflow type has a history: the map's shards run mapShardWorkflow.
   expect(text('replay-map.json')).toMatch(/"workflowType":\s*\{\s*"name":\s*"mapShardWorkflow"/);
   expect(text('replay-map-shard-0.json')).toMatch(/"workflowType":\s*\{\s*"name":\s*"mapShardWorkflow"/);
+});
+
+test('the held map history, recorded before finished shards were reused, ran every shard again on its retry', () => {
+  const held = readFileSync(join(HISTORIES, 'replay-map-held-retry.json'), 'utf8');
+  for (const shard of ['each/shard-0', 'each/shard-1', 'each.2/shard-0', 'each.2/shard-1']) {
+    expect(held).toContain(`"replay-map-held-retry/${shard}"`);
+  }
+  expect(held).not.toContain('tapflow-map-reuse-shards');
+});
+
+test('the batched shard history runs its items as batch activities, one of them retried', () => {
+  const batched = readFileSync(join(HISTORIES, 'replay-map-batch-shard-0.json'), 'utf8');
+  expect(batched).toMatch(/"workflowType":\s*\{\s*"name":\s*"mapShardWorkflow"/);
+  expect(batched.match(new RegExp(`"name":\\s*"${MAP_BATCH_ACTIVITY}"`, 'g'))).toHaveLength(4);
+  // The second attempt of the batch holding the flaky item 15 completed it.
+  expect(batched).toMatch(/"attempt":\s*2/);
 });
 
 test('a history the code does not match is reported (the check can fail)', async () => {

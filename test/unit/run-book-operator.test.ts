@@ -480,3 +480,51 @@ describe('RunBook: events kept for a node', () => {
     expect(status(book, 'ev').waitingFor).toBe('approval');
   });
 });
+
+describe("a held map's finished shards", () => {
+  const shards = (): Map<number, unknown[]> => new Map([[0, [0, 1]], [2, [4, 9]]]);
+
+  function heldMap(): RunBook {
+    const book = new RunBook(spec(['list'], ['each', ['list']]));
+    book.startNext(T0);
+    book.complete('list', [1, 2], 1, T1);
+    book.startNext(T1);
+    book.hold('each', 'item 3 failed', 'BadItem', 1, T2);
+    book.keepFinishedShards('each', shards());
+    return book;
+  }
+
+  test('are handed once to the retry that asks for them', () => {
+    const book = heldMap();
+    book.retry('each');
+    expect(book.takeFinishedShards('each')).toEqual(shards());
+    expect(book.takeFinishedShards('each')).toBeUndefined();
+  });
+
+  test('are dropped when the retry changes the input, and by an edit, a skip or a rerun', () => {
+    const retried = heldMap();
+    retried.retry('each', { value: { strict: false } });
+    expect(retried.takeFinishedShards('each')).toBeUndefined();
+
+    const edited = heldMap();
+    edited.editInput('each', { strict: false });
+    expect(edited.takeFinishedShards('each')).toBeUndefined();
+
+    const skipped = heldMap();
+    skipped.skip('each', [], T3);
+    expect(skipped.takeFinishedShards('each')).toBeUndefined();
+
+    const rerun = heldMap();
+    rerun.skip('each', [], T3);
+    rerun.keepFinishedShards('each', shards());
+    rerun.rerun('list');
+    expect(rerun.takeFinishedShards('each')).toBeUndefined();
+  });
+
+  test('none are kept when no shard finished', () => {
+    const book = heldMap();
+    book.takeFinishedShards('each');
+    book.keepFinishedShards('each', new Map());
+    expect(book.takeFinishedShards('each')).toBeUndefined();
+  });
+});

@@ -410,6 +410,36 @@ describe('map nodes', () => {
     ]);
   });
 
+  test('a batchSize from 1 to 1000 is accepted on an activity map', () => {
+    for (const batchSize of [1, 100, 1000]) {
+      accepts(withNodes({ id: 'list', activity: 'act' }, { id: 'm', kind: 'map', needs: ['list'], over: 'list', activity: 'act', batchSize }));
+    }
+  });
+
+  test.each<[unknown, string]>([
+    [0, 'number 0'],
+    [1001, 'number 1001'],
+    [2.5, 'number 2.5'],
+    ['10', '"10"'],
+  ])('batchSize %j is refused', (batchSize, shown) => {
+    expect(lines(withNodes({ id: 'list', activity: 'act' }, { id: 'm', kind: 'map', needs: ['list'], over: 'list', activity: 'act', batchSize }))).toEqual([
+      `nodes[1].batchSize: must be a whole number from 1 to 1000, got ${shown}`,
+    ]);
+  });
+
+  test('batchSize on a map of child pipelines is refused, saying why', () => {
+    const child = { name: 'per', nodes: [{ id: 'w', activity: 'act' }] };
+    expect(lines(withNodes({ id: 'list', activity: 'act' }, { id: 'm', kind: 'map', needs: ['list'], over: 'list', pipeline: child, batchSize: 10 }))).toEqual([
+      'nodes[1].batchSize: batches are for a map that runs an activity; each child pipeline is a run of its own',
+    ]);
+  });
+
+  test('the map batch activity is reserved', () => {
+    expect(lines(withNodes({ id: 'a', activity: 'tapflowMapBatch' }))).toEqual([
+      'nodes[0].activity: "tapflowMapBatch" is reserved: tapflow runs map batches with it',
+    ]);
+  });
+
   test('maxParallel on a node of another kind belongs to map nodes', () => {
     expect(lines(withNodes({ id: 'a', activity: 'act', maxParallel: 2 }))).toEqual([
       'nodes[0].maxParallel: does not apply to an activity node (it belongs to map nodes)',

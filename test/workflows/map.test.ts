@@ -125,3 +125,62 @@ describe('map nodes', () => {
     expect(await historyLength(id)).toBeLessThan(200);
   }, 300_000);
 });
+
+describe('batched map nodes (batchSize)', () => {
+  test('each activity task runs a batch of items: outputs in order, each item once, a few events per batch', async () => {
+    const id = 'map-batched';
+    const n = MAP_SHARD_SIZE + 500;
+    await rig.tf.startRun(mapSpec(n, { batchSize: 100 }, 8), { id });
+    const result = (await rig.tf.result(id, { wait: true })) as { each: number[] };
+    expect(result.each).toEqual(Array.from({ length: n }, (_, i) => i * i));
+    const indexes = rig.recorder.startsOf(id, 'each').map((s) => s.index);
+    expect(new Set(indexes).size).toBe(n);
+    expect(indexes).toHaveLength(n);
+    // 10 batches in the first shard: tens of events, where one activity per item takes thousands.
+    expect(await historyLength(`${id}/each/shard-0`)).toBeLessThan(100);
+    expect(await historyLength(`${id}/each/shard-1`)).toBeLessThan(100);
+  }, 120_000);
+
+  test('a batch retried after an item fails starts at that item, not over', async () => {
+    const id = 'map-batch-retry';
+    await rig.tf.startRun(mapSpec(10, { batchSize: 10, input: { flakyAt: 6 }, retry: { maximumAttempts: 2, initialInterval: '100ms' } }), { id });
+    const result = (await rig.tf.result(id, { wait: true })) as { each: number[] };
+    expect(result.each).toEqual(Array.from({ length: 10 }, (_, i) => i * i));
+    const starts = rig.recorder.startsOf(id, 'each').map((s) => [s.index, s.attempt]);
+    expect(starts).toEqual([
+      ...[0, 1, 2, 3, 4, 5, 6].map((i) => [i, 1]),
+      ...[6, 7, 8, 9].map((i) => [i, 2]),
+    ]);
+  });
+
+  test('a retry of a held map runs only the shards its failed round did not finish', async () => {
+    const id = 'map-held-reuse';
+    const n = 2 * MAP_SHARD_SIZE + 10;
+    // One shard at a time: shards 0 and 1 finish, then item 2005 (in shard 2) fails once.
+    const each = { batchSize: 100, input: { flakyAt: 2005 }, retry: { maximumAttempts: 1 }, onFailure: 'hold' as const };
+    await rig.tf.startRun(mapSpec(n, each, 1), { id });
+    const held = await runState(id, 'held');
+    expect(nodeOf(held, 'each')).toMatchObject({ held: true, errorType: 'Flaky', items: { total: n, done: 2 * MAP_SHARD_SIZE } });
+    await rig.tf.retry(id, 'each');
+    const result = (await rig.tf.result(id, { wait: true })) as { each: number[] };
+    expect(result.each).toEqual(Array.from({ length: n }, (_, i) => i * i));
+    const calls = new Map<number, number>();
+    for (const s of rig.recorder.startsOf(id, 'each')) calls.set(s.index as number, (calls.get(s.index as number) ?? 0) + 1);
+    // Shards 0 and 1 ran once; shard 2 ran again in the retry.
+    expect([...calls.entries()].filter(([i, c]) => i < 2 * MAP_SHARD_SIZE && c !== 1)).toEqual([]);
+    expect(calls.get(2000)).toBe(2);
+    expect(calls.get(2005)).toBe(2);
+  }, 120_000);
+
+  test("an item that fails for good fails the node with that item's index", async () => {
+    const id = 'map-batch-fail';
+    await rig.tf.startRun(mapSpec(30, { batchSize: 10, input: { failAt: 17 }, retry: { maximumAttempts: 1 } }), { id });
+    await expect(rig.tf.result(id, { wait: true })).rejects.toThrow(/item 17 failed: cannot square 17/);
+  });
+
+  test('an item stuck past its timeout times the batch out, and the failure names the item', async () => {
+    const id = 'map-batch-stuck';
+    await rig.tf.startRun(mapSpec(10, { batchSize: 5, timeout: '2s', input: { hangAt: 7 }, retry: { maximumAttempts: 1 } }, 2), { id });
+    await expect(rig.tf.result(id, { wait: true })).rejects.toThrow(/item 7 failed: timed out \(heartbeat\)/);
+  }, 60_000);
+});
