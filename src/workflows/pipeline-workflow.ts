@@ -23,11 +23,10 @@ import {
   sleep,
   uuid4,
   workflowInfo,
-  type ActivityOptions,
 } from '@temporalio/workflow';
 import { formatDuration, parseDuration } from '../pipeline/duration';
 import { refusal, type ControlAction, type OperatorAction, type RunState, type RunStatus } from '../pipeline/states';
-import { DEFAULT_MAX_DEPTH, DEFAULT_MAX_PARALLEL, DEFAULT_MAXIMUM_ATTEMPTS, type DurationSpec, type PipelineSpec } from '../pipeline/types';
+import { DEFAULT_MAX_DEPTH, DEFAULT_MAX_PARALLEL, DEFAULT_MAXIMUM_ATTEMPTS, type DurationSpec } from '../pipeline/types';
 import { formatProblem, validateSpec } from '../pipeline/validate';
 import {
   cancelSignal,
@@ -44,10 +43,10 @@ import {
 } from './definitions';
 import { DEADLINE_EXCEEDED, INVALID_SPEC, NEEDS_REVIEW, NODE_CANCELLED, NODE_FAILED, RUN_CANCELLED, RUN_TIMED_OUT } from './errors';
 import { ActiveClock, type ActiveClockSnapshot } from './active-clock';
-import { cascade, childRunId, runChild } from './child-node';
-import { MAP_REUSE_SHARDS_PATCH, runMap } from './map-node';
+import { cascade } from './child-node';
 import { registerOperatorHandlers } from './operator-handlers';
-import { activityOptionsFor, executeNode, type NodeOutcome } from './node-activity';
+import type { NodeOutcome } from './node-activity';
+import { nodeRunner, type RunnerContext } from './node-runners';
 import { ProgressPublisher } from './progress-publisher';
 import { RunBook, type RunBookSnapshot } from './run-book';
 import { StoreReporter } from './store-reporter';
@@ -287,7 +286,6 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
    */
   const nodeScope = new CancellationScope();
   const inFlight = new Map<string, Promise<void>>();
-  const optionsCache = new Map<string, ActivityOptions>();
   const publisher = new ProgressPublisher(spec.name);
   const publish = (force = false): void => publisher.publish(state, book.progress(), reason, force);
 
@@ -313,6 +311,21 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
     }
   };
 
+  // What activity, pipeline and map nodes run (node-runners.ts).
+  const runners: RunnerContext = {
+    book,
+    spec,
+    runId: info.workflowId,
+    taskQueue: info.taskQueue,
+    params: input.params,
+    meta,
+    maxParallel,
+    nesting,
+    children,
+    optionsCache: new Map(),
+    finish,
+  };
+
   /** Starts a node; called from the main loop, so inside `nodeScope`. */
   const launch = (id: string): void => {
     const node = book.spec(id);
@@ -336,77 +349,12 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
       if (book.recordOf(id).state === 'running') waiting.set(id, waiter);
       return;
     }
-    let run: () => Promise<void>;
-    const round = (book.recordOf(id).earlierAttempts ?? 0) + 1;
     if ((node.kind === 'pipeline' || (node.kind === 'map' && node.pipeline)) && nesting.depth + 1 > nesting.maxDepth) {
       const error = `a child pipeline here would nest ${nesting.depth + 1} deep; the limit (maxDepth) is ${nesting.maxDepth}`;
       finish(id, { kind: 'failed', error, errorType: NODE_FAILED, attempts: 1 });
       return;
     }
-    if (node.kind === 'map') {
-      children.set(id, []);
-      // A retry of a held map runs only the shards the failed round did not finish.
-      const kept = book.takeFinishedShards(id);
-      const finished = new Map(kept && patched(MAP_REUSE_SHARDS_PATCH) ? kept : []);
-      const start = {
-        runId: info.workflowId,
-        nodeId: id,
-        node,
-        baseId: childRunId(info.workflowId, id, round),
-        upstream: book.upstreamOf(id),
-        input: book.inputOf(id),
-        params: input.params,
-        ...(node.activity ? { activityOptions: activityOptionsFor(spec, node, info.taskQueue) } : {}),
-        maxParallel: node.maxParallel ?? maxParallel,
-        meta: childMeta(),
-        nesting,
-        taskQueue: info.taskQueue,
-        onShards: (running: readonly string[]) => {
-          if (children.has(id)) children.set(id, [...running]);
-        },
-        onProgress: (done: number, total: number) => book.setItems(id, { total, done }),
-        finished,
-      };
-      run = () =>
-        runMap(start, (outcome) => {
-          if (outcome.kind === 'failed') book.keepFinishedShards(id, finished);
-          finish(id, outcome);
-        });
-    } else if (node.kind === 'pipeline') {
-      const childId = childRunId(info.workflowId, id, round);
-      book.setChildRunId(id, childId);
-      children.set(id, [childId]);
-      const start = {
-        workflowId: childId,
-        spec: node.pipeline as PipelineSpec,
-        params: { input: book.inputOf(id), params: input.params, upstream: book.upstreamOf(id) },
-        meta: childMeta(),
-        nesting: { depth: nesting.depth + 1, maxDepth: nesting.maxDepth },
-        taskQueue: node.taskQueue ?? info.taskQueue,
-        parentClose: node.parentClose,
-      };
-      run = () => runChild(start, (outcome) => finish(id, outcome));
-    } else {
-      let options = optionsCache.get(id);
-      if (!options) {
-        options = activityOptionsFor(spec, node, info.taskQueue);
-        optionsCache.set(id, options);
-      }
-      const activityOptions = options;
-      const earlierAttempts = book.recordOf(id).earlierAttempts;
-      const call = {
-        input: book.inputOf(id),
-        params: input.params,
-        upstream: book.upstreamOf(id),
-        node: {
-          runId: info.workflowId,
-          nodeId: id,
-          key: `${info.workflowId}/${id}`,
-          ...(earlierAttempts ? { earlierAttempts } : {}),
-        },
-      };
-      run = () => executeNode(node, call, activityOptions, (outcome) => finish(id, outcome));
-    }
+    const run = nodeRunner(runners, id);
     if (limit === undefined) {
       inFlight.set(id, run());
       return;
@@ -416,17 +364,6 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
     nodeScopes.set(id, scope);
     inFlight.set(id, scope.run(run));
   };
-
-  /** What a child run inherits from this one. */
-  const childMeta = () => ({
-    ...(meta.user === undefined ? {} : { user: meta.user }),
-    ...(meta.groups === undefined ? {} : { groups: meta.groups }),
-    ...(meta.tags === undefined ? {} : { tags: meta.tags }),
-    ...(meta.priority === undefined ? {} : { priority: meta.priority }),
-    ...(meta.site === undefined ? {} : { site: meta.site }),
-    ...(meta.onFailure === undefined ? {} : { onFailure: meta.onFailure }),
-    createdAt: new Date().toISOString(),
-  });
 
   const onFailureOf = (id: string): 'fail' | 'hold' => book.spec(id).onFailure ?? runOnFailure;
 

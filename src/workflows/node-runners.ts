@@ -1,0 +1,128 @@
+/**
+ * What each kind of node runs once the pipeline workflow launches it: an activity, a child
+ * pipeline, or a map over shard workflows. Builds the call from the run book and returns it
+ * unstarted; the workflow decides the scope it runs in (a node with a deadline gets its own).
+ * Sleep and event nodes are not here: they wait rather than run (see `waiting-nodes.ts`).
+ */
+import { patched, type ActivityOptions } from '@temporalio/workflow';
+import type { NodeSpec, PipelineSpec } from '../pipeline/types';
+import { childRunId, runChild } from './child-node';
+import type { RunMeta } from './definitions';
+import { MAP_REUSE_SHARDS_PATCH, runMap } from './map-node';
+import { activityOptionsFor, executeNode, type NodeOutcome } from './node-activity';
+import type { RunBook } from './run-book';
+
+/** What building a node's runner needs from the run. */
+export interface RunnerContext {
+  book: RunBook;
+  spec: PipelineSpec;
+  /** The run's workflow id and task queue. */
+  runId: string;
+  taskQueue: string;
+  /** The run's input (its `params`). */
+  params: unknown;
+  meta: RunMeta;
+  /** The run's `maxParallel` (a map's default). */
+  maxParallel: number;
+  nesting: { depth: number; maxDepth: number };
+  /** Child run ids in flight by node: a runner keeps its node's entry current (pause cascades to them). */
+  children: Map<string, string[]>;
+  /** Activity options by node id, built once per node. */
+  optionsCache: Map<string, ActivityOptions>;
+  /** Hands a node's outcome to the workflow. */
+  finish(id: string, outcome: NodeOutcome): void;
+}
+
+/** Builds what node `id` (an activity, pipeline or map node) runs; call the result to start it. */
+export function nodeRunner(ctx: RunnerContext, id: string): () => Promise<void> {
+  const node = ctx.book.spec(id);
+  const round = (ctx.book.recordOf(id).earlierAttempts ?? 0) + 1;
+  if (node.kind === 'map') return mapRunner(ctx, id, node, round);
+  if (node.kind === 'pipeline') return pipelineRunner(ctx, id, node, round);
+  return activityRunner(ctx, id, node);
+}
+
+function mapRunner(ctx: RunnerContext, id: string, node: NodeSpec, round: number): () => Promise<void> {
+  const { book, children } = ctx;
+  children.set(id, []);
+  // A retry of a held map runs only the shards the failed round did not finish.
+  const kept = book.takeFinishedShards(id);
+  const finished = new Map(kept && patched(MAP_REUSE_SHARDS_PATCH) ? kept : []);
+  const start = {
+    runId: ctx.runId,
+    nodeId: id,
+    node,
+    baseId: childRunId(ctx.runId, id, round),
+    upstream: book.upstreamOf(id),
+    input: book.inputOf(id),
+    params: ctx.params,
+    ...(node.activity ? { activityOptions: activityOptionsFor(ctx.spec, node, ctx.taskQueue) } : {}),
+    maxParallel: node.maxParallel ?? ctx.maxParallel,
+    meta: childMeta(ctx.meta),
+    nesting: ctx.nesting,
+    taskQueue: ctx.taskQueue,
+    onShards: (running: readonly string[]) => {
+      if (children.has(id)) children.set(id, [...running]);
+    },
+    onProgress: (done: number, total: number) => book.setItems(id, { total, done }),
+    finished,
+  };
+  return () =>
+    runMap(start, (outcome) => {
+      if (outcome.kind === 'failed') book.keepFinishedShards(id, finished);
+      ctx.finish(id, outcome);
+    });
+}
+
+function pipelineRunner(ctx: RunnerContext, id: string, node: NodeSpec, round: number): () => Promise<void> {
+  const { book, nesting } = ctx;
+  const childId = childRunId(ctx.runId, id, round);
+  book.setChildRunId(id, childId);
+  ctx.children.set(id, [childId]);
+  const start = {
+    workflowId: childId,
+    spec: node.pipeline as PipelineSpec,
+    params: { input: book.inputOf(id), params: ctx.params, upstream: book.upstreamOf(id) },
+    meta: childMeta(ctx.meta),
+    nesting: { depth: nesting.depth + 1, maxDepth: nesting.maxDepth },
+    taskQueue: node.taskQueue ?? ctx.taskQueue,
+    parentClose: node.parentClose,
+  };
+  return () => runChild(start, (outcome) => ctx.finish(id, outcome));
+}
+
+function activityRunner(ctx: RunnerContext, id: string, node: NodeSpec): () => Promise<void> {
+  const { book } = ctx;
+  let options = ctx.optionsCache.get(id);
+  if (!options) {
+    options = activityOptionsFor(ctx.spec, node, ctx.taskQueue);
+    ctx.optionsCache.set(id, options);
+  }
+  const activityOptions = options;
+  const earlierAttempts = book.recordOf(id).earlierAttempts;
+  const call = {
+    input: book.inputOf(id),
+    params: ctx.params,
+    upstream: book.upstreamOf(id),
+    node: {
+      runId: ctx.runId,
+      nodeId: id,
+      key: `${ctx.runId}/${id}`,
+      ...(earlierAttempts ? { earlierAttempts } : {}),
+    },
+  };
+  return () => executeNode(node, call, activityOptions, (outcome) => ctx.finish(id, outcome));
+}
+
+/** What a child run inherits from its parent's meta. */
+function childMeta(meta: RunMeta): RunMeta {
+  return {
+    ...(meta.user === undefined ? {} : { user: meta.user }),
+    ...(meta.groups === undefined ? {} : { groups: meta.groups }),
+    ...(meta.tags === undefined ? {} : { tags: meta.tags }),
+    ...(meta.priority === undefined ? {} : { priority: meta.priority }),
+    ...(meta.site === undefined ? {} : { site: meta.site }),
+    ...(meta.onFailure === undefined ? {} : { onFailure: meta.onFailure }),
+    createdAt: new Date().toISOString(),
+  };
+}
