@@ -13,20 +13,25 @@ import {
   condition,
   defineSignal,
   defineUpdate,
+  executeChild,
   proxyActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
+import { isNodeEnvelope } from '../src/pipeline/envelope';
 import type { ActivityCall } from '../src/pipeline/types';
 
-export { pipelineWorkflow } from '../src/workflows';
+// mapShardWorkflow runs the shards of a `map` node (bench/map.mjs).
+export { mapShardWorkflow, pipelineWorkflow } from '../src/workflows';
 
 /** The subset of tapflow's built-in activities the baselines call. */
 interface BenchActivities {
   noop(call: ActivityCall): Promise<unknown>;
+  /** Registered by bench/map.mjs: returns a null per item of `call.item`, heartbeating after each. */
+  noopBatch(call: ActivityCall): Promise<unknown>;
 }
 
-const { noop } = proxyActivities<BenchActivities>({
+const { noop, noopBatch } = proxyActivities<BenchActivities>({
   startToCloseTimeout: 10 * 60 * 1000,
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   retry: { maximumAttempts: 3, initialInterval: 1000, backoffCoefficient: 2 },
@@ -86,4 +91,94 @@ export async function trivialUpdateWorkflow(): Promise<number> {
   });
   await condition(() => finished);
   return pings;
+}
+
+/** What an item's activity returned, without the envelope tapflow's worker wraps outputs in. */
+function unwrapOutput(result: unknown): unknown {
+  return isNodeEnvelope(result) ? result.output : result;
+}
+
+/** The call a map item gets (as `map-items.ts` builds it): item `index` of node `each`. */
+function itemCall(item: unknown, index: number): ActivityCall {
+  const runId = workflowInfo().workflowId;
+  return { input: undefined, params: undefined, upstream: {}, item, index, node: { runId, nodeId: 'each', key: `${runId}/each/${index}` } };
+}
+
+/**
+ * Runs `units` units of work, never more than `concurrency` at once, starting the next as one
+ * ends; resolves to their results in unit order.
+ */
+async function inLanes<T>(units: number, concurrency: number, run: (u: number) => Promise<T>): Promise<T[]> {
+  const results: T[] = [];
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < units) {
+      const u = next++;
+      results[u] = await run(u);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, units) }, lane));
+  return results;
+}
+
+/**
+ * A hand-written map's parent: splits items `0..n-1` into shards of `shardSize` and runs each as
+ * the child workflow `childType(offset, count, concurrency, ...extra)`, by tapflow's split rule
+ * (see `map-node.ts`): at most `maxParallel` shards at once, each with
+ * `max(1, floor(maxParallel / shards running))` units in flight. Concatenates the outputs.
+ */
+async function runBaselineShards(childType: string, n: number, maxParallel: number, shardSize: number, extra: unknown[]): Promise<unknown[]> {
+  const shardCount = Math.ceil(n / shardSize);
+  const running = Math.max(1, Math.min(shardCount, maxParallel));
+  const concurrency = Math.max(1, Math.floor(maxParallel / running));
+  const parentId = workflowInfo().workflowId;
+  const outputs = await inLanes(shardCount, running, (k) => {
+    const offset = k * shardSize;
+    return executeChild<(...a: unknown[]) => Promise<unknown[]>>(childType, {
+      workflowId: `${parentId}/shard-${k}`,
+      args: [offset, Math.min(shardSize, n - offset), concurrency, ...extra],
+    });
+  });
+  return outputs.flat();
+}
+
+/**
+ * The baseline of a `map` node: what a team would write on plain Temporal to run `noop` once per
+ * item over `n` items, with the parent/child shape of tapflow's map (shards of `shardSize` items
+ * as child workflows, {@link baselineMapShardWorkflow}). Resolves to the `n` outputs in order.
+ */
+export async function baselineMapWorkflow(n: number, maxParallel: number, shardSize = 1000): Promise<unknown[]> {
+  return runBaselineShards('baselineMapShardWorkflow', n, maxParallel, shardSize, []);
+}
+
+/**
+ * One shard of {@link baselineMapWorkflow}: calls `noop` for items `offset..offset+count-1`, at most
+ * `concurrency` in flight, and resolves to their outputs in item order.
+ */
+export async function baselineMapShardWorkflow(offset: number, count: number, concurrency: number): Promise<unknown[]> {
+  return inLanes(count, concurrency, async (i) => unwrapOutput(await noop(itemCall(offset + i, offset + i))));
+}
+
+/**
+ * The baseline of a `map` node with `batchSize`: the same parent/child shape as
+ * {@link baselineMapWorkflow}, each child ({@link baselineBatchedMapShardWorkflow}) calling the
+ * plain activity `noopBatch` once per `batchSize` items.
+ */
+export async function baselineBatchedMapWorkflow(n: number, maxParallel: number, batchSize: number, shardSize = 1000): Promise<unknown[]> {
+  return runBaselineShards('baselineBatchedMapShardWorkflow', n, maxParallel, shardSize, [batchSize]);
+}
+
+/**
+ * One shard of {@link baselineBatchedMapWorkflow}: calls `noopBatch` over consecutive slices of
+ * `batchSize` of its `count` items, at most `concurrency` batches in flight (a batch counts as one,
+ * as in tapflow), and resolves to the items' outputs in order.
+ */
+export async function baselineBatchedMapShardWorkflow(offset: number, count: number, concurrency: number, batchSize: number): Promise<unknown[]> {
+  const size = Math.max(1, batchSize);
+  const batches = await inLanes(Math.ceil(count / size), concurrency, async (b) => {
+    const first = offset + b * size;
+    const items = Array.from({ length: Math.min(size, offset + count - first) }, (_, j) => first + j);
+    return unwrapOutput(await noopBatch(itemCall(items, first))) as unknown[];
+  });
+  return batches.flat();
 }
