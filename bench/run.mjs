@@ -8,7 +8,7 @@
 //
 // What each figure measures and how is written up in BENCHMARKS.md.
 import { createRequire } from 'node:module';
-import { execFileSync } from 'node:child_process';
+import { fmtS, median, parseArgs, printMachine, round, SETTLE_MS, startDevServer, table, timed, WORKER_OPTIONS } from './common.mjs';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
@@ -66,31 +66,10 @@ const TASK_QUEUE = 'tapflow-bench';
 const STORE_QUEUE = 'tapflow-bench-store';
 /** A task queue no worker polls: a node sent there stays in flight and never runs. */
 const PARKED_QUEUE = 'tapflow-bench-parked';
-/** Idle time before each measured run, so every run meets the server in the same state. */
-const SETTLE_MS = 2000;
-const WORKER_OPTIONS = {
-  maxConcurrentWorkflowTaskExecutions: 40,
-  maxConcurrentActivityTaskExecutions: 100,
-  maxCachedWorkflows: 1000,
-  workflowTaskPollerBehavior: { type: 'simple-maximum', maximum: 10 },
-  activityTaskPollerBehavior: { type: 'simple-maximum', maximum: 10 },
-};
 
 // ---------------------------------------------------------------------------------------------
 // Small helpers
 
-function parseArgs(argv, defaults) {
-  const out = { ...defaults };
-  for (let i = 0; i < argv.length; i++) {
-    const key = argv[i]?.replace(/^--/, '');
-    if (!key || !(key in defaults) || argv[i + 1] === undefined) {
-      console.error(`bench: unknown or incomplete option "${argv[i]}"; options: ${Object.keys(defaults).map((k) => `--${k} N`).join(' ')}`);
-      process.exit(2);
-    }
-    out[key] = Number(argv[++i]);
-  }
-  return out;
-}
 
 const nodeId = (i) => `n${String(i).padStart(4, '0')}`;
 
@@ -107,11 +86,6 @@ function wideSpec(n, maxParallel) {
   return { name: 'bench-wide', maxParallel, nodes: Array.from({ length: n }, (_, i) => ({ id: nodeId(i), activity: 'noop' })) };
 }
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 /** Nearest-rank percentile. */
 const percentile = (xs, p) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -125,69 +99,25 @@ const summary = (xs) => ({
   max: Math.max(...xs),
   mean: xs.reduce((a, b) => a + b, 0) / xs.length,
 });
-const round = (x, digits = 2) => Number(x.toFixed(digits));
-const fmtS = (ms) => `${(ms / 1000).toFixed(2)} s`;
 const fmtMs = (ms) => `${ms.toFixed(1)} ms`;
 
-function table(header, rows) {
-  const all = [header, ...rows];
-  const widths = header.map((_, c) => Math.max(...all.map((r) => String(r[c]).length)));
-  const line = (r) => '  ' + r.map((v, c) => (c === 0 ? String(v).padEnd(widths[c]) : String(v).padStart(widths[c]))).join('   ');
-  console.log(line(header));
-  console.log('  ' + widths.map((w) => '-'.repeat(w)).join('   '));
-  for (const r of rows) console.log(line(r));
-}
 
-async function timed(fn) {
-  const t0 = performance.now();
-  const value = await fn();
-  return { ms: performance.now() - t0, value };
-}
 
 // ---------------------------------------------------------------------------------------------
 // Machine, server, worker
 
-function machine() {
-  const cpus = os.cpus();
-  let temporal = 'unknown';
-  try {
-    temporal = execFileSync(temporalCliPath(), ['--version'], { encoding: 'utf8' }).trim();
-  } catch (err) {
-    temporal = `unavailable (${err.message})`;
-  }
-  return {
-    os: `${os.type()} ${os.release()} ${os.arch()}`,
-    cpus: `${cpus.length} x ${cpus[0]?.model ?? 'unknown'}`,
-    memory: `${Math.round(os.totalmem() / 2 ** 30)} GiB`,
-    node: process.version,
-    temporal,
-    loadavg: os.loadavg().map((x) => x.toFixed(2)).join(' '),
-  };
-}
-
-const m = machine();
-console.log('tapflow benchmark');
-console.log(`  machine   ${m.os}; ${m.cpus}; ${m.memory}`);
-console.log(`  node      ${m.node}`);
-console.log(`  temporal  ${m.temporal}`);
-console.log(`  load      ${m.loadavg} (1/5/15 min, at start; the machine is shared, figures may be noisy)`);
+const m = printMachine('tapflow benchmark', temporalCliPath());
 
 const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} };
 const bundleStarted = performance.now();
 const { code } = await bundleWorkflowCode({ workflowsPath: join(here, 'workflows.ts'), logger: quiet });
 const bundleMs = performance.now() - bundleStarted;
 
-const extraArgs = [];
-if (args['transfer-poll-rps'] > 0) {
-  extraArgs.push('--dynamic-config-value', `history.transferProcessorMaxPollRPS=${args['transfer-poll-rps']}`);
-}
-const env = await TestWorkflowEnvironment.createLocal({
-  server: {
-    executable: { type: 'existing-path', path: temporalCliPath() },
-    searchAttributes: [PIPELINE_SEARCH_ATTRIBUTE, STATE_SEARCH_ATTRIBUTE, PROGRESS_SEARCH_ATTRIBUTE],
-    log: { format: 'pretty', level: 'warn' },
-    extraArgs,
-  },
+const { env, extraArgs } = await startDevServer({
+  TestWorkflowEnvironment,
+  cliPath: temporalCliPath(),
+  searchAttributes: [PIPELINE_SEARCH_ATTRIBUTE, STATE_SEARCH_ATTRIBUTE, PROGRESS_SEARCH_ATTRIBUTE],
+  transferPollRps: args['transfer-poll-rps'],
 });
 const client = env.client;
 const tf = new TapflowClient(client, TASK_QUEUE);

@@ -1,0 +1,100 @@
+// What tapflow's benchmarks share: option parsing, statistics and tables, the machine banner, and
+// the dev server and worker settings every figure is measured on (see BENCHMARKS.md, "What runs").
+import { execFileSync } from 'node:child_process';
+import os from 'node:os';
+import { performance } from 'node:perf_hooks';
+
+/** Idle time before each measured run, so every run meets the server in the same state. */
+export const SETTLE_MS = 2000;
+
+/** The in-process worker's settings, for the engine and the baselines alike. */
+export const WORKER_OPTIONS = {
+  maxConcurrentWorkflowTaskExecutions: 40,
+  maxConcurrentActivityTaskExecutions: 100,
+  maxCachedWorkflows: 1000,
+  workflowTaskPollerBehavior: { type: 'simple-maximum', maximum: 10 },
+  activityTaskPollerBehavior: { type: 'simple-maximum', maximum: 10 },
+};
+
+/** `--name N` options over `defaults`; an unknown or incomplete one exits 2 with the list. */
+export function parseArgs(argv, defaults) {
+  const out = { ...defaults };
+  for (let i = 0; i < argv.length; i++) {
+    const key = argv[i]?.replace(/^--/, '');
+    if (!key || !(key in defaults) || argv[i + 1] === undefined) {
+      console.error(`bench: unknown or incomplete option "${argv[i]}"; options: ${Object.keys(defaults).map((k) => `--${k} N`).join(' ')}`);
+      process.exit(2);
+    }
+    out[key] = Number(argv[++i]);
+  }
+  return out;
+}
+
+export const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+export const round = (x, digits = 2) => Number(x.toFixed(digits));
+export const fmtS = (ms) => `${(ms / 1000).toFixed(2)} s`;
+
+/** Prints rows under a header, the first column left-aligned and the others right-aligned. */
+export function table(header, rows) {
+  const all = [header, ...rows];
+  const widths = header.map((_, c) => Math.max(...all.map((r) => String(r[c]).length)));
+  const line = (r) => '  ' + r.map((v, c) => (c === 0 ? String(v).padEnd(widths[c]) : String(v).padStart(widths[c]))).join('   ');
+  console.log(line(header));
+  console.log('  ' + widths.map((w) => '-'.repeat(w)).join('   '));
+  for (const r of rows) console.log(line(r));
+}
+
+/** Runs `fn`, resolving to its value and the milliseconds it took. */
+export async function timed(fn) {
+  const t0 = performance.now();
+  const value = await fn();
+  return { ms: performance.now() - t0, value };
+}
+
+/** Prints `title` and the machine the figures come from; returns the machine's facts (for the JSON line). */
+export function printMachine(title, temporalCliPath) {
+  const cpus = os.cpus();
+  let temporal = 'unknown';
+  try {
+    temporal = execFileSync(temporalCliPath, ['--version'], { encoding: 'utf8' }).trim();
+  } catch (err) {
+    temporal = `unavailable (${err.message})`;
+  }
+  const m = {
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    cpus: `${cpus.length} x ${cpus[0]?.model ?? 'unknown'}`,
+    memory: `${Math.round(os.totalmem() / 2 ** 30)} GiB`,
+    node: process.version,
+    temporal,
+    loadavg: os.loadavg().map((x) => x.toFixed(2)).join(' '),
+  };
+  console.log(title);
+  console.log(`  machine   ${m.os}; ${m.cpus}; ${m.memory}`);
+  console.log(`  node      ${m.node}`);
+  console.log(`  temporal  ${m.temporal}`);
+  console.log(`  load      ${m.loadavg} (1/5/15 min, at start; the machine is shared, figures may be noisy)`);
+  return m;
+}
+
+/**
+ * Starts the dev server every figure runs on: in-memory, warn-level logs, tapflow's search
+ * attributes, and `history.transferProcessorMaxPollRPS` lifted to `transferPollRps` (0 keeps the
+ * dev server's own setting). Resolves to the environment and the extra arguments it was given.
+ */
+export async function startDevServer({ TestWorkflowEnvironment, cliPath, searchAttributes, transferPollRps }) {
+  const extraArgs = [];
+  if (transferPollRps > 0) extraArgs.push('--dynamic-config-value', `history.transferProcessorMaxPollRPS=${transferPollRps}`);
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: { type: 'existing-path', path: cliPath },
+      searchAttributes,
+      log: { format: 'pretty', level: 'warn' },
+      extraArgs,
+    },
+  });
+  return { env, extraArgs };
+}
