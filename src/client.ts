@@ -465,6 +465,16 @@ export class TapflowClient {
     return rows;
   }
 
+  /**
+   * The run's pipeline name from its search attributes, without asking the run.
+   *
+   * @throws {RunNotFoundError} when no run has this id.
+   */
+  async pipelineOf(id: string): Promise<string | undefined> {
+    const description = await this.wrapNotFound(id, () => this.handle(id).describe());
+    return description.typedSearchAttributes.get(PIPELINE_SEARCH_ATTRIBUTE) ?? undefined;
+  }
+
   /** The run's state from its search attributes, without asking the run. */
   async getState(id: string): Promise<RunState | undefined> {
     const description = await this.wrapNotFound(id, () => this.handle(id).describe());

@@ -5,6 +5,7 @@
  *   {@link dag}, {@link step}, {@link pipeline}.
  * - Running: {@link TapflowClient} to start, inspect and control runs; {@link createWorker} to
  *   host the pipeline workflow and your activities.
+ * - The HTTP API: {@link buildApi} (Fastify), with tokens from {@link StoreTokenVerifier}.
  * - Activities: {@link ActivityCall} is the one argument every activity receives;
  *   {@link permanentFailure} fails a node without retry.
  */
@@ -16,6 +17,9 @@ export type { BulkControlOptions, BulkControlResult, BulkOutcome, BulkRunOutcome
 export { checkIdempotencyKey, requestHash, MAX_IDEMPOTENCY_KEY_LENGTH } from './idempotency';
 export * from './errors';
 export { createWorker, WORKFLOW_BUNDLE_PATH, type CreateWorkerOptions } from './worker';
+export { buildApi, apiRoutes, DEFAULT_BODY_LIMIT, type ApiOptions, type ApiRoute } from './api/server';
+export { createApiToken, StoreTokenVerifier, parseGrants, formatGrants } from './api/tokens';
+export { allows, readablePipelines, API_ACTIONS, type ApiAction, type Grant, type Principal, type TokenVerifier, type PermissionHook, type PermissionRequest } from './api/permissions';
 export { loadTemporalSettings, type TemporalSettings } from './connection';
 export { loadActivityModules, ActivityModuleError } from './activities/load-modules';
 export { permanentFailure, PERMANENT_ERROR_TYPE, needsReview, NEEDS_REVIEW_ERROR_TYPE } from './activities/failures';

@@ -9,6 +9,7 @@ import { ToolNotFoundError } from '../tools';
 import { DevServerError } from '../dev/temporal-dev-server';
 import { StoreOpenError } from '../store/open-store';
 import { EmbeddedPostgresError } from '../store/errors';
+import { apiCommand } from './api';
 import { controlOrBulkCommand } from './bulk';
 import { childrenCommand } from './children';
 import { devCommand } from './dev';
@@ -21,6 +22,7 @@ import { resultCommand } from './result';
 import { runsSearchCommand } from './runs';
 import { startCommand } from './start';
 import { statusCommand } from './status';
+import { tokenCreateCommand, tokenListCommand, tokenRevokeCommand } from './token';
 import { validateCommand } from './validate';
 import { watchCommand } from './watch';
 import { workerCommand } from './worker';
@@ -65,6 +67,12 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--max-concurrent <n>', 'most activities run at once', '100')
     .option('--log-level <level>', 'TRACE, DEBUG, INFO, WARN or ERROR', 'INFO')
     .action(act((opts) => workerCommand(opts)));
+
+  withGlobals(program.command('api'))
+    .description('serve the HTTP API (tokens: "tapflow token create"); OpenAPI at /api/openapi.json')
+    .option('--host <host>', 'interface to listen on', '127.0.0.1')
+    .option('--port <n>', 'port to listen on', '8080')
+    .action(act((opts) => apiCommand(opts)));
 
   withGlobals(program.command('validate <spec>'))
     .description('check a spec: print the order and parallel levels, or every problem')
@@ -178,6 +186,19 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--limit <n>', 'most runs on a page (1 to 1000)', '50')
     .option('--after <cursor>', 'the next page: the cursor the previous page printed')
     .action(act((opts) => runsSearchCommand(opts)));
+
+  const token = program.command('token').description('bearer tokens of the HTTP API, kept hashed in the store');
+  withGlobals(token.command('create'))
+    .description('make a token and print it; it is shown this once')
+    .requiredOption('--name <name>', 'whom the token is for: a person or a service (1 to 200 bytes)')
+    .requiredOption('--grant <grants>', 'what it may do: PIPELINE:ACTION[+ACTION...], comma-separated, e.g. thumbnails:read+control,*:read')
+    .action(act((opts) => tokenCreateCommand(opts)));
+  withGlobals(token.command('list'))
+    .description('every token (never its secret): id, name, grants, created, last used, revoked')
+    .action(act((opts: GlobalOptions) => tokenListCommand(opts)));
+  withGlobals(token.command('revoke <id>'))
+    .description('revoke a token by its id: from now on it authenticates nothing')
+    .action(act((id: string, opts: GlobalOptions) => tokenRevokeCommand(id, opts)));
 
   withGlobals(program.command('result <id>'))
     .description("a run's result: each final node's output (from the store when Temporal no longer has the run)")

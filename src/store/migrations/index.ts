@@ -7,6 +7,7 @@ import * as m001 from './001-init';
 import * as m002 from './002-reconciled-and-large-outputs';
 import * as m003 from './003-idempotency-key';
 import * as m004 from './004-operator-actions';
+import * as m005 from './005-api-tokens';
 
 /** One numbered migration. */
 export interface Migration {
@@ -24,4 +25,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { id: 2, ...m002 },
   { id: 3, ...m003 },
   { id: 4, ...m004 },
+  { id: 5, ...m005 },
 ];

@@ -1,0 +1,28 @@
+/**
+ * What every route handler works with: the tapflow client and the permission gate, and the one
+ * step most routes share, checking an action on an existing run.
+ */
+import type { FastifyRequest } from 'fastify';
+import type { TapflowClient } from '../client';
+import type { Gate } from './auth';
+import { HttpError } from './http-errors';
+import type { ApiAction, Principal } from './permissions';
+
+/** The route handlers' dependencies. */
+export interface ApiContext {
+  client: TapflowClient;
+  gate: Gate;
+}
+
+/**
+ * Allows `action` on run `id`, or throws: 403 when the token may take the action on no pipeline
+ * (before the run is looked up, so such a token learns nothing about which runs exist), 404 for
+ * an unknown run, 403 when the run's pipeline is not granted.
+ */
+export async function checkRun(ctx: ApiContext, request: FastifyRequest, id: string, action: ApiAction): Promise<Principal> {
+  if (!ctx.gate.mayEver(request, action)) {
+    throw new HttpError(403, 'forbidden', `token "${request.principal?.name ?? '?'}" may not ${action} any pipeline`);
+  }
+  const pipeline = await ctx.client.pipelineOf(id);
+  return ctx.gate.check(request, action, pipeline, id);
+}

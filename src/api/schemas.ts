@@ -1,0 +1,129 @@
+/**
+ * JSON Schemas of the API's requests and replies. Fastify validates every request against them
+ * (all problems at once) and the OpenAPI document is generated from them, so the document and
+ * the validation cannot drift apart.
+ */
+
+const reason = { type: 'string', maxLength: 1000, description: 'Why: recorded with the action.' } as const;
+const requestId = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 200,
+  description: 'Makes a resent request count once: the run takes each request id once.',
+} as const;
+
+/** `:id` in a run's routes. */
+export const runParams = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: { type: 'string', minLength: 1, maxLength: 1000, description: 'The run id (workflow id).' } },
+} as const;
+
+/** `:id` and `:node`. */
+export const nodeParams = {
+  type: 'object',
+  required: ['id', 'node'],
+  properties: { ...runParams.properties, node: { type: 'string', minLength: 1, maxLength: 128, description: 'A node id of the run.' } },
+} as const;
+
+/** `:id` and `:event`. */
+export const eventParams = {
+  type: 'object',
+  required: ['id', 'event'],
+  properties: { ...runParams.properties, event: { type: 'string', minLength: 1, maxLength: 128, description: 'The event name.' } },
+} as const;
+
+/** The body of pause, resume and cancel. */
+export const controlBody = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { reason, requestId },
+} as const;
+
+/** POST /api/runs. */
+export const startBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['spec'],
+  properties: {
+    spec: { type: 'object', description: 'The pipeline spec, as in a spec file (docs/spec.md).' },
+    input: { description: "The run's input (its params)." },
+    id: { type: 'string', minLength: 1, maxLength: 1000, description: 'The run id. Default: <pipeline>-<random>.' },
+    tags: { type: 'array', maxItems: 50, items: { type: 'string', minLength: 1, maxLength: 100 } },
+    groups: { type: 'array', maxItems: 50, items: { type: 'string', minLength: 1, maxLength: 100 } },
+    site: { type: 'string', maxLength: 200 },
+    priority: { type: 'integer', minimum: 1, maximum: 5 },
+    timeout: { type: ['string', 'integer'], description: 'Wall-clock limit, e.g. "2h".' },
+    deadline: { type: ['string', 'integer'], description: 'Limit counting only unpaused time, e.g. "30m".' },
+    onFailure: { type: 'string', enum: ['fail', 'hold'] },
+    idempotencyKey: { type: 'string', minLength: 1, maxLength: 200, description: 'A second start with the same key returns the first run.' },
+  },
+} as const;
+
+/** GET /api/runs. */
+export const listQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    pipeline: { type: 'string', minLength: 1, maxLength: 200 },
+    state: { type: 'string', enum: ['running', 'pausing', 'paused', 'held', 'cancelling', 'cancelled', 'completed', 'failed'] },
+    limit: { type: 'integer', minimum: 1, maximum: 1000, default: 50 },
+  },
+} as const;
+
+/** POST .../nodes/:node/retry. */
+export const retryBody = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { input: { description: "Replaces the node's input (even null) when given." }, reason, requestId },
+} as const;
+
+/** POST .../nodes/:node/skip. */
+export const skipBody = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { output: { description: "The node's output. Default: null." }, reason, requestId },
+} as const;
+
+/** POST .../nodes/:node/edit. */
+export const editBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['input'],
+  properties: { input: { description: "The node's new input." }, reason, requestId },
+} as const;
+
+/** POST .../rerun. */
+export const rerunBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['from'],
+  properties: { from: { type: 'string', minLength: 1, maxLength: 128, description: 'The node to rerun from.' }, reason, requestId },
+} as const;
+
+/** POST .../events/:event. */
+export const eventBody = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { data: { description: "The event's data: the waiting node's output." }, reason, requestId },
+} as const;
+
+/** Any JSON object reply (documented by its route's description). */
+export const objectReply = { type: 'object', additionalProperties: true } as const;
+
+/** The error reply. */
+export const errorReply = {
+  type: 'object',
+  required: ['error'],
+  properties: {
+    error: {
+      type: 'object',
+      required: ['code', 'message'],
+      properties: {
+        code: { type: 'string' },
+        message: { type: 'string' },
+        problems: { type: 'array', items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } } },
+      },
+    },
+  },
+} as const;

@@ -1,0 +1,99 @@
+/**
+ * The tapflow HTTP API: every command-line action as an endpoint, behind bearer tokens with
+ * per-pipeline, per-action permissions. Fastify; the OpenAPI document at `/api/openapi.json` is
+ * generated from the same schemas that validate each request.
+ *
+ * Replies: JSON. Errors: `{ error: { code, message, problems? } }` with 400 (bad input, every
+ * problem and where), 401 (no token), 403 (a wrong token, or not allowed), 404 (unknown run),
+ * 409 (an action that does not apply, with the reason), 413 (body too large).
+ */
+import swagger from '@fastify/swagger';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { TapflowClient } from '../client';
+import { Gate } from './auth';
+import type { ApiContext } from './context';
+import { HttpError, toHttpError } from './http-errors';
+import type { PermissionHook, TokenVerifier } from './permissions';
+import { registerRunActionRoutes } from './routes/run-actions';
+import { registerRunRoutes } from './routes/runs';
+
+/** Largest request body accepted, in bytes, by default (a spec with its input). */
+export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+
+/** One API route: method and URL as registered (`POST /api/runs/:id/pause`). */
+export interface ApiRoute {
+  method: string;
+  url: string;
+}
+
+const routesByApp = new WeakMap<FastifyInstance, ApiRoute[]>();
+
+/** The documented routes of an API built by {@link buildApi} (health and the document itself are not). */
+export function apiRoutes(app: FastifyInstance): readonly ApiRoute[] {
+  return routesByApp.get(app) ?? [];
+}
+
+/** Options of {@link buildApi}. */
+export interface ApiOptions {
+  /** The tapflow client the API acts through (it owns the Temporal connection). */
+  client: TapflowClient;
+  /** Turns bearer tokens into principals (e.g. `StoreTokenVerifier` over the run store). */
+  tokens: TokenVerifier;
+  /** An application's own permission check, instead of the grants' default rule. */
+  permission?: PermissionHook;
+  /** Largest request body, in bytes. Default: {@link DEFAULT_BODY_LIMIT}. */
+  bodyLimit?: number;
+  /** Fastify's logger option. Default: off. */
+  logger?: FastifyServerOptions['logger'];
+}
+
+/**
+ * Builds the API (not listening yet: call `listen`, or `inject` in tests).
+ *
+ * @returns the Fastify instance, ready.
+ */
+export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    logger: options.logger ?? false,
+    // Every problem of a request at once, not just the first.
+    ajv: { customOptions: { allErrors: true, coerceTypes: 'array', removeAdditional: false } },
+  });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'tapflow API', version: '1', description: 'Start, watch and steer tapflow pipeline runs.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  const routes: ApiRoute[] = [];
+  routesByApp.set(app, routes);
+  app.addHook('onRoute', (route) => {
+    if ((route.schema as { hide?: boolean } | undefined)?.hide || route.method === 'HEAD') return;
+    for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push({ method, url: route.url });
+  });
+  const gate = new Gate(options.tokens, options.permission);
+  const ctx: ApiContext = { client: options.client, gate };
+  app.addHook('onRequest', gate.authenticate);
+  // An action without options may be sent without a body.
+  app.addHook('preValidation', async (request) => {
+    if (request.method === 'POST' && request.body === undefined) request.body = {};
+  });
+  app.setErrorHandler((err, request, reply) => {
+    const http = toHttpError(err);
+    if (http.status >= 500) request.log.error({ err }, 'request failed');
+    void reply.code(http.status).send(http.body());
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const http = new HttpError(404, 'not_found', `no route ${request.method} ${request.url.split('?')[0]}`);
+    void reply.code(404).send(http.body());
+  });
+
+  app.get('/healthz', { schema: { hide: true } }, () => ({ ok: true }));
+  app.get('/api/openapi.json', { schema: { hide: true } }, () => app.swagger());
+  registerRunRoutes(app, ctx);
+  registerRunActionRoutes(app, ctx);
+  await app.ready();
+  return app;
+}
