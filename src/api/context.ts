@@ -4,6 +4,7 @@
  */
 import type { FastifyRequest } from 'fastify';
 import type { TapflowClient } from '../client';
+import type { Queryable } from '../store/pool';
 import type { Gate } from './auth';
 import { HttpError } from './http-errors';
 import type { ApiAction, Principal } from './permissions';
@@ -12,6 +13,8 @@ import type { ApiAction, Principal } from './permissions';
 export interface ApiContext {
   client: TapflowClient;
   gate: Gate;
+  /** The run store, for what only it knows (a run's history); absent when the API runs without one. */
+  store?: Queryable;
 }
 
 /**

@@ -10,10 +10,12 @@
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { TapflowClient } from '../client';
+import type { Queryable } from '../store/pool';
 import { Gate } from './auth';
 import type { ApiContext } from './context';
 import { HttpError, toHttpError } from './http-errors';
 import type { PermissionHook, TokenVerifier } from './permissions';
+import { registerHistoryRoutes } from './routes/history';
 import { registerRunActionRoutes } from './routes/run-actions';
 import { registerRunRoutes } from './routes/runs';
 
@@ -37,6 +39,8 @@ export function apiRoutes(app: FastifyInstance): readonly ApiRoute[] {
 export interface ApiOptions {
   /** The tapflow client the API acts through (it owns the Temporal connection). */
   client: TapflowClient;
+  /** The run store, for runs' histories (`GET /api/runs/:id/history`). Default: none (that route answers 503). */
+  store?: Queryable;
   /** Turns bearer tokens into principals (e.g. `StoreTokenVerifier` over the run store). */
   tokens: TokenVerifier;
   /** An application's own permission check, instead of the grants' default rule. */
@@ -74,7 +78,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push({ method, url: route.url });
   });
   const gate = new Gate(options.tokens, options.permission);
-  const ctx: ApiContext = { client: options.client, gate };
+  const ctx: ApiContext = { client: options.client, gate, ...(options.store ? { store: options.store } : {}) };
   app.addHook('onRequest', gate.authenticate);
   // An action without options may be sent without a body.
   app.addHook('preValidation', async (request) => {
@@ -94,6 +98,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   app.get('/api/openapi.json', { schema: { hide: true } }, () => app.swagger());
   registerRunRoutes(app, ctx);
   registerRunActionRoutes(app, ctx);
+  registerHistoryRoutes(app, ctx);
   await app.ready();
   return app;
 }

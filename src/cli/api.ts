@@ -31,7 +31,7 @@ export async function apiCommand(options: ApiCommandOptions): Promise<number> {
   const store = await openStore({ url: commandStoreUrl() });
   try {
     return await withClient(options, async (client) => {
-      const app = await buildApi({ client, tokens: new StoreTokenVerifier(store.pool) });
+      const app = await buildApi({ client, store: store.pool, tokens: new StoreTokenVerifier(store.pool) });
       const address = await app.listen({ host, port });
       process.stderr.write(`tapflow api: listening on ${address} (OpenAPI at ${address}/api/openapi.json); tokens from ${store.displayUrl}\n`);
       await new Promise<void>((resolve) => {

@@ -1,7 +1,8 @@
 /**
  * `tapflow dev`: the whole stack on this machine. A Temporal dev server with its Web UI (state
  * on disk in the data folder), and a worker with the built-in and example activities plus any
- * given modules. Prints the addresses, then `ready`; SIGINT/SIGTERM stops everything it started.
+ * given modules, and the HTTP API (`tapflow api`) on `--api-port`. Prints the addresses, then
+ * `ready`; SIGINT/SIGTERM stops everything it started.
  */
 import { join, resolve } from 'node:path';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
@@ -10,7 +11,12 @@ import { startDevServer, type DevServer } from '../dev/temporal-dev-server';
 import { openStore } from '../store/open-store';
 import { UsageError } from '../errors';
 import { PROJECT_ROOT } from '../tools';
+import type { FastifyInstance } from 'fastify';
+import { buildApi } from '../api/server';
+import { StoreTokenVerifier } from '../api/tokens';
+import { TapflowClient } from '../client';
 import { createWorker } from '../worker';
+import { DEFAULT_API_PORT } from './api';
 import { DEFAULT_TASK_QUEUE } from '../workflows/definitions';
 import { print, type GlobalOptions } from './io';
 
@@ -24,6 +30,7 @@ export interface DevOptions extends GlobalOptions {
   activities?: string[];
   dataDir?: string;
   storePort?: string;
+  apiPort?: string;
 }
 
 /**
@@ -47,6 +54,7 @@ export async function devCommand(options: DevOptions): Promise<number> {
   Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
 
   const storePort = parsePort('--store-port', options.storePort ?? '7432');
+  const apiPort = parsePort('--api-port', options.apiPort ?? String(DEFAULT_API_PORT));
   // The store: DATABASE_URL, or an embedded PostgreSQL kept beside the Temporal state.
   const store = await openStore({ url: process.env.DATABASE_URL, embeddedDataDir: join(dataDir, 'postgres'), embeddedPort: storePort });
   let server: DevServer;
@@ -58,6 +66,8 @@ export async function devCommand(options: DevOptions): Promise<number> {
   }
   let stopping: Promise<void> | undefined;
   let connection: NativeConnection | undefined;
+  let apiClient: TapflowClient | undefined;
+  let api: FastifyInstance | undefined;
   const stopServer = (): Promise<void> => (stopping ??= server.stop());
   // Last resort: never leave the server behind if this process ends some other way.
   process.once('exit', () => {
@@ -83,12 +93,16 @@ export async function devCommand(options: DevOptions): Promise<number> {
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
     while (worker.getState() === 'INITIALIZED') await new Promise((r) => setTimeout(r, 50));
+    apiClient = await TapflowClient.connect({ address: server.address, namespace: 'default', taskQueue });
+    api = await buildApi({ client: apiClient, store: store.pool, tokens: new StoreTokenVerifier(store.pool) });
+    const apiUrl = await api.listen({ host: '127.0.0.1', port: apiPort });
     print(
       `temporal   ${server.address}`,
       `web ui     ${server.uiUrl}`,
       `task queue ${taskQueue}`,
       `data       ${dataDir}`,
       `store      ${store.displayUrl}`,
+      `api        ${apiUrl} (tokens: npx tapflow token create --name NAME --grant '*:admin')`,
       `activities ${Object.keys(activities).sort().join(', ')} (+ built-ins noop, wait)`,
       `try        npx tapflow start examples/wordcount/pipeline.yaml --wait`,
       'ready',
@@ -96,6 +110,8 @@ export async function devCommand(options: DevOptions): Promise<number> {
     await running;
     return 0;
   } finally {
+    await api?.close().catch(() => undefined);
+    await apiClient?.close().catch(() => undefined);
     await connection?.close().catch(() => undefined);
     await stopServer();
     await store.close();

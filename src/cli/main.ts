@@ -58,6 +58,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--activities <module>', 'a JS module whose exported functions become activities (repeatable)', collect)
     .option('--data-dir <dir>', 'where the dev server keeps its state', '.tapflow')
     .option('--store-port <n>', 'port of the embedded PostgreSQL (unless DATABASE_URL is set)', '7432')
+    .option('--api-port <n>', 'port of the HTTP API', '8080')
     .action(act((opts) => devCommand(opts)));
 
   withGlobals(program.command('worker'))

@@ -6,20 +6,19 @@
  * recorded `by` the token's name, and the OpenAPI document listing exactly the routes served.
  */
 import type { FastifyInstance } from 'fastify';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { buildApi, apiRoutes } from '../../src/api/server';
 import { createApiToken, StoreTokenVerifier } from '../../src/api/tokens';
 import type { Grant } from '../../src/api/permissions';
 import type { PipelineSpec } from '../../src/pipeline/types';
-import type { EmbeddedPostgres } from '../../src/store/embedded';
 import { devServerEnv } from '../helpers/temporal';
-import { freshDatabase, startTestPostgres, type TestDatabase } from '../helpers/postgres';
 import { eventually } from '../helpers/poll';
-import { startRig, uniqueTaskQueue, type TestRig } from '../helpers/worker';
+import { storeRigPerFile } from '../helpers/store-rig';
+import type { TestRig } from '../helpers/worker';
+import type { TestDatabase } from '../helpers/postgres';
 
-let env: TestWorkflowEnvironment;
+// A worker recording into the store the API reads histories and tokens from.
+const stack = storeRigPerFile(devServerEnv, 'api');
 let rig: TestRig;
-let pg: EmbeddedPostgres;
 let db: TestDatabase;
 let app: FastifyInstance;
 const tokens: Record<string, string> = {};
@@ -43,20 +42,14 @@ const ROLES: Record<string, Grant[]> = {
 };
 
 beforeAll(async () => {
-  env = await devServerEnv();
-  rig = await startRig(env, uniqueTaskQueue('api'));
-  pg = await startTestPostgres();
-  db = await freshDatabase(pg);
+  rig = stack.rig;
+  db = stack.db;
   for (const [name, grants] of Object.entries(ROLES)) tokens[name] = (await createApiToken(db.pool, { name, grants })).token;
-  app = await buildApi({ client: rig.tf, tokens: new StoreTokenVerifier(db.pool), bodyLimit: 64 * 1024 });
+  app = await buildApi({ client: rig.tf, store: db.pool, tokens: new StoreTokenVerifier(db.pool), bodyLimit: 64 * 1024 });
 }, 120_000);
 
 afterAll(async () => {
   await app?.close();
-  await db?.end();
-  await pg?.stop();
-  await rig?.stop();
-  await env?.teardown();
 });
 
 function call(method: string, url: string, role?: string, body?: unknown) {
@@ -80,6 +73,7 @@ describe('every route with every kind of token', () => {
     'GET /api/runs/:id': { action: 'read' },
     'GET /api/runs/:id/result': { action: 'read' },
     'GET /api/runs/:id/children': { action: 'read' },
+    'GET /api/runs/:id/history': { action: 'read' },
     'POST /api/runs/:id/pause': { action: 'control', body: { reason: 'matrix' } },
     'POST /api/runs/:id/resume': { action: 'control', body: {} },
     'POST /api/runs/:id/cancel': { action: 'control', body: {} },
@@ -204,6 +198,21 @@ describe('answers', () => {
     } finally {
       await hooked.close();
     }
+  });
+
+  test("a run's history comes from the store, with the actions and who took them", async () => {
+    const id = 'api-history';
+    await startWaiting(id);
+    expect((await call('POST', `/api/runs/${id}/pause`, 'controller', { reason: 'look' })).statusCode).toBe(200);
+    const history = await eventually('the pause in the store', async () => {
+      const res = await call('GET', `/api/runs/${id}/history`, 'reader');
+      const body = res.json() as { controlActions?: Array<{ action: string; requestedBy: string | null; reason: string | null }> };
+      return body.controlActions?.some((a) => a.action === 'pause') ? body : undefined;
+    });
+    expect(history).toMatchObject({ workflowId: id, run: { pipeline: PIPELINE } });
+    expect(history.controlActions?.find((a) => a.action === 'pause')).toMatchObject({ requestedBy: 'controller', reason: 'look' });
+    expect((await call('GET', '/api/runs/never-ran/history', 'admin')).statusCode).toBe(404);
+    expect((await call('GET', `/api/runs/${id}/history`, 'elsewhere')).statusCode).toBe(403);
   });
 
   test('the OpenAPI document lists every route served, with its body schema', async () => {

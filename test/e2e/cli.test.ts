@@ -47,7 +47,7 @@ function freePort(): Promise<number> {
 
 async function startDev(port: number, uiPort: number): Promise<ChildProcess> {
   devOutput = '';
-  const args = ['dev', '--port', String(port), '--ui-port', String(uiPort), '--store-port', String(storePort), '--data-dir', dataDir];
+  const args = ['dev', '--port', String(port), '--ui-port', String(uiPort), '--store-port', String(storePort), '--api-port', String(apiPort), '--data-dir', dataDir];
   const child = spawn('node', [BIN, ...args], {
     cwd: ROOT,
     env,
@@ -90,11 +90,13 @@ async function until<T>(fn: () => T | undefined | Promise<T | undefined>, what: 
 let port: number;
 let uiPort: number;
 let storePort: number;
+let apiPort: number;
 
 beforeAll(async () => {
   port = await freePort();
   uiPort = await freePort();
   storePort = await freePort();
+  apiPort = await freePort();
   env = {
     ...process.env,
     TEMPORAL_ADDRESS: `127.0.0.1:${port}`,
@@ -115,6 +117,18 @@ describe('tapflow dev', () => {
     expect(devOutput).toContain(`temporal   127.0.0.1:${port}`);
     expect(devOutput).toContain(`web ui     http://127.0.0.1:${uiPort}`);
     expect(devOutput).toContain(`store      postgres://tapflow:***@127.0.0.1:${storePort}/tapflow`);
+    expect(devOutput).toContain(`api        http://127.0.0.1:${apiPort}`);
+  });
+
+  test('serves the HTTP API, with tokens from its store', async () => {
+    expect((await fetch(`http://127.0.0.1:${apiPort}/healthz`)).status).toBe(200);
+    const created = tapflow('token', 'create', '--name', 'e2e', '--grant', '*:read', '--json');
+    expect(created.code).toBe(0);
+    const { token } = JSON.parse(created.stdout) as { token: string };
+    const runs = await fetch(`http://127.0.0.1:${apiPort}/api/runs`, { headers: { authorization: `Bearer ${token}` } });
+    expect(runs.status).toBe(200);
+    expect(await runs.json()).toHaveProperty('runs');
+    expect((await fetch(`http://127.0.0.1:${apiPort}/api/runs`)).status).toBe(401);
   });
 });
 

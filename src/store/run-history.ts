@@ -1,0 +1,27 @@
+/**
+ * A run's history as the store keeps it: its row, every node attempt and every control action.
+ * What `tapflow history` prints and `GET /api/runs/:id/history` returns.
+ */
+import type { Queryable } from './pool';
+import { getRun } from './sql/get-run';
+import { listAttempts } from './sql/list-attempts';
+import { listControlActions } from './sql/list-control-actions';
+import type { ControlActionRecord, NodeAttemptRecord, RunRecord } from './types';
+
+/** A run's history from the store. */
+export interface RunHistory {
+  workflowId: string;
+  /** The run's row; `null` when the store has attempts or actions of the run but no row. */
+  run: RunRecord | null;
+  /** Every node attempt, in the order they started. */
+  attempts: NodeAttemptRecord[];
+  /** Every control action, oldest first. */
+  controlActions: ControlActionRecord[];
+}
+
+/** The run's history, or `undefined` when the store has no record of the run at all. */
+export async function readRunHistory(db: Queryable, id: string): Promise<RunHistory | undefined> {
+  const [run, attempts, controlActions] = await Promise.all([getRun(db, id), listAttempts(db, id), listControlActions(db, id)]);
+  if (!run && attempts.length === 0 && controlActions.length === 0) return undefined;
+  return { workflowId: id, run: run ?? null, attempts, controlActions };
+}
