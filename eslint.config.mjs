@@ -2,6 +2,7 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import importX from 'eslint-plugin-import-x';
+import globals from 'globals';
 
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', '.tools/', '.tapflow/', 'coverage/', 'artifacts/', 'examples/**/*.js', 'bench/**/*.mjs', 'scripts/', 'bin/', '*.config.*'] },
@@ -35,6 +36,11 @@ export default tseslint.config(
         },
       ],
     },
+  },
+  {
+    // The operator console: plain ES modules run by the browser.
+    files: ['console/**/*.js'],
+    languageOptions: { sourceType: 'module', globals: globals.browser },
   },
   {
     files: ['test/**/*.ts', 'bench/**/*.ts'],

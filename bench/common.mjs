@@ -1,6 +1,7 @@
 // What tapflow's benchmarks share: option parsing, statistics and tables, the machine banner, and
 // the dev server and worker settings every figure is measured on (see BENCHMARKS.md, "What runs").
 import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 
@@ -37,6 +38,65 @@ export const median = (xs) => {
 };
 export const round = (x, digits = 2) => Number(x.toFixed(digits));
 export const fmtS = (ms) => `${(ms / 1000).toFixed(2)} s`;
+
+/** Nearest-rank percentile `p` (0 to 100) of `xs`. */
+export function percentile(xs, p) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
+}
+
+/** How many samples, their p50, p90, p99, max and mean (NaN for each figure when there are none). */
+export function latencySummary(xs) {
+  if (xs.length === 0) return { n: 0, p50: Number.NaN, p90: Number.NaN, p99: Number.NaN, max: Number.NaN, mean: Number.NaN };
+  return {
+    n: xs.length,
+    p50: percentile(xs, 50),
+    p90: percentile(xs, 90),
+    p99: percentile(xs, 99),
+    max: xs.reduce((a, b) => Math.max(a, b), -Infinity),
+    mean: xs.reduce((a, b) => a + b, 0) / xs.length,
+  };
+}
+
+/**
+ * CPU seconds used so far by process `pid` and its children: its own time, what its exited
+ * children used, and each live child's time (a PostgreSQL server and its backends). NaN without
+ * /proc or without `pid`.
+ */
+export function processTreeCpuSeconds(pid) {
+  if (!pid) return Number.NaN;
+  try {
+    let ticks = 0;
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      let stat;
+      try {
+        stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      } catch {
+        continue; // gone meanwhile
+      }
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(entry) === pid) ticks += Number(fields[13]) + Number(fields[14]);
+      if (Number(entry) === pid || Number(fields[1]) === pid) ticks += Number(fields[11]) + Number(fields[12]);
+    }
+    return ticks / 100; // USER_HZ
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** The machine's CPU time so far, busy and in all, in ticks (from /proc/stat); undefined without /proc. */
+export function machineCpuTicks() {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
+    const ticks = line.trim().split(/\s+/).slice(1).map(Number);
+    const total = ticks.reduce((a, b) => a + b, 0);
+    // user nice system idle iowait irq softirq steal ...: idle and iowait are not busy.
+    return { busy: total - (ticks[3] ?? 0) - (ticks[4] ?? 0), total };
+  } catch {
+    return undefined;
+  }
+}
 
 /** Prints rows under a header, the first column left-aligned and the others right-aligned. */
 export function table(header, rows) {

@@ -5,11 +5,13 @@
 //
 //   npm run build && node bench/run.mjs [--rounds N] [--chain N] [--wide N] [--parallel N]
 //                                       [--cycles N] [--transfer-poll-rps N] [--store-rounds N]
+//                                       [--sse-runs N] [--sse-nodes N] [--sse-sleep-ms N]
 //
 // What each figure measures and how is written up in BENCHMARKS.md.
 import { createRequire } from 'node:module';
-import { fmtS, median, parseArgs, printMachine, round, SETTLE_MS, startDevServer, table, timed, WORKER_OPTIONS } from './common.mjs';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { fmtS, latencySummary, median, parseArgs, printMachine, processTreeCpuSeconds, round, SETTLE_MS, startDevServer, table, timed, WORKER_OPTIONS } from './common.mjs';
+import { createSseProbe, measureSse, printSse, SSE_OPTIONS, sseFigures } from './sse.mjs';
+import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -59,6 +61,8 @@ const args = parseArgs(process.argv.slice(2), {
   // Rounds of the store figure (store on / store off); 0 means as many as --rounds. The figure is
   // a ratio of two noisy medians on a shared machine, so it is worth more rounds than the others.
   'store-rounds': 0,
+  // Live progress over SSE, on the store worker (bench/sse.mjs); --sse-runs 0 skips it.
+  ...SSE_OPTIONS,
 });
 const storeRounds = args['store-rounds'] > 0 ? args['store-rounds'] : args.rounds;
 const TASK_QUEUE = 'tapflow-bench';
@@ -86,19 +90,6 @@ function wideSpec(n, maxParallel) {
   return { name: 'bench-wide', maxParallel, nodes: Array.from({ length: n }, (_, i) => ({ id: nodeId(i), activity: 'noop' })) };
 }
 
-/** Nearest-rank percentile. */
-const percentile = (xs, p) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
-};
-const summary = (xs) => ({
-  n: xs.length,
-  p50: percentile(xs, 50),
-  p90: percentile(xs, 90),
-  p99: percentile(xs, 99),
-  max: Math.max(...xs),
-  mean: xs.reduce((a, b) => a + b, 0) / xs.length,
-});
 const fmtMs = (ms) => `${ms.toFixed(1)} ms`;
 
 
@@ -145,9 +136,12 @@ storePool.on('acquire', (c) => {
 });
 const attemptRecorder = new AttemptRecorder(storePool);
 attemptRecorder.start();
+// The SSE figure's activity, which notes when each measured node returns.
+const sseProbe = createSseProbe();
 const storeWorker = await createWorker({
   connection: env.nativeConnection,
   taskQueue: STORE_QUEUE,
+  activities: sseProbe.activities,
   // Runs, control actions (the tapflowRecord activity) and every attempt, as a deployment records them.
   store: { pool: storePool, recorder: attemptRecorder },
   workerOptions: { ...WORKER_OPTIONS, workflowBundle: { code }, workflowsPath: undefined },
@@ -201,28 +195,7 @@ async function baselineRun(workflowType, wfArgs) {
 }
 
 /** CPU seconds used so far by the store's PostgreSQL (the server and its children); NaN without /proc. */
-function pgCpuSeconds() {
-  try {
-    let ticks = 0;
-    for (const pid of readdirSync('/proc')) {
-      if (!/^\d+$/.test(pid)) continue;
-      let stat;
-      try {
-        stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      } catch {
-        continue; // gone meanwhile
-      }
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      // utime + stime of the server and of each live backend; the server's cutime + cstime holds
-      // what the backends that have exited used.
-      if (Number(pid) === pg.pid) ticks += Number(fields[13]) + Number(fields[14]);
-      if (Number(pid) === pg.pid || Number(fields[1]) === pg.pid) ticks += Number(fields[11]) + Number(fields[12]);
-    }
-    return ticks / 100; // USER_HZ
-  } catch {
-    return Number.NaN;
-  }
-}
+const pgCpuSeconds = () => processTreeCpuSeconds(pg.pid);
 
 /**
  * A store-on run, with what it cost the store: statements sent and PostgreSQL CPU, counted from
@@ -424,7 +397,8 @@ const results = await worker.runUntil(async () => {
     ['store on', 'store off'],
     storeRounds,
   );
-  await attemptRecorder.drain(30_000);
+  // Flush, not drain: the recorder must keep writing for the SSE figure.
+  await attemptRecorder.flush(30_000);
   const lastStoreRun = (await storePool.query('SELECT count(*)::int AS n FROM tapflow.node_attempts WHERE workflow_id = $1', [store.last.engine])).rows[0].n;
   console.log(`  rows recorded for the last store-on run: ${lastStoreRun} (nodes: ${args.chain})`);
   store.costs = storeCosts;
@@ -447,7 +421,24 @@ const results = await worker.runUntil(async () => {
   const ping = await pingCycles(args.cycles);
   console.log('  no-op update, one idle trivial workflow: done');
   console.log('');
-  return { chain, wide, store, storeRows: lastStoreRun, pauseFresh, pingFresh, cycles, ping };
+  let sse;
+  if (args['sse-runs'] > 0) {
+    console.log(`SSE latency: ${args['sse-runs']} pipelines running on the store worker, one SSE client each (bench/sse.mjs)`);
+    await delay(SETTLE_MS);
+    sse = await measureSse({
+      client: tfStore,
+      pgUrl: pg.url,
+      pgPid: pg.pid,
+      probe: sseProbe,
+      recorder: attemptRecorder,
+      statements: () => storeStatements,
+      runs: args['sse-runs'],
+      nodes: args['sse-nodes'],
+      sleepMs: args['sse-sleep-ms'],
+    });
+    console.log('');
+  }
+  return { chain, wide, store, storeRows: lastStoreRun, pauseFresh, pingFresh, cycles, ping, sse };
 });
 storeWorker.shutdown();
 await storeRunning;
@@ -465,11 +456,11 @@ const wideMs = median(results.wide.engine);
 const wideBaseMs = median(results.wide.baseline);
 const storeOnMs = median(results.store.engine);
 const storeOffMs = median(results.store.baseline);
-const pf = summary(results.pauseFresh.samples);
-const bf = summary(results.pingFresh.samples);
-const pc = summary(results.cycles.pause);
-const rc = summary(results.cycles.resume);
-const bc = summary(results.ping.samples);
+const pf = latencySummary(results.pauseFresh.samples);
+const bf = latencySummary(results.pingFresh.samples);
+const pc = latencySummary(results.cycles.pause);
+const rc = latencySummary(results.cycles.resume);
+const bc = latencySummary(results.ping.samples);
 
 console.log(`results (median of ${args.rounds} rounds; per-node = median / nodes)`);
 table(
@@ -516,6 +507,7 @@ table(
   ],
 );
 console.log('');
+if (results.sse) printSse(results.sse);
 console.log(
   'quality bars, for reference only (nothing here passes or fails): chain engine/baseline <= 1.2, ' +
     `chain of 1,000 < 60 s, pause p99 < 100 ms with nothing in flight. This run: ratio ${(chainMs / chainBaseMs).toFixed(3)}, ` +
@@ -556,6 +548,7 @@ const json = {
   storeStatementsPerRun: median(results.store.costs.map((c) => c.statements)),
   storePgCpuSecondsPerRun: round(median(results.store.costs.map((c) => c.pgCpuSeconds)), 3),
   storeRowsLastRun: results.storeRows,
+  ...(results.sse ? sseFigures(results.sse) : {}),
   rounds: args.rounds,
   server: serverDesc,
   machine: m,

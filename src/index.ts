@@ -19,6 +19,8 @@ export * from './errors';
 export { createWorker, WORKFLOW_BUNDLE_PATH, type CreateWorkerOptions } from './worker';
 export { buildApi, apiRoutes, DEFAULT_BODY_LIMIT, type ApiOptions, type ApiRoute } from './api/server';
 export { createApiToken, StoreTokenVerifier, parseGrants, formatGrants } from './api/tokens';
+export { openEventStream, readEventStream, type StreamEvent, type OpenEventStreamOptions } from './api/sse-client';
+export type { AttemptEventData, ActionEventData, EndEventData } from './api/stream-events';
 export { allows, readablePipelines, API_ACTIONS, type ApiAction, type Grant, type Principal, type TokenVerifier, type PermissionHook, type PermissionRequest } from './api/permissions';
 export { loadTemporalSettings, type TemporalSettings } from './connection';
 export { loadActivityModules, ActivityModuleError } from './activities/load-modules';

@@ -10,6 +10,10 @@ import { wrapNodeActivity, type NodeFunction } from './activities/wrap';
 import { attemptInterceptor } from './activities/attempt-interceptor';
 import { createMapBatchActivity } from './activities/map-batch';
 import { createRecordActivity } from './activities/record';
+import type { WorkerMetrics } from './observability/metrics';
+import { nodeLogAttributes } from './observability/node-log-attributes';
+import { nodeMetricsInterceptor } from './observability/node-metrics-interceptor';
+import { RecordMetrics } from './observability/record-metrics';
 import type { Pool } from 'pg';
 import type { AttemptRecorder } from './store/attempt-recorder';
 import type { Duration } from '@temporalio/common';
@@ -46,6 +50,11 @@ export interface CreateWorkerOptions {
    * (nothing is recorded). Every worker on a task queue should be given the same store.
    */
   store?: WorkerStore;
+  /**
+   * Where this worker counts node attempts, retries, runs ended and pause latencies (e.g. from
+   * `createWorkerMetrics`). Default: none (nothing is measured).
+   */
+  metrics?: WorkerMetrics;
   /** Extra Temporal worker options (interceptors, tuners, ...). */
   workerOptions?: Partial<WorkerOptions>;
 }
@@ -64,7 +73,8 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
   const recorder = options.store?.recorder;
   // Registered on every worker (a no-op without a store), after the user's: the names are reserved.
   activities[MAP_BATCH_ACTIVITY] = createMapBatchActivity({ ...activities }, recorder) as (call: unknown) => Promise<unknown>;
-  activities[RECORD_ACTIVITY] = createRecordActivity(options.store) as (call: unknown) => Promise<unknown>;
+  const recordMetrics = options.metrics ? new RecordMetrics(options.metrics, { store: options.store?.pool }) : undefined;
+  activities[RECORD_ACTIVITY] = createRecordActivity(options.store, recordMetrics) as (call: unknown) => Promise<unknown>;
   const workflowSource = existsSync(WORKFLOW_BUNDLE_PATH)
     ? { workflowBundle: { codePath: WORKFLOW_BUNDLE_PATH } }
     : { workflowsPath: require.resolve('./workflows') };
@@ -85,6 +95,9 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     interceptors: {
       ...options.workerOptions?.interceptors,
       activity: [
+        // Every line an activity attempt logs names its node.
+        nodeLogAttributes(),
+        ...(options.metrics ? [nodeMetricsInterceptor(options.metrics)] : []),
         ...(recorder ? [attemptInterceptor(recorder)] : []),
         ...(options.workerOptions?.interceptors?.activity ?? []),
       ],

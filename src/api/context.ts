@@ -6,6 +6,7 @@ import type { FastifyRequest } from 'fastify';
 import type { TapflowClient } from '../client';
 import type { Queryable } from '../store/pool';
 import type { Gate } from './auth';
+import type { StoreEventHub } from './store-event-hub';
 import { HttpError } from './http-errors';
 import type { ApiAction, Principal } from './permissions';
 
@@ -15,6 +16,8 @@ export interface ApiContext {
   gate: Gate;
   /** The run store, for what only it knows (a run's history); absent when the API runs without one. */
   store?: Queryable;
+  /** The store's change announcements, for the event streams; present when `store` is a pool. */
+  events?: StoreEventHub;
 }
 
 /**

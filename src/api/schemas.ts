@@ -71,6 +71,48 @@ export const listQuery = {
   },
 } as const;
 
+/** GET /api/runs/search: the filters of `tapflow runs search`. Lists repeat the parameter (`state=failed&state=cancelled`). */
+export const searchQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    pipeline: { type: 'string', minLength: 1, maxLength: 200, description: 'Only runs of this pipeline.' },
+    state: {
+      type: 'array',
+      maxItems: 8,
+      items: { type: 'string', enum: listQuery.properties.state.enum },
+      description: 'Runs in any of these states: repeat the parameter (state=failed&state=cancelled).',
+    },
+    tag: { type: 'array', maxItems: 50, items: { type: 'string', minLength: 1, maxLength: 100 }, description: 'Runs carrying all of these tags: repeat the parameter.' },
+    user: { type: 'string', minLength: 1, maxLength: 200, description: 'Runs started by this user (a token\'s name for runs the API started).' },
+    group: { type: 'array', maxItems: 50, items: { type: 'string', minLength: 1, maxLength: 100 }, description: 'Runs in all of these groups: repeat the parameter.' },
+    from: { type: 'string', minLength: 1, maxLength: 100, description: 'Created at or after: ISO-8601 (UTC unless it has an offset) or how long ago (30m, 2h, 7d).' },
+    to: { type: 'string', minLength: 1, maxLength: 100, description: 'Created before: as from.' },
+    limit: { type: 'integer', minimum: 1, maximum: 1000, default: 50, description: 'Runs per page.' },
+    after: { type: 'string', minLength: 1, maxLength: 4000, description: 'The next of the previous page.' },
+  },
+} as const;
+
+/** POST /api/runs/bulk/pause, /resume, /cancel. */
+export const bulkBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['query'],
+  properties: {
+    query: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 10000,
+      pattern: '\\S',
+      description: "A Temporal visibility query, e.g. TapflowPipeline = 'ingest' AND TapflowState = 'running'; only running pipeline runs are acted on.",
+    },
+    reason,
+    dryRun: { type: 'boolean', description: 'List the matching runs and act on none. Default: false.' },
+    rate: { type: 'number', minimum: 0.001, maximum: 1000, description: 'Most actions started per second (0.5: one every 2 s). Default: no limit.' },
+    concurrency: { type: 'integer', minimum: 1, maximum: 32, description: 'Most actions in flight at once. Default: 4.' },
+  },
+} as const;
+
 /** POST .../nodes/:node/retry. */
 export const retryBody = {
   type: 'object',
@@ -98,7 +140,13 @@ export const rerunBody = {
   type: 'object',
   additionalProperties: false,
   required: ['from'],
-  properties: { from: { type: 'string', minLength: 1, maxLength: 128, description: 'The node to rerun from.' }, reason, requestId },
+  properties: {
+    from: { type: 'string', minLength: 1, maxLength: 128, description: 'The node to rerun from.' },
+    id: { type: 'string', minLength: 1, maxLength: 1000, description: 'An ended run only: the new run\'s id. Default: <pipeline>-<random>.' },
+    dryRun: { type: 'boolean', description: 'Say what would run again and what is reused; do nothing. Default: false.' },
+    reason,
+    requestId,
+  },
 } as const;
 
 /** POST .../events/:event. */

@@ -8,16 +8,22 @@
  * 409 (an action that does not apply, with the reason), 413 (body too large).
  */
 import swagger from '@fastify/swagger';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { Pool } from 'pg';
 import type { TapflowClient } from '../client';
 import type { Queryable } from '../store/pool';
 import { Gate } from './auth';
+import { registerConsoleRoutes } from './console-routes';
 import type { ApiContext } from './context';
 import { HttpError, toHttpError } from './http-errors';
 import type { PermissionHook, TokenVerifier } from './permissions';
+import { StoreEventHub } from './store-event-hub';
+import { registerEventRoutes } from './routes/events';
 import { registerHistoryRoutes } from './routes/history';
+import { registerManyRunRoutes } from './routes/many-runs';
 import { registerRunActionRoutes } from './routes/run-actions';
 import { registerRunRoutes } from './routes/runs';
+import { registerOperations, type ApiMetricsOptions } from '../observability/api-operations';
 
 /** Largest request body accepted, in bytes, by default (a spec with its input). */
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
@@ -39,7 +45,10 @@ export function apiRoutes(app: FastifyInstance): readonly ApiRoute[] {
 export interface ApiOptions {
   /** The tapflow client the API acts through (it owns the Temporal connection). */
   client: TapflowClient;
-  /** The run store, for runs' histories (`GET /api/runs/:id/history`). Default: none (that route answers 503). */
+  /**
+   * The run store, for runs' histories and the event streams (a `pg` pool: the streams listen on
+   * a connection held from it). Default: none (those routes answer 503).
+   */
   store?: Queryable;
   /** Turns bearer tokens into principals (e.g. `StoreTokenVerifier` over the run store). */
   tokens: TokenVerifier;
@@ -49,6 +58,10 @@ export interface ApiOptions {
   bodyLimit?: number;
   /** Fastify's logger option. Default: off. */
   logger?: FastifyServerOptions['logger'];
+  /** A logger to use as it is (the tapflow pino logger); wins over `logger`. Default: none. */
+  loggerInstance?: FastifyBaseLogger;
+  /** `GET /metrics`: its registry and an optional bearer token. Default: a new registry, no token. */
+  metrics?: ApiMetricsOptions;
 }
 
 /**
@@ -59,9 +72,9 @@ export interface ApiOptions {
 export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   const app = Fastify({
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
-    logger: options.logger ?? false,
+    ...(options.loggerInstance ? { loggerInstance: options.loggerInstance } : { logger: options.logger ?? false }),
     // Every problem of a request at once, not just the first.
-    ajv: { customOptions: { allErrors: true, coerceTypes: 'array', removeAdditional: false } },
+    ajv: { customOptions: { allErrors: true, coerceTypes: 'array', removeAdditional: false, allowUnionTypes: true } },
   });
   await app.register(swagger, {
     openapi: {
@@ -79,6 +92,18 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   });
   const gate = new Gate(options.tokens, options.permission);
   const ctx: ApiContext = { client: options.client, gate, ...(options.store ? { store: options.store } : {}) };
+  // The event streams listen on a connection of their own, held from the pool while any is open.
+  const { store } = options;
+  if (store instanceof Pool) {
+    ctx.events = new StoreEventHub({
+      connect: () => store.connect(),
+      db: store,
+      onError: (err, what) => app.log.warn({ err }, `event streams: failed ${what}`),
+    });
+  }
+  // Request logs naming the run, request timings, /metrics and /readyz (src/observability); its
+  // hooks come first, so a request refused for its token is logged with its run and timed too.
+  registerOperations(app, { client: options.client, store: options.store, metrics: options.metrics });
   app.addHook('onRequest', gate.authenticate);
   // An action without options may be sent without a body.
   app.addHook('preValidation', async (request) => {
@@ -96,9 +121,12 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
 
   app.get('/healthz', { schema: { hide: true } }, () => ({ ok: true }));
   app.get('/api/openapi.json', { schema: { hide: true } }, () => app.swagger());
+  registerConsoleRoutes(app);
   registerRunRoutes(app, ctx);
   registerRunActionRoutes(app, ctx);
   registerHistoryRoutes(app, ctx);
+  registerManyRunRoutes(app, ctx);
+  registerEventRoutes(app, ctx);
   await app.ready();
   return app;
 }

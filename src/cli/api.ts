@@ -9,6 +9,10 @@ import { StoreTokenVerifier } from '../api/tokens';
 import { openStore } from '../store/open-store';
 import { commandStoreUrl } from './store-access';
 import { withClient, type GlobalOptions } from './io';
+import { createLogger } from '../observability/logger';
+
+/** The environment variable that, when set, is the bearer token `GET /metrics` wants. */
+export const METRICS_TOKEN_ENV = 'TAPFLOW_METRICS_TOKEN';
 
 /** Options of `api`. */
 export interface ApiCommandOptions extends GlobalOptions {
@@ -28,10 +32,19 @@ export async function apiCommand(options: ApiCommandOptions): Promise<number> {
   const port = options.port === undefined ? DEFAULT_API_PORT : Number(options.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port: must be a port number (0 to 65535), got "${options.port}"`);
   const host = options.host ?? '127.0.0.1';
+  // JSON lines on stderr, a line per request (with the run's workflowId when the URL names one).
+  const logger = createLogger({ service: 'api' });
   const store = await openStore({ url: commandStoreUrl() });
   try {
     return await withClient(options, async (client) => {
-      const app = await buildApi({ client, store: store.pool, tokens: new StoreTokenVerifier(store.pool) });
+      const metricsToken = process.env[METRICS_TOKEN_ENV] || undefined;
+      const app = await buildApi({
+        client,
+        store: store.pool,
+        tokens: new StoreTokenVerifier(store.pool),
+        loggerInstance: logger,
+        metrics: { processMetrics: true, ...(metricsToken ? { token: metricsToken } : {}) },
+      });
       const address = await app.listen({ host, port });
       process.stderr.write(`tapflow api: listening on ${address} (OpenAPI at ${address}/api/openapi.json); tokens from ${store.displayUrl}\n`);
       await new Promise<void>((resolve) => {

@@ -1,11 +1,12 @@
 /**
  * `tapflow dev`: the whole stack on this machine. A Temporal dev server with its Web UI (state
  * on disk in the data folder), and a worker with the built-in and example activities plus any
- * given modules, and the HTTP API (`tapflow api`) on `--api-port`. Prints the addresses, then
- * `ready`; SIGINT/SIGTERM stops everything it started.
+ * given modules, and the HTTP API (`tapflow api`) on `--api-port`, and the worker's `/metrics`,
+ * `/healthz` and `/readyz` on `--metrics-port`. Prints the addresses, then `ready`;
+ * SIGINT/SIGTERM stops everything it started.
  */
 import { join, resolve } from 'node:path';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
 import { loadActivityModules } from '../activities/load-modules';
 import { startDevServer, type DevServer } from '../dev/temporal-dev-server';
 import { openStore } from '../store/open-store';
@@ -19,6 +20,13 @@ import { createWorker } from '../worker';
 import { DEFAULT_API_PORT } from './api';
 import { DEFAULT_TASK_QUEUE } from '../workflows/definitions';
 import { print, type GlobalOptions } from './io';
+import { createLogger } from '../observability/logger';
+import { setUpWorkerTelemetry, type WorkerTelemetry } from '../observability/worker-telemetry';
+import type { WorkerMetricsServer } from '../observability/worker-metrics-server';
+import { freePort, portIsFree } from '../ports';
+
+/** Default port of the dev worker's `/metrics` (taken: any free port). */
+export const DEFAULT_DEV_METRICS_PORT = 9464;
 
 /** The example activities every dev worker hosts. */
 export const EXAMPLE_ACTIVITY_MODULES = [join(PROJECT_ROOT, 'examples', 'wordcount', 'activities.js')];
@@ -31,6 +39,7 @@ export interface DevOptions extends GlobalOptions {
   dataDir?: string;
   storePort?: string;
   apiPort?: string;
+  metricsPort?: string;
 }
 
 /**
@@ -50,11 +59,37 @@ export async function devCommand(options: DevOptions): Promise<number> {
   }
   const dataDir = resolve(options.dataDir ?? '.tapflow');
   const taskQueue = options.taskQueue ?? process.env.TAPFLOW_TASK_QUEUE ?? DEFAULT_TASK_QUEUE;
-  // This command handles signals itself, so the servers it started stop in order.
-  Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
-
   const storePort = parsePort('--store-port', options.storePort ?? '7432');
   const apiPort = parsePort('--api-port', options.apiPort ?? String(DEFAULT_API_PORT));
+  const metricsPort = options.metricsPort === undefined ? await devMetricsPort() : parsePort('--metrics-port', options.metricsPort);
+  // JSON lines on stderr, warnings and worse unless TAPFLOW_LOG_LEVEL says otherwise: this
+  // terminal is a person's. This command handles signals itself, so the servers it started stop in order.
+  const logger = createLogger({ service: 'worker', defaultLevel: 'warn' });
+  const telemetry = await setUpWorkerTelemetry({ logger, metrics: true, shutdownSignals: [] });
+  try {
+    return await runDev({ activities, dataDir, taskQueue, port, uiPort, storePort, apiPort, metricsPort, telemetry });
+  } finally {
+    // Last: the runtime keeps the process alive until it is shut down.
+    await telemetry.shutdown();
+  }
+}
+
+/** What {@link runDev} runs with, checked. */
+interface DevSettings {
+  activities: Awaited<ReturnType<typeof loadActivityModules>>;
+  dataDir: string;
+  taskQueue: string;
+  port: number;
+  uiPort: number;
+  storePort: number;
+  apiPort: number;
+  metricsPort: number;
+  telemetry: WorkerTelemetry;
+}
+
+/** Starts the stack and runs it until a signal. */
+async function runDev(settings: DevSettings): Promise<number> {
+  const { activities, dataDir, taskQueue, port, uiPort, storePort, apiPort, metricsPort, telemetry } = settings;
   // The store: DATABASE_URL, or an embedded PostgreSQL kept beside the Temporal state.
   const store = await openStore({ url: process.env.DATABASE_URL, embeddedDataDir: join(dataDir, 'postgres'), embeddedPort: storePort });
   let server: DevServer;
@@ -68,6 +103,7 @@ export async function devCommand(options: DevOptions): Promise<number> {
   let connection: NativeConnection | undefined;
   let apiClient: TapflowClient | undefined;
   let api: FastifyInstance | undefined;
+  let metricsServer: WorkerMetricsServer | undefined;
   const stopServer = (): Promise<void> => (stopping ??= server.stop());
   // Last resort: never leave the server behind if this process ends some other way.
   process.once('exit', () => {
@@ -84,6 +120,7 @@ export async function devCommand(options: DevOptions): Promise<number> {
       activities,
       shutdownGraceTime: '5s',
       store,
+      ...(telemetry.metrics ? { metrics: telemetry.metrics } : {}),
     });
     const running = worker.run();
     const onSignal = (signal: NodeJS.Signals): void => {
@@ -94,8 +131,14 @@ export async function devCommand(options: DevOptions): Promise<number> {
     process.once('SIGTERM', onSignal);
     while (worker.getState() === 'INITIALIZED') await new Promise((r) => setTimeout(r, 50));
     apiClient = await TapflowClient.connect({ address: server.address, namespace: 'default', taskQueue });
-    api = await buildApi({ client: apiClient, store: store.pool, tokens: new StoreTokenVerifier(store.pool) });
+    api = await buildApi({
+      client: apiClient,
+      store: store.pool,
+      tokens: new StoreTokenVerifier(store.pool),
+      loggerInstance: createLogger({ service: 'api', defaultLevel: 'warn' }),
+    });
     const apiUrl = await api.listen({ host: '127.0.0.1', port: apiPort });
+    metricsServer = await telemetry.serve(worker, '127.0.0.1', metricsPort);
     print(
       `temporal   ${server.address}`,
       `web ui     ${server.uiUrl}`,
@@ -103,6 +146,8 @@ export async function devCommand(options: DevOptions): Promise<number> {
       `data       ${dataDir}`,
       `store      ${store.displayUrl}`,
       `api        ${apiUrl} (tokens: npx tapflow token create --name NAME --grant '*:admin')`,
+      `console    ${apiUrl}/console/ (the operator console: paste a token)`,
+      `metrics    ${metricsServer.url}/metrics (worker; the API's at ${apiUrl}/metrics)`,
       `activities ${Object.keys(activities).sort().join(', ')} (+ built-ins noop, wait)`,
       `try        npx tapflow start examples/wordcount/pipeline.yaml --wait`,
       'ready',
@@ -110,12 +155,19 @@ export async function devCommand(options: DevOptions): Promise<number> {
     await running;
     return 0;
   } finally {
+    await metricsServer?.close().catch(() => undefined);
     await api?.close().catch(() => undefined);
     await apiClient?.close().catch(() => undefined);
     await connection?.close().catch(() => undefined);
     await stopServer();
     await store.close();
   }
+}
+
+/** The default metrics port, or a free one when something else has it (another dev stack, a test's). */
+async function devMetricsPort(): Promise<number> {
+  if (await portIsFree('127.0.0.1', DEFAULT_DEV_METRICS_PORT)) return DEFAULT_DEV_METRICS_PORT;
+  return freePort('127.0.0.1');
 }
 
 function parsePort(flag: string, value: string): number {

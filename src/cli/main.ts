@@ -59,6 +59,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--data-dir <dir>', 'where the dev server keeps its state', '.tapflow')
     .option('--store-port <n>', 'port of the embedded PostgreSQL (unless DATABASE_URL is set)', '7432')
     .option('--api-port <n>', 'port of the HTTP API', '8080')
+    .option('--metrics-port <n>', "port of the worker's /metrics, /healthz, /readyz (default 9464, else a free one)")
     .action(act((opts) => devCommand(opts)));
 
   withGlobals(program.command('worker'))
@@ -66,7 +67,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--activities <module>', 'a JS module whose exported functions become activities (repeatable)', collect)
     .option('--shutdown-grace <duration>', 'time in-flight activities get to finish after SIGTERM', '30s')
     .option('--max-concurrent <n>', 'most activities run at once', '100')
-    .option('--log-level <level>', 'TRACE, DEBUG, INFO, WARN or ERROR', 'INFO')
+    .option('--log-level <level>', 'TRACE, DEBUG, INFO, WARN or ERROR (default: TAPFLOW_LOG_LEVEL, else INFO)')
+    .option('--metrics-port <n>', 'serve /metrics, /healthz and /readyz on this port (default: not served)')
+    .option('--metrics-host <host>', 'interface the metrics port listens on', '0.0.0.0')
     .action(act((opts) => workerCommand(opts)));
 
   withGlobals(program.command('api'))

@@ -4,14 +4,12 @@
  * Temporal's retention has dropped them.
  */
 import { UsageError } from '../errors';
-import { RUN_STATES, type RunState } from '../pipeline/states';
-import { searchRuns } from '../store/sql/search-runs';
-import { DEFAULT_SEARCH_LIMIT, MAX_SEARCH_LIMIT, type RunRecord, type RunSearch } from '../store/types';
+import { readRunSearch } from '../run-search-args';
+import { searchPage, searchRow, type ParsedRunSearch, type RunSearchPage, type RunSearchRow } from '../store/run-search-page';
+import type { RunRecord } from '../store/types';
 import { print, printJson, type GlobalOptions } from './io';
 import { paint, table } from './render';
-import { decodeRunCursor, encodeRunCursor } from './run-cursor';
 import { withStore } from './store-access';
-import { parseTimeArg } from './time-arg';
 
 /** Options of `runs search`, as commander gives them. */
 export interface RunsSearchOptions extends GlobalOptions {
@@ -26,23 +24,14 @@ export interface RunsSearchOptions extends GlobalOptions {
   after?: string;
 }
 
-/**
- * One run in `tapflow runs search --json`: its store record without the bulky fields (`spec`,
- * `params`, `result`, `nodes`; `tapflow status`, `result` and `history` show those) and the
- * internal write order `seq`. Times are ISO-8601 strings.
- */
-export type RunSearchRow = Omit<RunRecord, 'spec' | 'params' | 'result' | 'nodes' | 'seq'>;
+/** One run in `tapflow runs search --json` (see `store/run-search-page.ts`, shared with the API). */
+export type { RunSearchRow };
 
-/** What `tapflow runs search --json` prints. */
-export interface RunsSearchJson {
-  /** Newest first (by creation time, then workflow id, both descending). */
-  runs: RunSearchRow[];
-  /** Pass as `--after` for the next page; `null` when there are no more runs. */
-  next: string | null;
-}
+/** What `tapflow runs search --json` prints: one page, as `GET /api/runs/search` answers it. */
+export type RunsSearchJson = RunSearchPage;
 
 /** A search and its page size, read from the options. */
-export type ParsedRunsSearch = RunSearch & { limit: number };
+export type ParsedRunsSearch = ParsedRunSearch;
 
 /**
  * Reads and checks the options.
@@ -51,31 +40,8 @@ export type ParsedRunsSearch = RunSearch & { limit: number };
  * @throws {UsageError} for an unknown state, a bad time or range, a bad limit or a bad cursor.
  */
 export function parseRunsSearch(options: RunsSearchOptions, now: Date = new Date()): ParsedRunsSearch {
-  const states = options.state ?? [];
-  for (const state of states) {
-    if (!RUN_STATES.includes(state as RunState)) {
-      throw new UsageError(`--state: unknown state "${state}"; one of ${RUN_STATES.join(', ')}`);
-    }
-  }
-  const limitText = options.limit ?? String(DEFAULT_SEARCH_LIMIT);
-  const limit = /^\d+$/.test(limitText.trim()) ? Number(limitText) : NaN;
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_SEARCH_LIMIT) {
-    throw new UsageError(`--limit: "${limitText}" is not a whole number from 1 to ${MAX_SEARCH_LIMIT}`);
-  }
-  const from = options.from === undefined ? undefined : parseTimeArg('--from', options.from, now);
-  const to = options.to === undefined ? undefined : parseTimeArg('--to', options.to, now);
-  if (from && to && from.getTime() >= to.getTime()) {
-    throw new UsageError(`--from (${from.toISOString()}) must be before --to (${to.toISOString()})`);
-  }
-  const search: ParsedRunsSearch = { limit };
-  if (options.pipeline !== undefined) search.pipeline = options.pipeline;
-  if (states.length > 0) search.state = states as RunState[];
-  if (options.tag?.length) search.tag = options.tag;
-  if (options.user !== undefined) search.userName = options.user;
-  if (options.group?.length) search.group = options.group;
-  if (from) search.createdFrom = from;
-  if (to) search.createdTo = to;
-  if (options.after !== undefined) search.after = decodeRunCursor('--after', options.after);
+  const { search, problems } = readRunSearch(options, (field) => `--${field}`, now);
+  if (problems[0]) throw new UsageError(problems[0].message);
   return search;
 }
 
@@ -96,51 +62,6 @@ export async function runsSearchCommand(options: RunsSearchOptions): Promise<num
   print(...renderSearch(page.runs, Boolean(process.stdout.isTTY)));
   if (page.next) print('', `more: add --after ${page.next}`);
   return 0;
-}
-
-/** One page, and the cursor of the next when more runs match (known exactly, not guessed from a full page). */
-async function searchPage(
-  db: Parameters<typeof searchRuns>[0],
-  search: ParsedRunsSearch,
-): Promise<{ runs: RunRecord[]; next: string | null }> {
-  // One run more than asked for says whether there is a next page.
-  const runs = await searchRuns(db, { ...search, limit: Math.min(search.limit + 1, MAX_SEARCH_LIMIT) });
-  let more = runs.length > search.limit;
-  const page = runs.slice(0, search.limit);
-  const last = page[page.length - 1];
-  if (!more && last && search.limit === MAX_SEARCH_LIMIT && page.length === MAX_SEARCH_LIMIT) {
-    more = (await searchRuns(db, { ...search, after: last, limit: 1 })).length > 0;
-  }
-  return { runs: page, next: more && last ? encodeRunCursor(last) : null };
-}
-
-function searchRow(r: RunRecord): RunSearchRow {
-  return {
-    workflowId: r.workflowId,
-    firstRunId: r.firstRunId,
-    pipeline: r.pipeline,
-    state: r.state,
-    reason: r.reason,
-    progressCompleted: r.progressCompleted,
-    progressTotal: r.progressTotal,
-    tags: r.tags,
-    groups: r.groups,
-    userName: r.userName,
-    site: r.site,
-    event: r.event,
-    priority: r.priority,
-    timeoutMs: r.timeoutMs,
-    retries: r.retries,
-    attempt: r.attempt,
-    products: r.products,
-    plots: r.plots,
-    idempotencyKey: r.idempotencyKey,
-    rerunOf: r.rerunOf,
-    createdAt: r.createdAt,
-    startedAt: r.startedAt,
-    finishedAt: r.finishedAt,
-    updatedAt: r.updatedAt,
-  };
 }
 
 function renderSearch(runs: readonly RunRecord[], tty: boolean): string[] {

@@ -1,5 +1,5 @@
 /** `tapflow worker [--activities MODULE]... [--task-queue Q]`: a worker for a real deployment. */
-import { NativeConnection, Runtime, DefaultLogger, type LogLevel } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
 import { loadActivityModules } from '../activities/load-modules';
 import { loadTemporalSettings } from '../connection';
 import { createWorker } from '../worker';
@@ -8,6 +8,9 @@ import { DEFAULT_TASK_QUEUE } from '../workflows/definitions';
 import { UsageError } from '../errors';
 import { parseDuration } from '../pipeline/duration';
 import type { GlobalOptions } from './io';
+import { createLogger } from '../observability/logger';
+import { setUpWorkerTelemetry } from '../observability/worker-telemetry';
+import type { WorkerMetricsServer } from '../observability/worker-metrics-server';
 
 /** Options of `worker`. */
 export interface WorkerCommandOptions extends GlobalOptions {
@@ -15,11 +18,17 @@ export interface WorkerCommandOptions extends GlobalOptions {
   shutdownGrace?: string;
   maxConcurrent?: string;
   logLevel?: string;
+  /** Serve `/metrics`, `/healthz` and `/readyz` on this port. Default: not served. */
+  metricsPort?: string;
+  /** Default: `0.0.0.0`. */
+  metricsHost?: string;
 }
 
 /**
  * Connects with Temporal's standard settings and runs until SIGINT or SIGTERM, then drains:
  * polling stops, in-flight activities get the grace time to finish, and the process exits 0.
+ * Logs are JSON lines on stderr (`--log-level`, else `TAPFLOW_LOG_LEVEL`, else info); with
+ * `--metrics-port`, `/readyz` answers 503 from the moment draining starts.
  *
  * @throws {UsageError} for a bad flag or an activity module that cannot be loaded.
  */
@@ -28,34 +37,51 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<numb
   if (parseDuration(grace) === undefined) throw new UsageError(`--shutdown-grace: "${grace}" is not a duration`);
   const maxConcurrent = options.maxConcurrent === undefined ? 100 : Number(options.maxConcurrent);
   if (!Number.isInteger(maxConcurrent) || maxConcurrent < 1) throw new UsageError('--max-concurrent: must be a whole number of at least 1');
+  const metricsPort = options.metricsPort === undefined ? undefined : Number(options.metricsPort);
+  if (metricsPort !== undefined && (!Number.isInteger(metricsPort) || metricsPort < 0 || metricsPort > 65535)) {
+    throw new UsageError(`--metrics-port: must be a port number (0 to 65535), got "${options.metricsPort}"`);
+  }
+  const logger = createLogger({ service: 'worker', level: options.logLevel });
   const activities = await loadModules(options.activities ?? []);
-  Runtime.install({ logger: new DefaultLogger((options.logLevel?.toUpperCase() ?? 'INFO') as LogLevel) });
-  const settings = loadTemporalSettings({ address: options.address, namespace: options.namespace });
-  const store = process.env.DATABASE_URL ? await openStore({ url: process.env.DATABASE_URL }) : undefined;
-  const connection = await NativeConnection.connect(settings.connectionOptions);
-  const taskQueue = options.taskQueue ?? process.env.TAPFLOW_TASK_QUEUE ?? DEFAULT_TASK_QUEUE;
+  const telemetry = await setUpWorkerTelemetry({ logger, metrics: metricsPort !== undefined });
   try {
-    const worker = await createWorker({
-      connection,
-      namespace: settings.namespace,
-      taskQueue,
-      activities,
-      shutdownGraceTime: parseDuration(grace),
-      maxConcurrentActivityTaskExecutions: maxConcurrent,
-      store,
-    });
-    process.stderr.write(
-      `tapflow worker: task queue "${taskQueue}" on ${settings.connectionOptions.address} (namespace ${settings.namespace}); ` +
-        `activities: ${Object.keys(activities).sort().join(', ') || '(built-ins only)'}; ` +
-        `store: ${store ? store.displayUrl : 'none (set DATABASE_URL to record node attempts)'}\n`,
-    );
-    // The SDK's runtime turns SIGINT/SIGTERM into a graceful shutdown; run() resolves when drained.
-    await worker.run();
-    process.stderr.write('tapflow worker: drained, stopped\n');
-    return 0;
+    const settings = loadTemporalSettings({ address: options.address, namespace: options.namespace });
+    const store = process.env.DATABASE_URL ? await openStore({ url: process.env.DATABASE_URL }) : undefined;
+    const connection = await NativeConnection.connect(settings.connectionOptions);
+    const taskQueue = options.taskQueue ?? process.env.TAPFLOW_TASK_QUEUE ?? DEFAULT_TASK_QUEUE;
+    let metricsServer: WorkerMetricsServer | undefined;
+    try {
+      const worker = await createWorker({
+        connection,
+        namespace: settings.namespace,
+        taskQueue,
+        activities,
+        shutdownGraceTime: parseDuration(grace),
+        maxConcurrentActivityTaskExecutions: maxConcurrent,
+        store,
+        ...(telemetry.metrics ? { metrics: telemetry.metrics } : {}),
+      });
+      if (metricsPort !== undefined) metricsServer = await telemetry.serve(worker, options.metricsHost ?? '0.0.0.0', metricsPort);
+      process.stderr.write(
+        `tapflow worker: task queue "${taskQueue}" on ${settings.connectionOptions.address} (namespace ${settings.namespace}); ` +
+          `activities: ${Object.keys(activities).sort().join(', ') || '(built-ins only)'}; ` +
+          `store: ${store ? store.displayUrl : 'none (set DATABASE_URL to record node attempts)'}` +
+          `${metricsServer ? `; metrics: ${metricsServer.url}/metrics` : ''}\n`,
+      );
+      logger.info({ taskQueue, namespace: settings.namespace, metrics: metricsServer?.url }, 'worker started');
+      // The SDK's runtime turns SIGINT/SIGTERM into a graceful shutdown; run() resolves when drained.
+      await worker.run();
+      process.stderr.write('tapflow worker: drained, stopped\n');
+      logger.info('worker drained, stopped');
+      return 0;
+    } finally {
+      await metricsServer?.close();
+      await connection.close();
+      await store?.close();
+    }
   } finally {
-    await connection.close();
-    await store?.close();
+    // Last: the runtime keeps the process alive until it is shut down.
+    await telemetry.shutdown();
   }
 }
 

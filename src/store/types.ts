@@ -286,6 +286,11 @@ export interface ControlActionWrite {
 /** Filters of `searchRuns`; every filter given must match (AND). */
 export interface RunSearch {
   pipeline?: string;
+  /**
+   * Only runs of these pipelines (none for an empty list): how the API keeps a token that may read
+   * some pipelines to their runs, in the statement so that paging stays exact.
+   */
+  pipelines?: readonly string[];
   /** One state, or any of several. */
   state?: RunState | readonly RunState[];
   /** Runs carrying this tag, or all of these tags. */
@@ -313,11 +318,21 @@ export const MAX_SEARCH_LIMIT = 1000;
 
 /**
  * The payload of a `NOTIFY` on {@link STORE_EVENTS_CHANNEL}: which row changed, and enough to
- * decide whether to read it. `oversized` events (ids too long for PostgreSQL's 8000-byte payload
+ * decide whether to read it. `seq` is the row's number in the store-wide change sequence (its
+ * `change_seq`, from migration 6): a later change of any row has a higher one. `oversized` events (ids too long for PostgreSQL's 8000-byte payload
  * limit) carry only `table` and `op`: read what you follow again.
  */
 export type StoreEvent =
-  | { table: 'runs'; op: 'insert' | 'update'; workflowId: string; state: RunState; completed: number; total: number }
+  | {
+      table: 'runs';
+      op: 'insert' | 'update';
+      workflowId: string;
+      pipeline: string;
+      state: RunState;
+      completed: number;
+      total: number;
+      seq: number;
+    }
   | {
       table: 'node_attempts';
       op: 'insert' | 'update';
@@ -325,6 +340,16 @@ export type StoreEvent =
       nodeId: string;
       attempt: number;
       outcome: AttemptOutcome;
+      seq: number;
+      /** The rest of the row but its output (from migration 6). Times are ISO-8601. */
+      activity?: string;
+      startedAt?: string | null;
+      finishedAt?: string | null;
+      errorType?: string | null;
+      errorMessage?: string | null;
+      worker?: string | null;
+      /** True when a field above was cut short to fit the payload: read the row for all of it. */
+      truncated?: boolean;
     }
-  | { table: 'control_actions'; op: 'insert' | 'update'; workflowId: string; id: number; action: ControlActionName }
+  | { table: 'control_actions'; op: 'insert' | 'update'; workflowId: string; id: number; action: ControlActionName; seq: number }
   | { table: 'runs' | 'node_attempts' | 'control_actions'; op: 'insert' | 'update'; oversized: true };

@@ -198,7 +198,10 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
         reason = undefined;
       }
     }
-    if (state === 'pausing' && working() === 0) state = 'paused';
+    if (state === 'pausing' && working() === 0) {
+      state = 'paused';
+      log.info('run paused: the nodes in flight have finished', { pipeline: spec.name });
+    }
   };
 
   /** Ends every waiting node as cancelled (the run is stopping). */
@@ -329,6 +332,7 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
   /** Starts a node; called from the main loop, so inside `nodeScope`. */
   const launch = (id: string): void => {
     const node = book.spec(id);
+    log.debug('node started', { nodeId: id, kind: node.kind ?? 'activity', activity: node.activity });
     const activeStart = book.recordOf(id).activeStart ?? clock.now();
     const limit = node.deadline === undefined ? undefined : parseDuration(node.deadline);
     if (limit !== undefined) {
@@ -389,11 +393,15 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
       for (const path of outcome.products ?? []) products.add(path);
       for (const path of outcome.plots ?? []) plots.add(path);
       if (book.spec(id).kind === 'sleep' || book.spec(id).kind === 'event') unrecordedOutputs.set(id, outcome.output);
+      log.debug('node completed', { nodeId: id, attempts: outcome.attempts });
     } else if (outcome.kind === 'skipped') {
       book.skip(id, outcome.output, now);
       unrecordedOutputs.set(id, outcome.output);
-    } else if (outcome.kind === 'cancelled') book.cancelled(id, outcome.attempts, now);
-    else if (!ending() && (outcome.errorType === NEEDS_REVIEW || onFailureOf(id) === 'hold')) {
+      log.debug('node skipped', { nodeId: id });
+    } else if (outcome.kind === 'cancelled') {
+      book.cancelled(id, outcome.attempts, now);
+      log.debug('node cancelled', { nodeId: id, attempts: outcome.attempts });
+    } else if (!ending() && (outcome.errorType === NEEDS_REVIEW || onFailureOf(id) === 'hold')) {
       book.hold(id, outcome.error, outcome.errorType, outcome.attempts, now);
       log.warn('node held for an operator', { nodeId: id, error: outcome.error, attempts: outcome.attempts });
     } else {
@@ -453,6 +461,7 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
       idempotencyKey: meta.idempotencyKey,
       ...(input.reuse ? { rerunOf: input.reuse.of, nodes: book.nodeStatuses() } : {}),
     });
+    log.info('run started', { pipeline: spec.name, nodes: spec.nodes.length, ...(input.reuse ? { rerunOf: input.reuse.of } : {}) });
   }
 
   const historyIsLong = (): boolean => {
@@ -591,7 +600,7 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
       // The run stays open until its final record has landed: the store must not miss it.
       await reporter.settle();
     }
-    log.info(`run ${state}`, { reason });
+    log.info(`run ${state}`, { pipeline: spec.name, reason });
     if (state === 'cancelled') {
       // Temporal shows a run as Canceled only when Temporal itself was asked to cancel it. The
       // client follows an accepted cancel update with that request; wait a little for it, so

@@ -16,11 +16,16 @@ import { storeRigPerFile } from '../helpers/store-rig';
 import type { TestRig } from '../helpers/worker';
 import type { TestDatabase } from '../helpers/postgres';
 
+let app: FastifyInstance;
+let base: string;
+// Before the rig's own hooks, so the API (and the store connection its streams hold) closes first.
+afterAll(async () => {
+  await app?.close();
+});
 // A worker recording into the store the API reads histories and tokens from.
 const stack = storeRigPerFile(devServerEnv, 'api');
 let rig: TestRig;
 let db: TestDatabase;
-let app: FastifyInstance;
 const tokens: Record<string, string> = {};
 
 const PIPELINE = 'api-demo';
@@ -46,17 +51,32 @@ beforeAll(async () => {
   db = stack.db;
   for (const [name, grants] of Object.entries(ROLES)) tokens[name] = (await createApiToken(db.pool, { name, grants })).token;
   app = await buildApi({ client: rig.tf, store: db.pool, tokens: new StoreTokenVerifier(db.pool), bodyLimit: 64 * 1024 });
+  // The event streams never end while their run lives: they are called over real HTTP and let go.
+  base = await app.listen({ host: '127.0.0.1', port: 0 });
 }, 120_000);
 
-afterAll(async () => {
-  await app?.close();
-});
-
-function call(method: string, url: string, role?: string, body?: unknown) {
+function authHeaders(role?: string): Record<string, string> {
   const headers: Record<string, string> = {};
   if (role === 'wrong') headers.authorization = 'Bearer tf_nosuchid000_c2VjcmV0LW5vdC1zdG9yZWQ';
   else if (role) headers.authorization = `Bearer ${tokens[role]}`;
+  return headers;
+}
+
+function call(method: string, url: string, role?: string, body?: unknown) {
+  const headers = authHeaders(role);
   return app.inject({ method: method as 'GET', url, headers, ...(body === undefined ? {} : { payload: body as object }) });
+}
+
+/** Opens an event stream and lets go once its status is known: the answer, or that it streams. */
+async function callStream(url: string, role?: string): Promise<{ statusCode: number; body: string }> {
+  const controller = new AbortController();
+  const res = await fetch(`${base}${url}`, { headers: authHeaders(role), signal: controller.signal });
+  if (res.status === 200) {
+    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    controller.abort();
+    return { statusCode: 200, body: '' };
+  }
+  return { statusCode: res.status, body: await res.text() };
 }
 
 async function startWaiting(id: string): Promise<void> {
@@ -66,8 +86,12 @@ async function startWaiting(id: string): Promise<void> {
 }
 
 describe('every route with every kind of token', () => {
-  /** One request per documented route, and the action it takes. */
-  const SAMPLES: Record<string, { action: string; body?: unknown; query?: string }> = {
+  /**
+   * One request per documented route, and the action it takes. `anyPipeline`: the route takes
+   * the action only on the runs of pipelines the token may (a bulk action), so any token that
+   * may take it on some pipeline passes.
+   */
+  const SAMPLES: Record<string, { action: string; body?: unknown; query?: string; anyPipeline?: boolean; stream?: boolean }> = {
     'POST /api/runs': { action: 'start', body: { spec: waitingSpec(), id: 'api-matrix-start' } },
     'GET /api/runs': { action: 'read', query: `?pipeline=${PIPELINE}` },
     'GET /api/runs/:id': { action: 'read' },
@@ -80,8 +104,15 @@ describe('every route with every kind of token', () => {
     'POST /api/runs/:id/nodes/:node/retry': { action: 'control', body: {} },
     'POST /api/runs/:id/nodes/:node/skip': { action: 'control', body: { output: 1 } },
     'POST /api/runs/:id/nodes/:node/edit': { action: 'control', body: { input: {} } },
-    'POST /api/runs/:id/rerun': { action: 'control', body: { from: 'after' } },
+    // A dry run: the cancel sample has ended the run by now, and a real rerun of an ended run starts one (start as well).
+    'POST /api/runs/:id/rerun': { action: 'control', body: { from: 'after', dryRun: true } },
     'POST /api/runs/:id/events/:event': { action: 'control', body: { data: 'x' } },
+    'GET /api/runs/search': { action: 'read', query: `?pipeline=${PIPELINE}&limit=5` },
+    'POST /api/runs/bulk/pause': { action: 'control', body: { query: `TapflowPipeline = '${PIPELINE}'`, dryRun: true }, anyPipeline: true },
+    'POST /api/runs/bulk/resume': { action: 'control', body: { query: `TapflowPipeline = '${PIPELINE}'`, dryRun: true }, anyPipeline: true },
+    'POST /api/runs/bulk/cancel': { action: 'control', body: { query: `TapflowPipeline = '${PIPELINE}'`, dryRun: true }, anyPipeline: true },
+    'GET /api/runs/:id/events': { action: 'read', stream: true },
+    'GET /api/events': { action: 'read', query: `?pipeline=${PIPELINE}`, stream: true },
   };
 
   test('the samples cover every documented route, and nothing else', () => {
@@ -92,8 +123,8 @@ describe('every route with every kind of token', () => {
   test('no token 401, a wrong token 403, a token without the action or pipeline 403, the right one passes', async () => {
     const id = 'api-matrix';
     await startWaiting(id);
-    const may = (role: string, action: string): boolean =>
-      ROLES[role]?.some((g) => (g.pipeline === '*' || g.pipeline === PIPELINE) && (g.actions.includes(action as never) || g.actions.includes('admin'))) ?? false;
+    const may = (role: string, action: string, anyPipeline = false): boolean =>
+      ROLES[role]?.some((g) => (anyPipeline || g.pipeline === '*' || g.pipeline === PIPELINE) && (g.actions.includes(action as never) || g.actions.includes('admin'))) ?? false;
     const table: string[] = [];
     for (const [route, sample] of Object.entries(SAMPLES)) {
       const [method, path] = route.split(' ') as [string, string];
@@ -101,8 +132,8 @@ describe('every route with every kind of token', () => {
       for (const role of ['none', 'wrong', ...Object.keys(ROLES)]) {
         // A start by an allowed role starts a run: give each its own id.
         const body = route === 'POST /api/runs' ? { spec: waitingSpec(), id: `api-matrix-start-${role}` } : sample.body;
-        const res = await call(method, url, role === 'none' ? undefined : role, body);
-        const want = role === 'none' ? '401' : role === 'wrong' || !may(role, sample.action) ? '403' : 'allowed';
+        const res = sample.stream ? await callStream(url, role === 'none' ? undefined : role) : await call(method, url, role === 'none' ? undefined : role, body);
+        const want = role === 'none' ? '401' : role === 'wrong' || !may(role, sample.action, sample.anyPipeline) ? '403' : 'allowed';
         const got = res.statusCode === 401 || res.statusCode === 403 ? String(res.statusCode) : 'allowed';
         if (got !== want) table.push(`${route} as ${role}: want ${want}, got ${res.statusCode} ${res.body}`);
         if (got === 'allowed') expect(res.statusCode).toBeLessThan(500);

@@ -6,6 +6,7 @@
 import { Client } from 'pg';
 import { listenStoreEvents } from '../../src/store/events';
 import { insertControlAction } from '../../src/store/sql/insert-control-action';
+import { listAttempts } from '../../src/store/sql/list-attempts';
 import { upsertAttemptEnd } from '../../src/store/sql/upsert-attempt-end';
 import { upsertAttemptStart } from '../../src/store/sql/upsert-attempt-start';
 import { upsertRun } from '../../src/store/sql/upsert-run';
@@ -67,18 +68,22 @@ it('announces a run inserted and a run updated', async () => {
     table: 'runs',
     op: 'insert',
     workflowId: 'wf',
+    pipeline: 'p',
     state: 'running',
     completed: 0,
     total: 4,
+    seq: expect.any(Number),
   });
   await upsertRun(t.db.pool, { workflowId: 'wf', pipeline: 'p', state: 'paused', progressCompleted: 2 });
   expect(await nextEvent((e) => e.table === 'runs' && e.op === 'update')).toEqual({
     table: 'runs',
     op: 'update',
     workflowId: 'wf',
+    pipeline: 'p',
     state: 'paused',
     completed: 2,
     total: 4,
+    seq: expect.any(Number),
   });
 });
 
@@ -91,6 +96,14 @@ it('announces a node attempt started and ended', async () => {
     nodeId: 'resize',
     attempt: 2,
     outcome: 'running',
+    seq: expect.any(Number),
+    activity: 'resize',
+    startedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+    finishedAt: null,
+    errorType: null,
+    errorMessage: null,
+    worker: null,
+    truncated: false,
   });
   await upsertAttemptEnd(t.db.pool, { workflowId: 'wf', nodeId: 'resize', attempt: 2, activity: 'resize', outcome: 'failed' });
   expect(await nextEvent((e) => e.table === 'node_attempts' && e.op === 'update')).toEqual({
@@ -100,7 +113,29 @@ it('announces a node attempt started and ended', async () => {
     nodeId: 'resize',
     attempt: 2,
     outcome: 'failed',
+    seq: expect.any(Number),
+    activity: 'resize',
+    startedAt: expect.any(String),
+    finishedAt: expect.any(String),
+    errorType: null,
+    errorMessage: null,
+    worker: null,
+    truncated: false,
   });
+});
+
+it("carries an attempt's row, with times as the row reads back, and says when it cut a field short", async () => {
+  const long = 'x'.repeat(1500);
+  await upsertAttemptEnd(t.db.pool, { workflowId: 'wf', nodeId: 'n', attempt: 1, activity: 'a', outcome: 'failed', errorType: 'Boom', errorMessage: 'short', worker: 'w1', startedAt: new Date('2026-01-02T03:04:05.678Z') });
+  const event = (await nextEvent((e) => e.table === 'node_attempts' && 'nodeId' in e && e.nodeId === 'n')) as Extract<StoreEvent, { nodeId: string }>;
+  const [row] = await listAttempts(t.db.pool, 'wf', { nodeId: 'n' });
+  expect(event).toMatchObject({ errorType: 'Boom', errorMessage: 'short', worker: 'w1', truncated: false });
+  expect(event.startedAt).toBe('2026-01-02T03:04:05.678Z');
+  expect(event.startedAt).toBe(row!.startedAt!.toISOString());
+  expect(event.finishedAt).toBe(row!.finishedAt!.toISOString());
+  await upsertAttemptEnd(t.db.pool, { workflowId: 'wf', nodeId: 'm', attempt: 1, activity: 'a', outcome: 'failed', errorMessage: long });
+  const cut = (await nextEvent((e) => e.table === 'node_attempts' && 'nodeId' in e && e.nodeId === 'm')) as Extract<StoreEvent, { nodeId: string }>;
+  expect(cut).toMatchObject({ errorMessage: 'x'.repeat(1000), truncated: true });
 });
 
 it('announces a control action', async () => {
@@ -111,7 +146,25 @@ it('announces a control action', async () => {
     workflowId: 'wf',
     id: record!.id,
     action: 'cancel',
+    seq: expect.any(Number),
   });
+});
+
+it('numbers every change in one store-wide sequence, and a write that changes nothing keeps its number', async () => {
+  await upsertRun(t.db.pool, { workflowId: 'wf', pipeline: 'p', state: 'running' });
+  await upsertAttemptStart(t.db.pool, { workflowId: 'wf', nodeId: 'n', attempt: 1, activity: 'a' });
+  await upsertAttemptEnd(t.db.pool, { workflowId: 'wf', nodeId: 'n', attempt: 1, activity: 'a', outcome: 'completed' });
+  await insertControlAction(t.db.pool, { workflowId: 'wf', requestId: 'u1', action: 'pause' });
+  await upsertRun(t.db.pool, { workflowId: 'wf', pipeline: 'p', state: 'paused' });
+  const seqs = (await settled()).map((e) => ('seq' in e ? e.seq : NaN));
+  expect(seqs).toHaveLength(5);
+  expect([...seqs].sort((a, b) => a - b)).toEqual(seqs);
+  expect(new Set(seqs).size).toBe(5);
+  const stored = async () => (await t.db.pool.query<{ s: string }>(`SELECT change_seq::text AS s FROM tapflow.runs WHERE workflow_id = 'wf'`)).rows[0]?.s;
+  const before = await stored();
+  expect(before).toBe(String(seqs[4]));
+  await upsertRun(t.db.pool, { workflowId: 'wf', pipeline: 'p', state: 'paused' });
+  expect(await stored()).toBe(before);
 });
 
 it('announces nothing for a duplicate delivery or a stale write', async () => {

@@ -52,6 +52,9 @@ it.each<[string, RunSearch, string[]]>([
   ['created to (exclusive)', { createdTo: day(2) }, ['r1']],
   ['created in a range', { createdFrom: day(2), createdTo: day(4) }, ['r3', 'r2']],
   ['an ISO string for a time', { createdFrom: day(4).toISOString(), createdTo: day(5).toISOString() }, ['r4']],
+  ['any of several pipelines', { pipelines: ['B', 'C'] }, ['r6b', 'r6a', 'r4', 'r3']],
+  ['an empty list of pipelines (none)', { pipelines: [] }, []],
+  ['a pipeline within the pipelines', { pipeline: 'A', pipelines: ['B'] }, []],
 ])('filters by %s', async (_name, search, expected) => {
   expect(await ids(search)).toEqual(expected);
 });

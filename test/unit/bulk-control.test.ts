@@ -76,6 +76,29 @@ test('narrows the query to running pipeline runs', () => {
   );
 });
 
+test('narrows to the pipelines given, each a quoted literal', () => {
+  expect(narrowQuery("TapflowState = 'paused'", ['a', "it's", 'back\\slash'])).toBe(
+    "WorkflowType = 'pipelineWorkflow' AND ExecutionStatus = 'Running' AND TapflowPipeline IN ('a', 'it\\'s', 'back\\\\slash') AND (TapflowState = 'paused')",
+  );
+});
+
+test('with pipelines, a listed run of another pipeline is dropped, and an empty list lists nothing', async () => {
+  // The fake lists every run as pipeline "p", whatever the query says.
+  const other = fakeTarget(['r1', 'r2']);
+  const none = await bulkControl(other, 'pause', { query: 'x) OR (y', pipelines: ['q'] });
+  expect(other.queries).toEqual([narrowQuery('x) OR (y', ['q'])]);
+  expect(other.calls).toEqual([]);
+  expect(none).toMatchObject({ query: 'x) OR (y', matched: 0, accepted: 0, runs: [] });
+
+  const mine = fakeTarget(['r1', 'r2']);
+  expect(await bulkControl(mine, 'pause', { query: 'x', pipelines: ['p', 'q'] })).toMatchObject({ matched: 2, accepted: 2 });
+  expect(mine.calls.map((c) => c.id).sort()).toEqual(['r1', 'r2']);
+
+  const empty = fakeTarget(['r1']);
+  expect(await bulkControl(empty, 'pause', { query: 'x', pipelines: [] })).toMatchObject({ matched: 0, runs: [] });
+  expect(empty.queries).toEqual([]);
+});
+
 test('lists every page before acting, then acts on each run once with its own request id, who and why', async () => {
   const target = fakeTarget(['r1', 'r2', 'r3', 'r4', 'r5']);
   const result = await bulkControl(target, 'pause', { query: "TapflowPipeline = 'p'", by: 'ops', reason: 'outage' });

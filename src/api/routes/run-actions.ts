@@ -4,13 +4,14 @@
  * and is recorded in the store as a control action, `by` the token's name. An action the run
  * refuses is 409 with the run's reason.
  *
- * `rerun` here reruns a live run (running, paused, held) in place; an ended run is rerun as a new
- * run by `tapflow rerun`, which reads the recorded outputs from the store.
+ * `rerun` reruns a live run (running, paused, held) in place, and an ended run as a new run that
+ * reuses the outputs the store recorded, as `tapflow rerun` does (see `rerun.ts` beside this file).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ControlRequest } from '../../workflows/definitions';
 import { checkRun, type ApiContext } from '../context';
-import { controlBody, editBody, errorReply, eventBody, eventParams, nodeParams, objectReply, rerunBody, retryBody, runParams, skipBody } from '../schemas';
+import { controlBody, editBody, errorReply, eventBody, eventParams, nodeParams, objectReply, retryBody, runParams, skipBody } from '../schemas';
+import { registerRerunRoute } from './rerun';
 
 const errors = { 400: errorReply, 401: errorReply, 403: errorReply, 404: errorReply, 409: errorReply };
 
@@ -70,15 +71,7 @@ export function registerRunActionRoutes(app: FastifyInstance, ctx: ApiContext): 
     },
   );
 
-  app.post<{ Params: { id: string }; Body: Body & { from: string } }>(
-    '/api/runs/:id/rerun',
-    { config: { action: 'control' }, schema: { tags: ['control'], summary: 'Rerun a live run from a node', params: runParams, body: rerunBody, response: { 200: objectReply, ...errors } } },
-    async (request) => {
-      const { id } = request.params;
-      const principal = await checkRun(ctx, request, id, 'control');
-      return ctx.client.rerun(id, request.body.from, requestOf(request, principal.name));
-    },
-  );
+  registerRerunRoute(app, ctx);
 
   app.post<{ Params: { id: string; event: string }; Body: Body & { data?: unknown } }>(
     '/api/runs/:id/events/:event',

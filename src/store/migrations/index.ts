@@ -8,6 +8,7 @@ import * as m002 from './002-reconciled-and-large-outputs';
 import * as m003 from './003-idempotency-key';
 import * as m004 from './004-operator-actions';
 import * as m005 from './005-api-tokens';
+import * as m006 from './006-change-sequence';
 
 /** One numbered migration. */
 export interface Migration {
@@ -26,4 +27,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { id: 3, ...m003 },
   { id: 4, ...m004 },
   { id: 5, ...m005 },
+  { id: 6, ...m006 },
 ];

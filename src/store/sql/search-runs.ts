@@ -19,13 +19,15 @@ WHERE ($1::text IS NULL OR r.pipeline = $1)
   AND ($6::timestamptz IS NULL OR r.created_at >= $6)
   AND ($7::timestamptz IS NULL OR r.created_at < $7)
   AND ($8::timestamptz IS NULL OR (r.created_at, r.workflow_id) < ($8, $9::text))
+  AND ($11::text[] IS NULL OR r.pipeline = ANY ($11))
 ORDER BY r.created_at DESC, r.workflow_id DESC
 LIMIT $10`;
 
 /**
  * Runs matching every filter given, newest first (by creation time, then workflow id).
  *
- * Tags and groups match runs carrying all of those given. Page with `after`: the last record of
+ * Tags and groups match runs carrying all of those given; `pipelines` keeps runs of any of those
+ * (and none for an empty list). Page with `after`: the last record of
  * the previous page.
  *
  * @throws {RangeError} when `limit` is not a whole number from 1 to {@link MAX_SEARCH_LIMIT}.
@@ -46,6 +48,7 @@ export async function searchRuns(client: Queryable, search: RunSearch = {}): Pro
     search.after ? search.after.createdAt : null,
     search.after ? search.after.workflowId : null,
     limit,
+    textArrayParam(search.pipelines),
   ]);
   return rows;
 }

@@ -1,0 +1,124 @@
+/**
+ * The pipeline graph as SVG: one box per node, coloured by its state (class `state-<state>`, or
+ * `state-held`), with arrows for `needs`, and a legend. Boxes are focusable buttons: Enter or a
+ * click picks the node (the run page then shows its row in the nodes table). Drawn at 1:1 so the
+ * text keeps its size; a large graph scrolls in its box.
+ * @module graph-svg
+ */
+import { h, s, replaceChildren } from './dom.js';
+import { layoutGraph } from './graph-layout.js';
+import { nodeLook, STATE_HELP } from './states.js';
+
+/** The states the legend lists, in the order a node meets them. */
+const LEGEND = ['pending', 'running', 'completed', 'failed', 'held', 'skipped', 'cancelled'];
+
+/** Characters that fit in a box line (13 px system font, ~7.4 px a character). */
+function fit(text, width, px = 7.4) {
+  const room = Math.floor((width - 20) / px);
+  return text.length <= room ? text : `${text.slice(0, Math.max(1, room - 1))}…`;
+}
+
+function detailOf(node) {
+  const look = nodeLook(node);
+  const attempts = node.attempts > 1 ? ` · ${node.attempts} attempts` : '';
+  const items = node.items ? ` · ${node.items.done}/${node.items.total}` : '';
+  return `${look}${items}${attempts}`;
+}
+
+function labelOf(node) {
+  const kind = node.kind ? `${node.kind} node` : `activity ${node.activity ?? ''}`.trim();
+  return `${node.id}: ${nodeLook(node)} (${kind}${node.attempts ? `, ${node.attempts} attempt${node.attempts === 1 ? '' : 's'}` : ''})`;
+}
+
+/**
+ * The legend: a swatch and a word per state.
+ * @returns {HTMLElement}
+ */
+export function graphLegend() {
+  return h(
+    'ul',
+    { class: 'legend', 'aria-label': 'Node colours' },
+    LEGEND.map((state) => h('li', { title: STATE_HELP[state] }, h('span', { class: `swatch state-${state}`, 'aria-hidden': 'true' }), state)),
+  );
+}
+
+/**
+ * A graph view to mount once and update with each status.
+ * @param {{ onPick?: (nodeId: string) => void }} [options]
+ * @returns {{ element: HTMLElement, update(nodes: Array<{ id: string, needs?: string[], state: string, held?: boolean, attempts?: number, kind?: string, activity?: string }>): void }}
+ */
+export function createGraphView({ onPick } = {}) {
+  const box = h('div', { class: 'graph-box' });
+  let shape = '';
+  /** @type {Map<string, { g: SVGElement, detail: SVGElement, title: SVGElement }>} */
+  let drawn = new Map();
+  let edgeEls = [];
+
+  function build(nodes) {
+    const layout = layoutGraph(nodes);
+    const svg = s('svg', {
+      class: 'graph',
+      width: layout.width,
+      height: layout.height,
+      viewBox: `0 0 ${layout.width} ${layout.height}`,
+      role: 'group',
+      'aria-label': `Pipeline graph: ${nodes.length} node${nodes.length === 1 ? '' : 's'}`,
+    });
+    svg.append(
+      s('defs', {}, s('marker', { id: 'graph-arrow', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' }, s('path', { d: 'M0,0 L10,5 L0,10 z', class: 'graph-arrowhead' }))),
+    );
+    edgeEls = layout.edges.map((e) => {
+      const path = s('path', { class: 'graph-edge', d: e.d, 'marker-end': 'url(#graph-arrow)', 'data-from': e.from, 'data-to': e.to });
+      svg.append(path);
+      return path;
+    });
+    drawn = new Map();
+    layout.nodes.forEach((p) => {
+      const title = s('title');
+      const detail = s('text', { class: 'graph-detail', x: p.x + 10, y: p.y + 33 });
+      const g = s(
+        'g',
+        { class: 'graph-node', 'data-node': p.id, tabindex: 0, role: 'button', 'data-layer': p.layer },
+        title,
+        s('rect', { x: p.x, y: p.y, width: p.width, height: p.height, rx: 6 }),
+        s('text', { class: 'graph-id', x: p.x + 10, y: p.y + 17 }, fit(p.id, p.width)),
+        detail,
+      );
+      const pick = () => onPick?.(p.id);
+      g.addEventListener('click', pick);
+      g.addEventListener('keydown', (ev) => {
+        if (ev.key === 'Enter' || ev.key === ' ') {
+          ev.preventDefault();
+          pick();
+        }
+      });
+      svg.append(g);
+      drawn.set(p.id, { g, detail, title, width: p.width });
+    });
+    replaceChildren(box, svg);
+  }
+
+  return {
+    element: box,
+    update(nodes) {
+      const nextShape = JSON.stringify(nodes.map((n) => [n.id, n.needs ?? []]));
+      if (nextShape !== shape) {
+        shape = nextShape;
+        build(nodes);
+      }
+      const done = new Set();
+      for (const n of nodes) {
+        const el = drawn.get(n.id);
+        if (!el) continue;
+        const look = nodeLook(n);
+        if (look === 'completed' || look === 'skipped') done.add(n.id);
+        el.g.setAttribute('class', `graph-node state-${look}`);
+        el.g.dataset.state = look;
+        el.g.setAttribute('aria-label', labelOf(n));
+        el.detail.textContent = fit(detailOf(n), el.width, 6.6);
+        el.title.textContent = `${labelOf(n)}${n.error ? `\n${n.error}` : ''}`;
+      }
+      for (const e of edgeEls) e.classList.toggle('graph-edge-done', done.has(e.dataset.from));
+    },
+  };
+}

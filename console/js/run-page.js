@@ -1,0 +1,369 @@
+/**
+ * One run's page: its status (state, progress, reason), the pipeline graph coloured by node
+ * state, the timeline of node attempts, the controls, the nodes, the control actions (who did
+ * what, and whether the run took it) and the result once it has completed.
+ *
+ * Data: the status (`GET /api/runs/:id`), the history from the store (attempts and actions), then
+ * live from `GET /api/runs/:id/events`: `status` replaces the status, `attempt` and `action`
+ * add or update one attempt or action, `end` closes the stream and fetches the result. After a
+ * drop the stream resumes with `Last-Event-ID`, so nothing is missed.
+ * @module run-page
+ */
+import { h, replaceChildren } from './dom.js';
+import { formatClock, formatDateTime, formatDuration, prettyJson } from './format.js';
+import { runPath } from './api-client.js';
+import { createGraphView, graphLegend } from './graph-svg.js';
+import { createTimeline } from './gantt.js';
+import { createRunControls } from './run-controls.js';
+import { progressBar, stateBadge } from './runs-table.js';
+import { openEventStream } from './sse-reader.js';
+import { isFinal, nodeLook } from './states.js';
+import { createShapeMemory, progressOver, withAttempts } from './live-nodes.js';
+
+/** How often, and how many times, a completed run's result is asked for while its workflow closes. */
+const RESULT_RETRY_MS = 500;
+const RESULT_TRIES = 20;
+
+function section(id, title, ...children) {
+  return h('section', { class: `panel ${id}`, 'aria-labelledby': `${id}-title` }, h('h2', { id: `${id}-title` }, title), ...children);
+}
+
+/**
+ * Mounts the page of run `id` in `root`.
+ * @param {HTMLElement} root
+ * @param {{
+ *   api: ReturnType<typeof import('./api-client.js').createApiClient>,
+ *   id: string,
+ *   backHash: string,
+ *   onError: (err: unknown) => void,
+ *   onLive: (state: string, detail?: unknown) => void,
+ * }} deps
+ * @returns {{ unmount(): void, pause(): void, resume(): void, cancel(): void }}
+ */
+export function mountRunView(root, { api, id, backHash, onError, onLive }) {
+  let status;
+  /** @type {Map<string, object>} attempts by `node#attempt` */
+  const attempts = new Map();
+  /** @type {Map<number, object>} control actions by id */
+  const actions = new Map();
+  let resultState = 'none';
+  /** Each node's kind and activity, as far as any status has said. */
+  const shaped = createShapeMemory();
+  let closed = false;
+
+  const controls = createRunControls({ api, id, onAuthError: onError });
+  const graph = createGraphView({ onPick: (nodeId) => pickNode(nodeId) });
+  const timeline = createTimeline();
+
+  const stateCell = h('dd', { id: 'run-state', 'aria-live': 'polite' });
+  const pipelineCell = h('dd', { id: 'run-pipeline' });
+  const progressCell = h('dd', { id: 'run-progress' });
+  const startedCell = h('dd');
+  const finishedCell = h('dd');
+  const reasonCell = h('dd', { id: 'run-reason' });
+  const reasonRow = h('div', { hidden: true }, h('dt', {}, 'Reason'), reasonCell);
+  const facts = h(
+    'dl',
+    { class: 'facts' },
+    h('div', {}, h('dt', {}, 'State'), stateCell),
+    h('div', {}, h('dt', {}, 'Pipeline'), pipelineCell),
+    h('div', { class: 'wide' }, h('dt', {}, 'Progress'), progressCell),
+    h('div', {}, h('dt', {}, 'Started'), startedCell),
+    h('div', {}, h('dt', {}, 'Finished'), finishedCell),
+    reasonRow,
+  );
+
+  const nodesBody = h('tbody');
+  /** @type {Map<string, HTMLTableRowElement>} */
+  const nodeRows = new Map();
+  const nodesTable = h(
+    'table',
+    { class: 'nodes', id: 'nodes-table' },
+    h('caption', { class: 'sr-only' }, 'Nodes of the run, their state and what can be done to each'),
+    h('thead', {}, h('tr', {}, ['Node', 'Runs', 'State', 'Attempts', 'Started', 'Took', 'Error', 'Actions'].map((c) => h('th', { scope: 'col' }, c)))),
+    nodesBody,
+  );
+  const actionsBody = h('tbody');
+  const actionsTable = h(
+    'table',
+    { class: 'actions', id: 'actions-table' },
+    h('caption', { class: 'sr-only' }, 'Control actions taken on the run, oldest first'),
+    h('thead', {}, h('tr', {}, ['When', 'Action', 'Node', 'By', 'Reason', 'Answer'].map((c) => h('th', { scope: 'col' }, c)))),
+    actionsBody,
+  );
+  const historyNote = h('p', { class: 'muted', hidden: true });
+  const resultBox = h('div', { id: 'run-result', 'aria-live': 'polite' }, h('p', { class: 'muted' }, 'Loading…'));
+
+  replaceChildren(
+    root,
+    h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, h('a', { href: backHash }, '← Runs')),
+    h(
+      'header',
+      { class: 'run-head panel' },
+      h('h1', { tabindex: -1, id: 'view-title' }, h('span', { class: 'muted' }, 'Run '), h('code', {}, id)),
+      facts,
+      controls.toolbar,
+    ),
+    section('graph', 'Graph', graphLegend(), graph.element),
+    section('timeline', 'Timeline', timeline.element),
+    h(
+      'div',
+      { class: 'columns' },
+      section('nodes', 'Nodes', h('div', { class: 'table-box' }, nodesTable), ...controls.nodeFeedback),
+      section('events', 'Events', controls.eventForm, h('h3', {}, 'Control actions'), historyNote, h('div', { class: 'table-box' }, actionsTable)),
+    ),
+    section('result', 'Result', resultBox),
+  );
+
+  function pickNode(nodeId) {
+    const tr = nodeRows.get(nodeId);
+    if (!tr) return;
+    for (const other of nodeRows.values()) other.classList.toggle('picked', other === tr);
+    tr.scrollIntoView({ block: 'nearest' });
+    (tr.querySelector('button[aria-disabled="false"]') ?? tr).focus();
+  }
+
+  /** @type {Map<string, HTMLTableCellElement[]>} each node row's cells but the actions (kept, so a focused button stays focused) */
+  const nodeCells = new Map();
+  function renderNodes(view) {
+    for (const node of view.nodes) {
+      let tr = nodeRows.get(node.id);
+      if (!tr) {
+        const cells = [h('th', { scope: 'row' }, node.id), h('td'), h('td'), h('td', { class: 'num' }), h('td', { class: 'nowrap' }), h('td', { class: 'nowrap' }), h('td', { class: 'error-text' })];
+        tr = h('tr', { 'data-node': node.id, tabindex: -1 }, cells, h('td', {}, controls.nodeActions(node.id)));
+        nodeRows.set(node.id, tr);
+        nodeCells.set(node.id, cells);
+        nodesBody.append(tr);
+      }
+      const [, whatCell, stateCellOfNode, attemptsCell, startedCellOfNode, tookCell, errorCell] = nodeCells.get(node.id);
+      const look = nodeLook(node);
+      tr.dataset.state = look;
+      const took = node.startedAt && node.finishedAt ? formatDuration(new Date(node.finishedAt) - new Date(node.startedAt)) : '';
+      whatCell.textContent = node.kind ? `${node.kind}${node.activity && node.activity !== node.kind ? ` (${node.activity})` : ''}` : node.activity ?? '';
+      replaceChildren(stateCellOfNode, h('span', { class: `badge state-${look}` }, look), node.waitingFor ? h('span', { class: 'muted' }, ` waits for "${node.waitingFor}"`) : null);
+      attemptsCell.textContent = String(node.attempts ?? 0);
+      replaceChildren(startedCellOfNode, node.startedAt ? h('time', { datetime: node.startedAt, title: formatDateTime(node.startedAt) }, formatClock(new Date(node.startedAt).getTime())) : '');
+      tookCell.textContent = took;
+      errorCell.textContent = node.error ?? '';
+    }
+  }
+
+  function renderHead(view) {
+    replaceChildren(stateCell, stateBadge(status.state));
+    stateCell.dataset.state = status.state;
+    pipelineCell.textContent = status.pipeline;
+    const p = view.progress;
+    replaceChildren(progressCell, progressBar(p.completed, p.total, status.state), h('span', { class: 'muted' }, ` ${p.percent ?? 0}% · ${p.running ?? 0} running · ${p.failed ?? 0} failed`));
+    startedCell.textContent = formatDateTime(status.startedAt);
+    finishedCell.textContent = formatDateTime(status.finishedAt) || '—';
+    reasonCell.textContent = status.reason ?? '';
+    reasonRow.hidden = !status.reason;
+    document.title = `${status.state} · ${id} · tapflow`;
+  }
+
+  function renderActions() {
+    const list = [...actions.values()].sort((a, b) => new Date(a.requestedAt) - new Date(b.requestedAt) || a.id - b.id);
+    replaceChildren(
+      actionsBody,
+      list.length === 0
+        ? h('tr', { class: 'empty' }, h('td', { colspan: 6 }, 'No control action yet.'))
+        : list.map((a) =>
+            h(
+              'tr',
+              { 'data-action': a.action, 'data-id': a.id },
+              h('td', {}, h('time', { datetime: a.requestedAt }, formatDateTime(a.requestedAt))),
+              h('td', {}, a.action),
+              h('td', {}, a.nodeId ?? ''),
+              h('td', {}, a.requestedBy ?? ''),
+              h('td', {}, a.reason ?? ''),
+              h('td', {}, a.accepted === true ? 'accepted' : a.accepted === false ? `refused: ${a.refusal ?? ''}` : '…'),
+            ),
+          ),
+    );
+  }
+
+  function renderTimeline() {
+    timeline.update([...attempts.values()], status ? shaped(status.nodes) : []);
+  }
+
+  /** After an attempt changed: everything that shows node states. */
+  function renderAttempts() {
+    if (!status) return renderTimeline();
+    const view = current();
+    renderHead(view);
+    renderNodes(view);
+    controls.update(view);
+    graph.update(view.nodes);
+    renderTimeline();
+  }
+
+  /** The status with the node states the attempts have moved on since it was written. */
+  function current() {
+    const nodes = withAttempts(shaped(status.nodes), attempts.values());
+    return { ...status, nodes, progress: progressOver(status.progress, nodes) };
+  }
+
+  function render() {
+    if (!status) return;
+    const view = current();
+    renderHead(view);
+    renderNodes(view);
+    controls.update(view);
+    graph.update(view.nodes);
+    renderTimeline();
+    if (isFinal(status.state)) void loadResult();
+    else if (resultState === 'none') replaceChildren(resultBox, h('p', { class: 'muted' }, 'The result is here once the run has completed.'));
+  }
+
+  async function loadResult() {
+    if (resultState !== 'none') return;
+    resultState = 'loading';
+    for (let tries = 1; !closed; tries += 1) {
+      try {
+        const { result } = await api.get(runPath(id, '/result'));
+        resultState = 'shown';
+        replaceChildren(resultBox, h('pre', { class: 'json', tabindex: 0, 'aria-label': 'Result as JSON' }, prettyJson(result)));
+        return;
+      } catch (err) {
+        // A run reports completed a moment before its workflow closes with the result.
+        if (err?.status === 409 && status?.state === 'completed' && tries < RESULT_TRIES) {
+          await new Promise((resolve) => setTimeout(resolve, RESULT_RETRY_MS));
+          continue;
+        }
+        resultState = 'shown';
+        if (err?.isAuth) onError(err);
+        replaceChildren(resultBox, h('p', { class: 'error', role: 'alert', id: 'result-error' }, `No result: ${err instanceof Error ? err.message : String(err)}`));
+        return;
+      }
+    }
+  }
+
+  /**
+   * Once the run has ended: reads the history again while the store has fewer attempts of a node
+   * than the run's final status counts (the worker records an attempt's end a moment after the
+   * run may have ended, and the stream closes at the end).
+   */
+  async function settleHistory() {
+    const lacking = () =>
+      (status?.nodes ?? []).some((n) => !n.kind && (n.attempts ?? 0) > [...attempts.values()].filter((a) => a.nodeId === n.id).length);
+    for (let tries = 0; tries < 20 && !closed && lacking(); tries += 1) {
+      await new Promise((resolve) => setTimeout(resolve, tries === 0 ? 0 : 500));
+      try {
+        const history = await api.get(runPath(id, '/history'));
+        for (const a of history.attempts ?? []) putAttempt(a);
+        for (const a of history.controlActions ?? []) putAction(a);
+      } catch {
+        return;
+      }
+      renderAttempts();
+      renderActions();
+    }
+  }
+
+  /** Keeps the newer of two records of one attempt: a final outcome is not taken back by a late `running`. */
+  function putAttempt(a) {
+    const key = `${a.nodeId}#${a.attempt}`;
+    const known = attempts.get(key);
+    if (known && known.outcome !== 'running' && a.outcome === 'running') return;
+    attempts.set(key, { ...known, ...a });
+  }
+  function putAction(a) {
+    const known = actions.get(a.id);
+    actions.set(a.id, known && a.accepted === null ? { ...a, accepted: known.accepted, refusal: known.refusal } : a);
+  }
+
+  let historyLoaded = false;
+  const early = [];
+  function onStreamEvent(event) {
+    let data;
+    try {
+      data = JSON.parse(event.data);
+    } catch {
+      return undefined;
+    }
+    if (!historyLoaded && (event.type === 'attempt' || event.type === 'action')) {
+      early.push(event);
+      return undefined;
+    }
+    switch (event.type) {
+      case 'status':
+        status = data;
+        render();
+        return undefined;
+      case 'attempt':
+        putAttempt(data);
+        renderAttempts();
+        return undefined;
+      case 'action':
+        putAction(data);
+        renderActions();
+        return undefined;
+      case 'end':
+        // The last status came before `end`; ask once more in case this stream began at the end.
+        if (!status || !isFinal(status.state)) {
+          void api.get(runPath(id)).then((s) => {
+            status = s;
+            render();
+            void settleHistory();
+          }, onError);
+        } else void settleHistory();
+        return false;
+      default:
+        return undefined;
+    }
+  }
+
+  // The stream opens first so that no change falls between the history and the stream; attempts
+  // and actions it sends before the history is in are applied after it.
+  const stream = openEventStream({
+    url: `${api.baseUrl}${runPath(id, '/events')}`,
+    headers: () => api.headers(),
+    onEvent: onStreamEvent,
+    onState: (state, detail) => {
+      onLive(state, detail);
+      if (state === 'failed') onError(detail);
+    },
+  });
+
+  void (async () => {
+    try {
+      const first = await api.get(runPath(id));
+      // Temporal's live answer knows each node's kind even when the stream's first status does not.
+      shaped(first.nodes ?? []);
+      if (status) render();
+      else {
+        status = first;
+        render();
+      }
+    } catch (err) {
+      onError(err);
+    }
+    try {
+      const history = await api.get(runPath(id, '/history'));
+      for (const a of history.attempts ?? []) putAttempt(a);
+      for (const a of history.controlActions ?? []) putAction(a);
+    } catch (err) {
+      if (err?.isAuth) onError(err);
+      historyNote.textContent = `The store's history is not available: ${err instanceof Error ? err.message : String(err)}`;
+      historyNote.hidden = false;
+    }
+    historyLoaded = true;
+    for (const event of early.splice(0)) onStreamEvent(event);
+    renderActions();
+    renderAttempts();
+  })();
+
+  // Running bars grow while anything runs.
+  const ticker = setInterval(() => timeline.tick(), 1000);
+
+  return {
+    unmount() {
+      closed = true;
+      clearInterval(ticker);
+      stream.close();
+    },
+    pause: () => void controls.pause(),
+    resume: () => void controls.resume(),
+    cancel: () => void controls.cancel(),
+  };
+}
