@@ -8,7 +8,7 @@
  * A batch is one statement (`upsertAttemptRows`): one round trip, one statement for PostgreSQL to
  * parse and plan, one commit, however many records it holds. And a batch is written at most about
  * once per linger period, however fast records come. So a busy worker pays the fixed cost of a
- * write at most about 50 times a second (the default 20 ms linger) rather than once or twice per
+ * write at most about 100 times a second (the default 10 ms linger) rather than once or twice per
  * attempt, which is what the store used to cost (BENCHMARKS.md, "The run store"). Outputs are serialised here too, not in the activity.
  */
 import type { Pool } from 'pg';
@@ -36,9 +36,9 @@ export interface AttemptRecorderOptions {
    * when its oldest record has waited this long (or `maxBatch` records are queued, or on
    * {@link AttemptRecorder.flush} or {@link AttemptRecorder.drain}). So the recorder writes at most about 1000 / `lingerMs`
    * batches a second however fast records come, an attempt's start and end usually go in as one
-   * row, and a record reaches the store within about `lingerMs` (plus the write). Default: 20:
+   * row, and a record reaches the store within about `lingerMs` (plus the write). Default: 10:
    * live progress (the API's event streams) then follows a node within tens of milliseconds,
-   * for at most about 50 statements a second (`npm run bench`, "Live progress over SSE").
+   * for at most about 100 statements a second (`npm run bench`, "Live progress over SSE").
    */
   lingerMs?: number;
   /** Outputs whose JSON is bigger are kept in `tapflow.attempt_outputs`, not inline. Default: 64 KiB. */
@@ -79,7 +79,7 @@ export class AttemptRecorder {
     this.initialBackoffMs = options.initialBackoffMs ?? 100;
     this.maxBackoffMs = options.maxBackoffMs ?? 5000;
     this.warn = options.warn ?? ((m) => console.warn(m));
-    this.lingerMs = options.lingerMs ?? 20;
+    this.lingerMs = options.lingerMs ?? 10;
     this.maxInlineOutputBytes = options.maxInlineOutputBytes;
   }
 

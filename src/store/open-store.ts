@@ -4,6 +4,7 @@
  * that node attempts are written through.
  */
 import type { Pool } from 'pg';
+import { UsageError } from '../errors';
 import { AttemptRecorder } from './attempt-recorder';
 import { DEV_POSTGRES_PORT, startDevPostgres, type EmbeddedPostgres } from './embedded';
 import { migrate } from './migrate';
@@ -30,6 +31,30 @@ export interface OpenStoreOptions {
   embeddedPort?: number;
   /** How long to keep trying to reach the database at start, in ms. Default: 30 s. */
   connectTimeoutMs?: number;
+  /**
+   * The attempt recorder's `lingerMs`: how long an attempt waits for others before its batch is
+   * written. Default: `TAPFLOW_RECORD_LINGER_MS`, else the recorder's default (10 ms). Longer
+   * means fewer statements and later live progress.
+   */
+  recorderLingerMs?: number;
+}
+
+/** Most a recorder may linger, in ms, when set from the environment. */
+const MAX_LINGER_MS = 60_000;
+
+/**
+ * `TAPFLOW_RECORD_LINGER_MS`, or `undefined` when unset.
+ *
+ * @throws {UsageError} when it is not a whole number of milliseconds from 0 to 60,000.
+ */
+export function recorderLingerFromEnv(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const text = env.TAPFLOW_RECORD_LINGER_MS;
+  if (text === undefined || text.trim() === '') return undefined;
+  const ms = /^\d+$/.test(text.trim()) ? Number(text.trim()) : NaN;
+  if (!(ms >= 0 && ms <= MAX_LINGER_MS)) {
+    throw new UsageError(`TAPFLOW_RECORD_LINGER_MS: "${text}" is not a whole number of milliseconds from 0 to ${MAX_LINGER_MS}`);
+  }
+  return ms;
 }
 
 /** The store could not be opened; the message is one line. */
@@ -46,8 +71,10 @@ export class StoreOpenError extends Error {
  * migrations must have run before anything is written.
  *
  * @throws {StoreOpenError} when the database does not answer within `connectTimeoutMs`.
+ * @throws {UsageError} for a bad `TAPFLOW_RECORD_LINGER_MS`.
  */
 export async function openStore(options: OpenStoreOptions): Promise<OpenStore> {
+  const lingerMs = options.recorderLingerMs ?? recorderLingerFromEnv();
   let embedded: EmbeddedPostgres | undefined;
   let url = options.url;
   if (!url) {
@@ -70,7 +97,10 @@ export async function openStore(options: OpenStoreOptions): Promise<OpenStore> {
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
   }
-  const recorder = new AttemptRecorder(pool, { warn: (m) => process.stderr.write(`${m}\n`) });
+  const recorder = new AttemptRecorder(pool, {
+    warn: (m) => process.stderr.write(`${m}\n`),
+    ...(lingerMs === undefined ? {} : { lingerMs }),
+  });
   recorder.start();
   return {
     pool,
