@@ -58,6 +58,13 @@ import { startWaiting, type Waiter } from './waiting-nodes';
  */
 export const STORE_RECORDS_PATCH = 'tapflow-store-records';
 
+/**
+ * A run paused while its last nodes were in flight used to complete as soon as they finished. It
+ * now comes to rest `paused`, as a pause promises (PRODUCT.md: nodes in flight finish, then the
+ * run is paused), and completes once resumed; runs recorded before keep completing on replay.
+ */
+export const PAUSE_HOLDS_END_PATCH = 'tapflow-pause-holds-end';
+
 /** State carried from one execution of a run to the next through continue-as-new. */
 interface Carried {
   book: RunBookSnapshot;
@@ -501,6 +508,12 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
       expire(DEADLINE_EXCEEDED, `run passed its deadline of ${describeDuration(deadlineSpec as DurationSpec, deadline)} (time paused not counted)`),
     );
   }
+  /**
+   * Whether a run with every node finished stays open because it is paused (or pausing): it ends
+   * once resumed or cancelled. Its wall-clock timeout no longer applies then (`expire` returns
+   * early once every node has finished): the work is done, and it waits for the operator.
+   */
+  const pauseHoldsEnd = (): boolean => (state === 'pausing' || state === 'paused') && patched(PAUSE_HOLDS_END_PATCH);
   /** Starts nodes as they become ready until the run ends, is cancelled or a node fails. */
   const mainLoop = async (): Promise<void> => {
     for (;;) {
@@ -514,7 +527,7 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
         }
       }
       settle();
-      if (book.allFinished()) return;
+      if (book.allFinished() && !pauseHoldsEnd()) return;
       if (ending()) return;
       if (book.inFlight === 0 && !book.hasReady() && state === 'running' && !draining) {
         // Unreachable with a valid graph; fail loudly rather than hang.

@@ -308,6 +308,36 @@ function started(id: string, nodeId: string): Promise<true> {
     await rig.tf.result(id, { wait: true });
     await save(`${id}/each/shard-0`, `${id}-shard-0`);
   });
+
+  /**
+   * Pauses a run while its last node is in flight, and resumes it if it comes to rest paused.
+   * Recorded twice: `replay-pause-at-end` by the code before `tapflow-pause-holds-end` (the run
+   * completed as soon as the node finished, paused or not), `replay-pause-held-at-end` by the
+   * code after it (the run rests paused until resumed).
+   */
+  async function pauseAtEnd(id: string): Promise<void> {
+    const spec: PipelineSpec = {
+      name: 'replay-pause-at-end',
+      nodes: [
+        { id: 'first', activity: 'step' },
+        { id: 'last', activity: 'step', needs: ['first'], input: { sleepMs: 1500 } },
+      ],
+    };
+    await rig.tf.startRun(spec, { id });
+    await started(id, 'last');
+    await rig.tf.pause(id, { by: 'recorder', requestId: 'pause-1' });
+    const rest = await eventually(`${id} to rest`, async () => {
+      const s = (await rig.tf.getStatus(id)).state;
+      return s === 'paused' || s === 'completed' ? s : undefined;
+    });
+    if (rest === 'paused') await rig.tf.resume(id, { by: 'recorder', requestId: 'resume-1' });
+    await rig.tf.result(id, { wait: true });
+    await save(id);
+  }
+
+  test('a run paused while its last node is in flight (before the pause held the end)', () => pauseAtEnd('replay-pause-at-end'), 60_000);
+
+  test('a run paused while its last node is in flight, resting paused until resumed', () => pauseAtEnd('replay-pause-held-at-end'), 60_000);
 });
 
 if (!RECORD) {

@@ -81,6 +81,19 @@ test('the batched shard history runs its items as batch activities, one of them 
   expect(batched).toMatch(/"attempt":\s*2/);
 });
 
+test('the pause-at-end histories: before the patch the run completed while pausing; after it, it rested paused until resumed', () => {
+  const text = (file: string): string => readFileSync(join(HISTORIES, file), 'utf8');
+  // The patch marker's data, as the SDK writes it (JSON, base64 in the history).
+  const marker = Buffer.from(JSON.stringify({ id: 'tapflow-pause-holds-end', deprecated: false })).toString('base64');
+  const before = text('replay-pause-at-end.json');
+  expect(before).not.toContain(marker);
+  expect(before).toMatch(/"name":\s*"pause"/);
+  expect(before).not.toMatch(/"name":\s*"resume"/);
+  const after = text('replay-pause-held-at-end.json');
+  expect(after).toContain(marker);
+  expect(after).toMatch(/"name":\s*"resume"/);
+});
+
 test('a history the code does not match is reported (the check can fail)', async () => {
   // Rename the first scheduled activity: the workflow code schedules something else there.
   const json = JSON.parse(readFileSync(join(HISTORIES, 'replay-diamond-retry-pause.json'), 'utf8')) as {

@@ -109,6 +109,36 @@ describe('pause and resume', () => {
     expect(status.nodes.map((n) => n.state)).toEqual(['completed', 'completed', 'completed']);
   });
 
+  test('pause while the last node is in flight: the run rests paused, every node done, and completes once resumed', async () => {
+    const id = 'pause-at-end';
+    const spec: PipelineSpec = { name: 'pause-at-end', nodes: [{ id: 'only', activity: 'step', input: { sleepMs: 1500 }, heartbeatTimeout: '2s' }] };
+    await rig.tf.startRun(spec, { id });
+    await nodeStarted(id, 'only');
+    expect(await rig.tf.pause(id, { reason: 'hold the result' })).toEqual({ state: 'pausing' });
+    const paused = await runState(id, 'paused');
+    expect(paused.reason).toBe('hold the result');
+    expect(paused.nodes.map((n) => n.state)).toEqual(['completed']);
+    // It stays open, paused, with nothing left to run (a stretch of real time, not a timing assertion).
+    await delay(1000);
+    expect((await rig.tf.getStatus(id)).state).toBe('paused');
+    expect(await rig.tf.resume(id)).toEqual({ state: 'running' });
+    expect(Object.keys(await rig.tf.result(id, { wait: true }))).toEqual(['only']);
+    expect((await rig.tf.getStatus(id)).state).toBe('completed');
+  });
+
+  test('a run paused with every node done can be cancelled instead', async () => {
+    const id = 'pause-at-end-cancel';
+    const spec: PipelineSpec = { name: 'pause-at-end', nodes: [{ id: 'only', activity: 'step', input: { sleepMs: 500 }, heartbeatTimeout: '2s' }] };
+    await rig.tf.startRun(spec, { id });
+    await nodeStarted(id, 'only');
+    await rig.tf.pause(id);
+    await runState(id, 'paused');
+    expect(await rig.tf.cancel(id, { reason: 'result not wanted', wait: true })).toEqual({ state: 'cancelled' });
+    const status = await rig.tf.getStatus(id);
+    expect(status.state).toBe('cancelled');
+    expect(status.nodes.map((n) => n.state)).toEqual(['completed']);
+  });
+
   test('a paused run can be cancelled: pending nodes end cancelled', async () => {
     const id = 'pause-then-cancel';
     await rig.tf.startRun(chainSpec('pause-chain', 500), { id });
