@@ -34,6 +34,8 @@ import {
 import { bulkControl, type BulkControlOptions, type BulkControlResult } from './bulk-control';
 import { checkIdempotencyKey, idempotentRunId, requestHash, startOnce, type StartOncePolicy } from './idempotency';
 import { assertValidSpec } from './pipeline/validate';
+import { assertPayloadFits } from './payload-limit';
+import { checkPipelineName, checkRunId, checkRunLabels } from './run-text';
 import { parseDuration } from './pipeline/duration';
 import type { DurationSpec, PipelineSpec } from './pipeline/types';
 import type { ControlAction, RunState, RunStatus } from './pipeline/states';
@@ -208,7 +210,9 @@ export class TapflowClient {
    * Validates a spec and starts a run of it.
    *
    * @throws {InvalidSpecError} when the spec does not validate (nothing is started).
-   * @throws {UsageError} when `priority`, `timeout` or `idempotencyKey` is not valid (nothing is started).
+   * @throws {UsageError} when `id`, a label, `priority`, `timeout` or `idempotencyKey` is not valid (nothing is started).
+   * @throws {PayloadTooLargeError} when the spec, input and metadata together are past Temporal's
+   *   2 MB payload limit (nothing is started).
    * @throws {RunAlreadyExistsError} when `id` is taken by a run Temporal still has (with an
    *   idempotency key: one not started with that key).
    * @throws {IdempotencyConflictError} when the idempotency key's run was started with another
@@ -218,11 +222,13 @@ export class TapflowClient {
     const valid: PipelineSpec = assertValidSpec(spec);
     const meta = runMeta(options);
     const key = meta.idempotencyKey;
+    checkPipelineName(valid.name);
     const workflowId = options.id ?? (key === undefined ? `${valid.name}-${randomUUID()}` : idempotentRunId(valid.name, key));
     const args: PipelineRunInput = { spec: valid, meta };
     if (options.input !== undefined) args.params = options.input;
     if (options.continueAsNewAfterEvents !== undefined) args.continueAsNewAfterEvents = options.continueAsNewAfterEvents;
     if (options.reuse) args.reuse = options.reuse;
+    assertPayloadFits("the run's start (its spec, input and metadata)", args);
     const start = async (policy?: StartOncePolicy): Promise<string> => {
       const handle = await this.client.workflow.start(PIPELINE_WORKFLOW_TYPE, {
         ...policy,
@@ -521,6 +527,7 @@ export class TapflowClient {
     request: Req,
     action: string,
   ): Promise<Ret> {
+    assertPayloadFits(`the ${action} request`, request);
     try {
       // The request id doubles as the update id: Temporal then takes a resent request once.
       const updateId = request.requestId;
@@ -557,10 +564,13 @@ export class TapflowClient {
  * The run's metadata from the start options, checked. Call it to check options before
  * connecting; {@link TapflowClient.startRun} calls it too.
  *
- * @throws {UsageError} on a priority outside 1-5, a timeout that is not a positive duration, or an
+ * @throws {UsageError} on a run id or label that is too long or holds control characters (see
+ *   `run-text.ts`), a priority outside 1-5, a timeout that is not a positive duration, or an
  *   idempotency key that is empty, too long or holds whitespace or control characters.
  */
 export function runMeta(options: StartRunOptions): RunMeta {
+  if (options.id !== undefined) checkRunId(options.id);
+  checkRunLabels(options);
   const meta: RunMeta = { createdAt: new Date().toISOString() };
   if (options.tags?.length) meta.tags = [...new Set(options.tags)];
   if (options.groups?.length) meta.groups = [...new Set(options.groups)];

@@ -15,7 +15,8 @@ export class UsageError extends Error {
 /** No run has this id. */
 export class RunNotFoundError extends UsageError {
   constructor(public readonly runId: string) {
-    super(`no run with id "${runId}"`);
+    // JSON-quoted: an id holding a quote or a newline still reads as one value on one line.
+    super(`no run with id ${JSON.stringify(runId)}`);
     this.name = 'RunNotFoundError';
   }
 }

@@ -7,6 +7,7 @@
 import type { FastifyError } from 'fastify';
 import { ActionRefusedError, IdempotencyConflictError, NoWorkerAnsweredError, RunAlreadyExistsError, RunNotFoundError, UsageError } from '../errors';
 import { InvalidSpecError } from '../pipeline/validate';
+import { PayloadTooLargeError } from '../payload-limit';
 
 /** One problem of a request, and where in it (`body.spec.nodes[1].needs`, `query.limit`). */
 export interface RequestProblem {
@@ -64,6 +65,8 @@ export function toHttpError(err: unknown): HttpError {
   if (err instanceof RunNotFoundError) return new HttpError(404, 'not_found', err.message);
   if (err instanceof ActionRefusedError) return new HttpError(409, 'conflict', err.reason);
   if (err instanceof RunAlreadyExistsError || err instanceof IdempotencyConflictError) return new HttpError(409, 'conflict', err.message);
+  // Past Temporal's payload limit: too large, as a body past the API's own limit is.
+  if (err instanceof PayloadTooLargeError) return new HttpError(413, 'too_large', err.message);
   if (err instanceof UsageError) return new HttpError(400, 'invalid_request', err.message);
   if (err instanceof NoWorkerAnsweredError) return new HttpError(503, 'unavailable', err.message);
   return new HttpError(500, 'internal', 'internal error; see the API log');

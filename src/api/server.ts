@@ -23,6 +23,8 @@ import { registerHistoryRoutes } from './routes/history';
 import { registerManyRunRoutes } from './routes/many-runs';
 import { registerRunActionRoutes } from './routes/run-actions';
 import { registerRunRoutes } from './routes/runs';
+import { registerRequestTextGuard } from './request-text-guard';
+import { frameworkErrorOptions } from './framework-errors';
 import { registerOperations, type ApiMetricsOptions } from '../observability/api-operations';
 
 /** Largest request body accepted, in bytes, by default (a spec with its input). */
@@ -72,6 +74,7 @@ export interface ApiOptions {
 export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   const app = Fastify({
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    ...frameworkErrorOptions,
     ...(options.loggerInstance ? { loggerInstance: options.loggerInstance } : { logger: options.logger ?? false }),
     // Every problem of a request at once, not just the first.
     ajv: { customOptions: { allErrors: true, coerceTypes: 'array', removeAdditional: false, allowUnionTypes: true } },
@@ -105,6 +108,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   // hooks come first, so a request refused for its token is logged with its run and timed too.
   registerOperations(app, { client: options.client, store: options.store, metrics: options.metrics });
   app.addHook('onRequest', gate.authenticate);
+  registerRequestTextGuard(app);
   // An action without options may be sent without a body.
   app.addHook('preValidation', async (request) => {
     if (request.method === 'POST' && request.body === undefined) request.body = {};

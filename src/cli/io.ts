@@ -8,6 +8,7 @@ import { userInfo } from 'node:os';
 import { TapflowClient } from '../client';
 import { UsageError } from '../errors';
 import { parseSpecText, SpecSyntaxError } from '../pipeline/parse';
+import { assertPayloadFits } from '../payload-limit';
 import type { ControlRequest } from '../workflows/definitions';
 import { inlineSpecRefs } from './spec-refs';
 
@@ -61,6 +62,7 @@ function readOneSpecFile(path: string): unknown {
  * Parses a JSON command-line argument; `@file.json` reads the file.
  *
  * @throws {UsageError} naming the flag when the value is not valid JSON.
+ * @throws {PayloadTooLargeError} naming the flag when the value is past Temporal's payload limit.
  */
 export function parseJsonArg(flag: string, value: string): unknown {
   let text = value;
@@ -71,11 +73,14 @@ export function parseJsonArg(flag: string, value: string): unknown {
       throw new UsageError(`${flag}: cannot read ${value.slice(1)}`);
     }
   }
+  let parsed: unknown;
   try {
-    return JSON.parse(text);
+    parsed = JSON.parse(text);
   } catch (err) {
     throw new UsageError(`${flag}: not valid JSON (${(err as Error).message.split('\n')[0]})`);
   }
+  assertPayloadFits(flag, parsed);
+  return parsed;
 }
 
 /**

@@ -27,6 +27,7 @@ import { validateCommand } from './validate';
 import { watchCommand } from './watch';
 import { workerCommand } from './worker';
 import type { GlobalOptions } from './io';
+import { printable } from './printable';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
@@ -37,7 +38,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .version(require('../../package.json').version as string)
     .showSuggestionAfterError(true)
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s.startsWith('error:') ? `tapflow: ${s.slice(7)}` : s) });
+    .configureOutput({ writeErr: (s) => process.stderr.write(printable(s.startsWith('error:') ? `tapflow: ${s.slice(7)}` : s)) });
 
   const withGlobals = (cmd: Command): Command =>
     cmd
@@ -248,7 +249,7 @@ function report(err: unknown): number {
   }
   if (err instanceof UsageError) {
     // Spec problems come one per line; each line stands alone.
-    for (const line of err.message.split('\n')) process.stderr.write(`tapflow: ${line}\n`);
+    for (const line of err.message.split('\n')) process.stderr.write(`tapflow: ${printable(line)}\n`);
     return 2;
   }
   if (
@@ -258,7 +259,7 @@ function report(err: unknown): number {
     err instanceof StoreOpenError ||
     err instanceof EmbeddedPostgresError
   ) {
-    process.stderr.write(`tapflow: ${err.message}\n`);
+    process.stderr.write(`tapflow: ${printable(err.message)}\n`);
     return 1;
   }
   const message = err instanceof Error ? err.message : String(err);
@@ -268,6 +269,6 @@ function report(err: unknown): number {
     );
     return 1;
   }
-  process.stderr.write(`tapflow: ${message.split('\n')[0]}\n`);
+  process.stderr.write(`tapflow: ${printable(message.split('\n')[0] ?? '')}\n`);
   return 1;
 }

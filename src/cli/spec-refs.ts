@@ -6,6 +6,7 @@
  */
 import { dirname, relative, resolve } from 'node:path';
 import { UsageError } from '../errors';
+import { MAX_PIPELINE_DEPTH } from '../pipeline/types';
 import { isObject } from '../pipeline/value-checks';
 
 /** Deepest chain of file references followed; validation's `maxDepth` applies after. */
@@ -16,20 +17,28 @@ const MAX_REF_DEPTH = 16;
  * The input is not changed.
  *
  * @param read parses a spec file (the command line's `readSpecFile`).
+ * @param depth how deep `spec` is nested in the spec being read. Past {@link MAX_PIPELINE_DEPTH}
+ *   the rest is left as it is, for validation to refuse, rather than overflow the stack.
  * @throws {UsageError} naming the node when a referenced file cannot be read or parsed, or when
  *   references form a cycle.
  */
-export function inlineSpecRefs(spec: unknown, path: string, read: (path: string) => unknown, chain: string[] = []): unknown {
+export function inlineSpecRefs(
+  spec: unknown,
+  path: string,
+  read: (path: string) => unknown,
+  chain: string[] = [],
+  depth = 0,
+): unknown {
   const here = resolve(path);
   const seen = [...chain, here];
   if (seen.length > MAX_REF_DEPTH) throw new UsageError(`${path}: child spec files nest more than ${MAX_REF_DEPTH} deep`);
-  if (!isObject(spec) || !Array.isArray(spec.nodes)) return spec;
+  if (!isObject(spec) || !Array.isArray(spec.nodes) || depth > MAX_PIPELINE_DEPTH) return spec;
   let changed = false;
   const nodes = spec.nodes.map((node: unknown, i: number) => {
     if (!isObject(node) || (node.kind !== 'pipeline' && node.kind !== 'map')) return node;
     const ref = node.pipeline;
     if (isObject(ref)) {
-      const inner = inlineSpecRefs(ref, path, read, chain);
+      const inner = inlineSpecRefs(ref, path, read, chain, depth + 1);
       if (inner === ref) return node;
       changed = true;
       return { ...node, pipeline: inner };
@@ -48,7 +57,7 @@ export function inlineSpecRefs(spec: unknown, path: string, read: (path: string)
       throw new UsageError(`${where}: ${(err as Error).message}`);
     }
     changed = true;
-    return { ...node, pipeline: inlineSpecRefs(child, target, read, seen) };
+    return { ...node, pipeline: inlineSpecRefs(child, target, read, seen, depth + 1) };
   });
   return changed ? { ...spec, nodes } : spec;
 }

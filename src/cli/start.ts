@@ -8,6 +8,7 @@ import { runMeta, type StartedRun, type StartRunOptions } from '../client';
 import { currentUser, parseJsonArg, print, printJson, readSpecFile, withClient, type GlobalOptions } from './io';
 import { SpecProblemsError } from './validate';
 import { findStartInStore, type StoredStart } from './start-once';
+import { assertPayloadFits } from '../payload-limit';
 
 /** Options of `start`. */
 export interface StartOptions extends GlobalOptions {
@@ -42,6 +43,7 @@ export async function startCommand(path: string, options: StartOptions): Promise
   const parsed = readSpecFile(path);
   const checked = validateSpec(parsed);
   if (!checked.ok) throw new SpecProblemsError(path, checked.problems.map(formatProblem));
+  assertPayloadFits(path, checked.spec);
   const input = options.input === undefined ? undefined : parseJsonArg('--input', options.input);
   const startOptions: StartRunOptions = {
     input,

@@ -1,4 +1,5 @@
 /** `tapflow watch ID`: live progress in the terminal until the run ends. */
+import { UsageError } from '../errors';
 import { isFinal, type RunStatus } from '../pipeline/states';
 import { print, printJson, withClient, type GlobalOptions } from './io';
 import { progressBar, renderStatus } from './render';
@@ -16,7 +17,7 @@ export interface WatchOptions extends GlobalOptions {
  * @throws {RunNotFoundError} for an unknown id.
  */
 export function watchCommand(id: string, options: WatchOptions): Promise<number> {
-  const interval = Math.max(100, Number(options.interval ?? 500) || 500);
+  const interval = parseInterval(options.interval);
   const tty = Boolean(process.stdout.isTTY) && !options.json;
   return withClient(options, async (client) => {
     let last = '';
@@ -46,4 +47,14 @@ export function watchCommand(id: string, options: WatchOptions): Promise<number>
 
 function fingerprint(status: RunStatus): string {
   return `${status.state}|${status.nodes.map((n) => `${n.state}${n.attempts}`).join(',')}`;
+}
+
+/**
+ * `--interval`: whole milliseconds, at least 100 (smaller is taken as 100). A value that is not a
+ * number is refused rather than replaced by the default: a typo would otherwise watch on silently.
+ */
+function parseInterval(text: string | undefined): number {
+  if (text === undefined) return 500;
+  if (!/^\s*\d+\s*$/.test(text)) throw new UsageError(`--interval: expected milliseconds as a whole number, got ${JSON.stringify(text)}`);
+  return Math.max(100, Number(text));
 }

@@ -4,6 +4,7 @@
  */
 import { parseDocument } from 'yaml';
 import { jsonErrorOffset } from './json-error-offset';
+import { checkYamlLimits, isCircular } from './yaml-limits';
 
 /** A spec file that could not be parsed; the message is one line with the position. */
 export class SpecSyntaxError extends Error {
@@ -45,6 +46,12 @@ function parseJson(text: string, source: string): unknown {
 }
 
 function parseYaml(text: string, source: string): unknown {
+  // Measured before the recursive parse below, which deep nesting or many aliases would crash or stall.
+  const breach = checkYamlLimits(text);
+  if (breach) {
+    const { line, col } = lineCol(text, breach.offset);
+    throw new SpecSyntaxError(`${source}:${line}:${col}: YAML refused: ${breach.message}`);
+  }
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   const first = doc.errors[0];
   if (first) {
@@ -53,12 +60,17 @@ function parseYaml(text: string, source: string): unknown {
     const message = first.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '') ?? 'syntax error';
     throw new SpecSyntaxError(`${where}: malformed YAML: ${message}`);
   }
+  let value: unknown;
   try {
-    return doc.toJS({ maxAliasCount: 100 });
+    value = doc.toJS({ maxAliasCount: 100 });
   } catch (err) {
     // An alias to an unknown anchor, or too many aliases (a "billion laughs" document).
     throw new SpecSyntaxError(`${source}: malformed YAML: ${(err as Error).message.split('\n')[0]}`);
   }
+  if (isCircular(value)) {
+    throw new SpecSyntaxError(`${source}: malformed YAML: an alias refers to a collection that contains it (a circular alias)`);
+  }
+  return value;
 }
 
 function lineCol(text: string, offset: number): { line: number; col: number } {

@@ -205,6 +205,11 @@ export const DEFAULT_MAXIMUM_ATTEMPTS = 3;
 export const MAX_NODES = 5000;
 /** Default nesting limit of child pipelines (seed 002's three levels). */
 export const DEFAULT_MAX_DEPTH = 3;
+/**
+ * Highest `maxDepth` a spec may set. Validation recurses into child specs, so an unbounded limit
+ * would let a deeply nested spec overflow the stack instead of being refused.
+ */
+export const MAX_PIPELINE_DEPTH = 100;
 
 /** The single argument an activity node's function receives. */
 export interface ActivityCall<Input = unknown, Params = unknown> {

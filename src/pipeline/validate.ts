@@ -6,7 +6,7 @@ import { findCycle } from './graph';
 import { parseDuration } from './duration';
 import { checkKindFields, fieldsOfKind, kindOf } from './validate-kinds';
 import { describe, isObject, isPositiveDuration, isPositiveInt, withArticle } from './value-checks';
-import { DEFAULT_MAX_DEPTH, MAP_BATCH_ACTIVITY, MAX_NODES, RECORD_ACTIVITY, type NodeSpec, type PipelineSpec } from './types';
+import { DEFAULT_MAX_DEPTH, MAP_BATCH_ACTIVITY, MAX_NODES, MAX_PIPELINE_DEPTH, RECORD_ACTIVITY, type NodeSpec, type PipelineSpec } from './types';
 
 /** One thing wrong with a spec. `path` says where (`nodes[3].needs[0]`), empty for the whole. */
 export interface SpecProblem {
@@ -45,10 +45,15 @@ export function formatProblem(p: SpecProblem): string {
  */
 export function validateSpec(value: unknown): ValidationResult {
   const problems: SpecProblem[] = [];
-  const maxDepth = isObject(value) && isPositiveInt(value.maxDepth) ? (value.maxDepth as number) : DEFAULT_MAX_DEPTH;
+  const maxDepth = isObject(value) && isDepthLimit(value.maxDepth) ? value.maxDepth : DEFAULT_MAX_DEPTH;
   checkSpec(value, '', 0, maxDepth, (path, message) => problems.push({ path, message }));
   if (problems.length > 0) return { ok: false, problems };
   return { ok: true, spec: value as unknown as PipelineSpec, problems: [] };
+}
+
+/** Whether `v` is a `maxDepth` the format takes: a whole number from 1 to {@link MAX_PIPELINE_DEPTH}. */
+function isDepthLimit(v: unknown): v is number {
+  return isPositiveInt(v) && v <= MAX_PIPELINE_DEPTH;
 }
 
 /** Reports one problem at a path. */
@@ -89,8 +94,8 @@ function checkSpecBody(
   if (value.deadline !== undefined && !isPositiveDuration(value.deadline)) {
     add('deadline', `${describe(value.deadline)} is not a positive duration; use e.g. "30m" or "2h"`);
   }
-  if (value.maxDepth !== undefined && !isPositiveInt(value.maxDepth)) {
-    add('maxDepth', `must be a whole number of at least 1, got ${describe(value.maxDepth)}`);
+  if (value.maxDepth !== undefined && !isDepthLimit(value.maxDepth)) {
+    add('maxDepth', `must be a whole number from 1 to ${MAX_PIPELINE_DEPTH}, got ${describe(value.maxDepth)}`);
   }
   if (value.defaults !== undefined) {
     if (!isObject(value.defaults)) add('defaults', 'must be an object');
@@ -118,7 +123,8 @@ function checkSpecBody(
     if (isObject(node) && typeof node.id === 'string' && !firstIndexOf.has(node.id)) firstIndexOf.set(node.id, i);
   });
 
-  nodes.forEach((node, i) => {
+  // Spread, so a hole in a sparse array is checked as `undefined` rather than skipped.
+  [...nodes].forEach((node: unknown, i) => {
     const at = `nodes[${i}]`;
     if (!isObject(node)) {
       add(at, `must be an object, got ${describe(node)}`);
@@ -159,7 +165,7 @@ function checkSpecBody(
       if (!Array.isArray(node.needs)) add(`${at}.needs`, `must be an array of node ids, got ${describe(node.needs)}`);
       else {
         const seen = new Set<string>();
-        node.needs.forEach((need: unknown, j: number) => {
+        [...node.needs].forEach((need: unknown, j: number) => {
           const where = `${at}.needs[${j}]`;
           if (typeof need !== 'string') add(where, `must be a node id (string), got ${describe(need)}`);
           else if (need === id) add(where, `node "${need}" cannot need itself`);
@@ -244,7 +250,7 @@ function checkNodeOptions(
   }
   if (retry.nonRetryableErrorTypes !== undefined) {
     const types = retry.nonRetryableErrorTypes;
-    if (!Array.isArray(types) || types.some((t) => typeof t !== 'string' || t === '')) {
+    if (!Array.isArray(types) || [...types].some((t) => typeof t !== 'string' || t === '')) {
       add(`${where}.nonRetryableErrorTypes`, 'must be an array of error type names');
     }
   }

@@ -247,9 +247,10 @@ describe('maxDepth and pipeline nodes', () => {
     [0, 'number 0'],
     [1.5, 'number 1.5'],
     ['3', '"3"'],
+    [101, 'number 101'],
   ])('maxDepth %j is refused', (maxDepth, shown) => {
     expect(lines({ ...withNodes({ id: 'a', activity: 'act' }), maxDepth })).toEqual([
-      `maxDepth: must be a whole number of at least 1, got ${shown}`,
+      `maxDepth: must be a whole number from 1 to 100, got ${shown}`,
     ]);
   });
 
