@@ -20,13 +20,13 @@
  * | hostile   | start body: id `../x`, id/tags/site holding NUL or ANSI, a spec name with NUL | POST /api/runs | 400 naming the field           |
  */
 import type { FastifyInstance } from 'fastify';
-import { WorkflowNotFoundError } from '@temporalio/client';
 import { apiRoutes, buildApi, type ApiRoute } from '../../src/api/server';
 import { createApiToken, StoreTokenVerifier } from '../../src/api/tokens';
 import type { PipelineSpec } from '../../src/pipeline/types';
 import { devServerEnv } from '../helpers/temporal';
 import { eventually, nodeOf } from '../helpers/poll';
 import { storeRigPerFile } from '../helpers/store-rig';
+import { storeRowCounts, temporalHasRun } from '../helpers/nothing-written';
 
 let app: FastifyInstance;
 let base: string;
@@ -53,24 +53,10 @@ let routes: readonly ApiRoute[];
 let baseline: Record<string, number>;
 
 /** Rows in every table of the store. */
-async function rowCounts(): Promise<Record<string, number>> {
-  const counts: Record<string, number> = {};
-  for (const table of ['runs', 'node_attempts', 'attempt_outputs', 'control_actions', 'api_tokens']) {
-    const { rows } = await s.db.pool.query<{ n: string }>(`SELECT count(*) AS n FROM tapflow.${table}`);
-    counts[table] = Number(rows[0]?.n);
-  }
-  return counts;
-}
+const rowCounts = (): Promise<Record<string, number>> => storeRowCounts(s.db.pool);
 
-async function temporalHas(id: string): Promise<boolean> {
-  try {
-    await s.env.client.workflow.getHandle(id).describe();
-    return true;
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) return false;
-    throw err;
-  }
-}
+/** Whether Temporal has a run with this id. */
+const temporalHas = (id: string): Promise<boolean> => temporalHasRun(s.env.client, id);
 
 interface Answer {
   status: number;

@@ -32,12 +32,12 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { WorkflowNotFoundError } from '@temporalio/client';
 import type { PipelineSpec } from '../../src/pipeline/types';
 import { tapflow, type CliResult } from '../helpers/cli';
 import { eventually, nodeOf } from '../helpers/poll';
 import { storeRigPerFile } from '../helpers/store-rig';
 import { devServerEnv } from '../helpers/temporal';
+import { storeRowCounts, temporalHasRun } from '../helpers/nothing-written';
 
 const s = storeRigPerFile(devServerEnv, 'hostile-cli');
 const dir = mkdtempSync(join(tmpdir(), 'tapflow-hostile-'));
@@ -62,25 +62,10 @@ function cli(...args: string[]): Promise<CliResult> {
 }
 
 /** Rows in every table of the store. */
-async function rowCounts(): Promise<Record<string, number>> {
-  const counts: Record<string, number> = {};
-  for (const table of ['runs', 'node_attempts', 'attempt_outputs', 'control_actions', 'api_tokens']) {
-    const { rows } = await s.db.pool.query<{ n: string }>(`SELECT count(*) AS n FROM tapflow.${table}`);
-    counts[table] = Number(rows[0]?.n);
-  }
-  return counts;
-}
+const rowCounts = (): Promise<Record<string, number>> => storeRowCounts(s.db.pool);
 
 /** Whether Temporal has a run with this id. */
-async function temporalHas(id: string): Promise<boolean> {
-  try {
-    await s.env.client.workflow.getHandle(id).describe();
-    return true;
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) return false;
-    throw err;
-  }
-}
+const temporalHas = (id: string): Promise<boolean> => temporalHasRun(s.env.client, id);
 
 /** A refusal: exit 2, nothing on stdout, exactly one line on stderr matching `line`, no stack trace, no raw control character. */
 function expectRefused(r: CliResult, line: RegExp, code = 2): void {
