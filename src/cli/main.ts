@@ -26,6 +26,7 @@ import { tokenCreateCommand, tokenListCommand, tokenRevokeCommand } from './toke
 import { validateCommand } from './validate';
 import { watchCommand } from './watch';
 import { workerCommand } from './worker';
+import { exitOnceStopped } from './exit-once-stopped';
 import type { GlobalOptions } from './io';
 import { printable } from './printable';
 
@@ -61,7 +62,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--store-port <n>', 'port of the embedded PostgreSQL (unless DATABASE_URL is set)', '7432')
     .option('--api-port <n>', 'port of the HTTP API', '8080')
     .option('--metrics-port <n>', "port of the worker's /metrics, /healthz, /readyz (default 9464, else a free one)")
-    .action(act((opts) => devCommand(opts)));
+    .action(act(async (opts) => exitOnceStopped(await devCommand(opts))));
 
   withGlobals(program.command('worker'))
     .description('run a worker: the pipeline workflow, the built-in activities and the given modules')
@@ -71,7 +72,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--log-level <level>', 'TRACE, DEBUG, INFO, WARN or ERROR (default: TAPFLOW_LOG_LEVEL, else INFO)')
     .option('--metrics-port <n>', 'serve /metrics, /healthz and /readyz on this port (default: not served)')
     .option('--metrics-host <host>', 'interface the metrics port listens on', '0.0.0.0')
-    .action(act((opts) => workerCommand(opts)));
+    .action(act(async (opts) => exitOnceStopped(await workerCommand(opts))));
 
   withGlobals(program.command('api'))
     .description('serve the HTTP API (tokens: "tapflow token create"); OpenAPI at /api/openapi.json')

@@ -62,7 +62,8 @@ export type WithPgClient = <T>(fn: (client: PoolClient) => Promise<T>) => Promis
 
 /**
  * Borrows a connection from `pool` for the length of `fn`, and gives it back even when `fn`
- * throws. A connection that broke during `fn` is closed rather than returned to the pool.
+ * throws. A connection that broke during `fn` is closed rather than returned to the pool, and
+ * its breaking never ends the process.
  *
  * @throws {StoreUnavailableError} when no connection can be had (the message is one line).
  * @throws whatever `fn` throws.
@@ -75,12 +76,20 @@ export async function withPgClient<T>(pool: Pool, fn: (client: PoolClient) => Pr
     throw unavailable(err, pool.options.connectionString);
   }
   let broken: Error | undefined;
+  // A borrowed connection has no 'error' listener of the pool's: without this one, a connection
+  // that breaks while `fn` holds it (PostgreSQL stopped mid-transaction) would be an unhandled
+  // 'error' event, and the process would end. Its queries fail anyway; `fn` sees that.
+  const onBroken = (err: Error): void => {
+    broken = err;
+  };
+  client.on('error', onBroken);
   try {
     return await fn(client);
   } catch (err) {
-    if (isConnectionError(err)) broken = err as Error;
+    if (isConnectionError(err)) broken ??= err as Error;
     throw err;
   } finally {
+    client.removeListener('error', onBroken);
     client.release(broken);
   }
 }

@@ -329,9 +329,14 @@ describe('runs', () => {
 });
 
 describe('tapflow worker', () => {
-  test('hosts a user module (ESM) on its own task queue and drains on SIGTERM', async () => {
+  test('hosts a user module (ESM) on its own task queue, drains on SIGTERM and exits though the module holds a timer', async () => {
     const module = join(dataDir, 'greet.mjs');
-    writeFileSync(module, 'export async function greet({ input, params }) { return `hello ${input.who} from ${params.site}`; }\n');
+    // The interval stands for what real modules hold (a database pool's idle connections): it
+    // must not keep a drained worker alive.
+    writeFileSync(
+      module,
+      'setInterval(() => {}, 1000);\nexport async function greet({ input, params }) { return `hello ${input.who} from ${params.site}`; }\n',
+    );
     const spec = join(dataDir, 'greet.json');
     writeFileSync(spec, JSON.stringify({ name: 'greet', nodes: [{ id: 'hi', activity: 'greet', input: { who: 'tapflow' } }] }));
     const worker = spawn('node', [BIN, 'worker', '--activities', module, '--task-queue', 'e2e-q', '--shutdown-grace', '2s'], {

@@ -106,6 +106,22 @@ describe('withPgClient', () => {
     expect(await withPgClient(t.db.pool, async (client) => (await client.query('SELECT 1 AS one')).rows[0].one)).toBe(1);
   });
 
+  it('survives the connection breaking while the function holds it, between two statements', async () => {
+    // As when PostgreSQL stops in the middle of a transaction: the socket ends while no query is
+    // running. Without a listener the client's 'error' event would end the process.
+    const error = await withPgClient(t.db.pool, async (client) => {
+      const pid = (await client.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+      const ended = new Promise((resolve) => client.once('end', resolve));
+      await t.db.pool.query('SELECT pg_terminate_backend($1)', [pid]);
+      await ended;
+      return client.query('SELECT 1');
+    }).catch((err: unknown) => err);
+    expect(isConnectionError(error)).toBe(true);
+    // The broken connection was dropped, not given back: only the one the terminate used is left.
+    expect(t.db.pool.totalCount).toBe(1);
+    expect(await withPgClient(t.db.pool, async (client) => (await client.query('SELECT 1 AS one')).rows[0].one)).toBe(1);
+  });
+
   it('survives idle connections broken by the server, reporting them to onIdleError', async () => {
     const idleErrors: Error[] = [];
     const pool = createPool(t.db.url, { onIdleError: (err) => idleErrors.push(err) });
