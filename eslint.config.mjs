@@ -43,6 +43,11 @@ export default tseslint.config(
     languageOptions: { sourceType: 'module', globals: globals.browser },
   },
   {
+    // The fault-injection suite: plain Node ES modules.
+    files: ['chaos/**/*.mjs'],
+    languageOptions: { sourceType: 'module', globals: globals.node },
+  },
+  {
     files: ['test/**/*.ts', 'bench/**/*.ts'],
     rules: { '@typescript-eslint/no-non-null-assertion': 'off', '@typescript-eslint/no-explicit-any': 'off' },
   },

@@ -17,16 +17,20 @@ export const WORKER_OPTIONS = {
   activityTaskPollerBehavior: { type: 'simple-maximum', maximum: 10 },
 };
 
-/** `--name N` options over `defaults`; an unknown or incomplete one exits 2 with the list. */
+/**
+ * `--name N` options over `defaults` (`--name TEXT` where the default is a string); an unknown or
+ * incomplete one exits 2 with the list.
+ */
 export function parseArgs(argv, defaults) {
   const out = { ...defaults };
+  const isText = (k) => typeof defaults[k] === 'string';
   for (let i = 0; i < argv.length; i++) {
     const key = argv[i]?.replace(/^--/, '');
     if (!key || !(key in defaults) || argv[i + 1] === undefined) {
-      console.error(`bench: unknown or incomplete option "${argv[i]}"; options: ${Object.keys(defaults).map((k) => `--${k} N`).join(' ')}`);
+      console.error(`bench: unknown or incomplete option "${argv[i]}"; options: ${Object.keys(defaults).map((k) => `--${k} ${isText(k) ? 'TEXT' : 'N'}`).join(' ')}`);
       process.exit(2);
     }
-    out[key] = Number(argv[++i]);
+    out[key] = isText(key) ? argv[++i] : Number(argv[++i]);
   }
   return out;
 }
@@ -143,17 +147,21 @@ export function printMachine(title, temporalCliPath) {
 /**
  * Starts the dev server every figure runs on: in-memory, warn-level logs, tapflow's search
  * attributes, and `history.transferProcessorMaxPollRPS` lifted to `transferPollRps` (0 keeps the
- * dev server's own setting). Resolves to the environment and the extra arguments it was given.
+ * dev server's own setting). `dbFilename` keeps the state in that SQLite file instead of memory,
+ * opened with `sqlitePragmas` (`name=value` each, `--sqlite-pragma`). Resolves to the environment
+ * and the extra arguments it was given.
  */
-export async function startDevServer({ TestWorkflowEnvironment, cliPath, searchAttributes, transferPollRps }) {
+export async function startDevServer({ TestWorkflowEnvironment, cliPath, searchAttributes, transferPollRps, dbFilename, sqlitePragmas = [] }) {
   const extraArgs = [];
   if (transferPollRps > 0) extraArgs.push('--dynamic-config-value', `history.transferProcessorMaxPollRPS=${transferPollRps}`);
+  for (const pragma of sqlitePragmas) extraArgs.push('--sqlite-pragma', pragma);
   const env = await TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path: cliPath },
       searchAttributes,
       log: { format: 'pretty', level: 'warn' },
       extraArgs,
+      ...(dbFilename ? { dbFilename } : {}),
     },
   });
   return { env, extraArgs };

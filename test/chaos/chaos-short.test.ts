@@ -1,0 +1,93 @@
+/**
+ * The short version of the fault-injection suite (`npm run chaos` runs the full one): the same
+ * script on real processes with fewer runs and faults. Workers are SIGKILLed mid-node, the
+ * Temporal dev server is restarted (once cleanly, once by SIGKILL), PostgreSQL is stopped, a
+ * worker is drained, and afterwards no run may be lost or stuck, no side effect doubled or
+ * missing, and the store must agree with Temporal on every run's end.
+ *
+ * Only counts are asserted: recovery times are printed by the script, never checked here.
+ */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+
+const ROOT = join(__dirname, '..', '..');
+
+interface ChaosSummary {
+  runs: number;
+  started: number;
+  ends: Record<string, number>;
+  lost: number;
+  stuck: number;
+  doubled: number;
+  effectsLost: number;
+  storeMismatches: number;
+  wrongEnd: number;
+  attemptsMissing: number;
+  drainsUnclean: number;
+  faults: { workerKills: number; killedInFlight: number; serverRestarts: number; postgresStops: number; workerDrains: number };
+  recovery: { workerKill: { unrecovered: number }; drain: Array<{ inFlight: number; finished: number; exitCode: number }> };
+  executions: number;
+  nodesRunAgain: number;
+  ok: boolean;
+}
+
+function runChaos(args: string[]): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(ROOT, 'chaos', 'run.mjs'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    child.on('exit', (code) => resolve({ code, out }));
+  });
+}
+
+jest.setTimeout(10 * 60_000);
+
+test('a short chaos run loses nothing, doubles nothing and leaves nothing stuck', async () => {
+  const { code, out } = await runChaos([
+    '--runs', '24', '--kills', '3', '--restarts', '2', '--pg-stops', '1', '--pg-stop-ms', '4000', '--drains', '1',
+    '--duration-ms', '50000', '--settle-ms', '120000', '--seed', '7',
+  ]);
+  const last = out.trim().split('\n').at(-1) ?? '';
+  let summary: ChaosSummary;
+  try {
+    summary = JSON.parse(last) as ChaosSummary;
+  } catch {
+    throw new Error(`the chaos run did not end with its JSON line:\n${out}`);
+  }
+  // On failure, the report says which runs and side effects were wrong.
+  if (code !== 0) console.log(out);
+  expect({
+    lost: summary.lost,
+    stuck: summary.stuck,
+    doubled: summary.doubled,
+    effectsLost: summary.effectsLost,
+    storeMismatches: summary.storeMismatches,
+    wrongEnd: summary.wrongEnd,
+    attemptsMissing: summary.attemptsMissing,
+    drainsUnclean: summary.drainsUnclean,
+    unrecovered: summary.recovery.workerKill.unrecovered,
+  }).toEqual({ lost: 0, stuck: 0, doubled: 0, effectsLost: 0, storeMismatches: 0, wrongEnd: 0, attemptsMissing: 0, drainsUnclean: 0, unrecovered: 0 });
+  expect(summary.ok).toBe(true);
+  expect(code).toBe(0);
+  // Every fault happened, and the kills hit workers with nodes in flight, which then ran again.
+  expect(summary.faults).toMatchObject({ workerKills: 3, serverRestarts: 2, postgresStops: 1, workerDrains: 1 });
+  expect(summary.faults.killedInFlight).toBeGreaterThan(0);
+  expect(summary.nodesRunAgain).toBeGreaterThan(0);
+  expect(summary.started).toBe(24);
+  expect(Object.values(summary.ends).reduce((a, b) => a + b, 0)).toBe(24);
+});
+
+test('the suite catches doubled side effects: careless activities killed mid-node are reported', async () => {
+  // The activities write first, keyed by attempt: each kill of a node in flight repeats its effect.
+  const { code, out } = await runChaos([
+    '--runs', '6', '--kills', '2', '--restarts', '0', '--pg-stops', '0', '--drains', '0',
+    '--duration-ms', '20000', '--settle-ms', '90000', '--naive-activities', '1',
+  ]);
+  const summary = JSON.parse(out.trim().split('\n').at(-1) ?? '') as ChaosSummary;
+  expect(summary.faults.killedInFlight).toBeGreaterThan(0);
+  expect(summary.doubled).toBeGreaterThan(0);
+  expect(summary.ok).toBe(false);
+  expect(code).toBe(1);
+  expect(out).toMatch(/side effect of \S+ applied \d+ times/);
+});
