@@ -40,6 +40,11 @@ export function printReport({ summary, recovery, ledgerCheck, findings, plan }) 
       return [`${i + 1}. worker SIGTERM`, at, `${f.finishedInFlight}/${f.inFlight} in flight finished, exit ${f.exitCode}`, `drained ${s(f.drainMs)}`];
     }),
   );
+  const node = summary.recovery.killedNode;
+  if (node.n > 0) {
+    console.log(`  each of the ${node.n} nodes in flight on a killed worker ran again elsewhere after: p50 ${s(node.p50)}, p90 ${s(node.p90)}, max ${s(node.max)}` +
+      ` (${node.overTarget} over ${s(summary.recovery.targetMs)})`);
+  }
   const problems = [...ledgerCheck.problems];
   for (const run of plan) {
     const f = findings.get(run.id);

@@ -152,6 +152,7 @@ function summarise({ plan, findings, ledgerCheck, recovery, workers, seconds }) 
   const ENDED = ['completed', 'failed', 'cancelled'];
   const kills = recovery.filter((f) => f.kind === 'worker-kill');
   const killTimes = kills.map((f) => f.recoveryMs).filter((x) => x !== undefined);
+  const killNodeTimes = kills.flatMap((f) => f.nodeMs);
   const targetMs = HEARTBEAT_TIMEOUT_MS + 2000;
   const graceMs = args['grace-s'] * 1000;
   const ms = (xs) => xs.map((x) => (x === undefined ? null : Math.round(x)));
@@ -181,6 +182,8 @@ function summarise({ plan, findings, ledgerCheck, recovery, workers, seconds }) 
     recovery: {
       targetMs,
       workerKill: { ...roundAll(latencySummary(killTimes)), overTarget: killTimes.filter((x) => x > targetMs).length, unrecovered: kills.reduce((a, f) => a + f.unrecovered, 0) },
+      // The same per node in flight (a kill's figure is its slowest node's).
+      killedNode: { ...roundAll(latencySummary(killNodeTimes)), overTarget: killNodeTimes.filter((x) => x > targetMs).length },
       serverRestartMs: ms(recovery.filter((f) => f.kind === 'server-restart').map((f) => f.recoveryMs)),
       serverDownMs: ms(recovery.filter((f) => f.kind === 'server-restart').map((f) => f.downMs)),
       postgresMs: ms(recovery.filter((f) => f.kind === 'postgres-stop').map((f) => f.recoveryMs)),

@@ -127,7 +127,8 @@ export async function checkLedger({ ledger, runs, findings }) {
 
 /**
  * How long each fault took to recover from, in ms:
- * - worker kill: from the kill until the last of its in-flight nodes started again elsewhere;
+ * - worker kill: from the kill until the last of its in-flight nodes started again elsewhere
+ *   (`nodeMs`: until each of them did);
  * - server restart: from the server answering again until the next node started;
  * - PostgreSQL stop: from PostgreSQL accepting connections again until the next side effect landed;
  * - worker drain: from SIGTERM until the worker exited, and how many of its nodes it finished.
@@ -139,15 +140,16 @@ export async function recoveryTimes({ ledger, stateDir, faults, runs, findings }
   const out = [];
   for (const f of faults) {
     if (f.kind === 'worker-kill') {
-      let worst = 0;
+      const nodeMs = [];
       let unrecovered = 0;
       for (const { key } of f.inFlight) {
         const next = nextStart(starts, key, f.at, f.pid);
         if (next === undefined) {
           if (!cancelled.has(key.split('/')[0])) unrecovered++;
-        } else worst = Math.max(worst, next - f.at);
+        } else nodeMs.push(next - f.at);
       }
-      out.push({ kind: f.kind, at: f.at, inFlight: f.inFlight.length, recoveryMs: f.inFlight.length ? worst : undefined, unrecovered });
+      const recoveryMs = nodeMs.length ? Math.max(...nodeMs) : undefined;
+      out.push({ kind: f.kind, at: f.at, inFlight: f.inFlight.length, recoveryMs, nodeMs, unrecovered });
     } else if (f.kind === 'server-restart') {
       const next = starts.filter((s) => s.at > f.up).reduce((a, s) => Math.min(a, s.at), Infinity);
       out.push({ kind: f.kind, how: f.how, at: f.at, downMs: f.up - f.at, recoveryMs: Number.isFinite(next) ? next - f.up : undefined });

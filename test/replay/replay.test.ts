@@ -10,6 +10,7 @@ import { Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { workflowBundle } from '../helpers/temporal';
 import { MAP_BATCH_ACTIVITY, RECORD_ACTIVITY } from '../../src/pipeline/types';
+import * as workflowTypes from '../../src/workflows';
 
 const HISTORIES = join(__dirname, 'histories');
 const files = readdirSync(HISTORIES)
@@ -18,6 +19,15 @@ const files = readdirSync(HISTORIES)
 
 test('there are recorded histories to replay', () => {
   expect(files.length).toBeGreaterThanOrEqual(4);
+});
+
+test('every workflow type the worker hosts has a recorded history', () => {
+  // A new workflow type without one would never be checked for replay: record one for it.
+  const types = Object.keys(workflowTypes).filter((name) => typeof (workflowTypes as Record<string, unknown>)[name] === 'function');
+  expect(types.length).toBeGreaterThanOrEqual(2);
+  const texts = files.map((file) => readFileSync(join(HISTORIES, file), 'utf8'));
+  const missing = types.filter((type) => !texts.some((t) => new RegExp(`"workflowType":\\s*\\{\\s*"name":\\s*"${type}"`).test(t)));
+  expect(missing).toEqual([]);
 });
 
 test.each(files)('%s replays without nondeterminism', async (file) => {
