@@ -1,6 +1,7 @@
 /** `tapflow validate SPEC`: the order and parallel levels, or every problem with where it is. */
 import { buildGraph } from '../pipeline/graph';
-import { formatProblem, validateSpec } from '../pipeline/validate';
+import { formatProblem, validateSpec, type ValidationResult } from '../pipeline/validate';
+import { MAX_NAME_LENGTH, textProblem } from '../run-text';
 import { UsageError } from '../errors';
 import { print, printJson, readSpecFile, type GlobalOptions } from './io';
 
@@ -13,6 +14,19 @@ export class SpecProblemsError extends UsageError {
     super(lines.map((l) => `${source}: ${l}`).join('\n'));
     this.name = 'SpecProblemsError';
   }
+}
+
+/**
+ * {@link validateSpec}, and the rule `start` adds to the spec's name (printable, at most
+ * {@link MAX_NAME_LENGTH} characters), so a spec that validates also starts. The name rule stays
+ * out of `validateSpec`: the workflow validates its spec too, and a rule added there would fail
+ * the replay of runs started before it.
+ */
+function startableSpec(parsed: unknown): ValidationResult {
+  const result = validateSpec(parsed);
+  if (!result.ok) return result;
+  const problem = textProblem(result.spec.name, MAX_NAME_LENGTH);
+  return problem ? { ok: false, problems: [{ path: 'name', message: problem }] } : result;
 }
 
 /**
@@ -31,7 +45,7 @@ export function validateCommand(path: string, options: GlobalOptions): number {
     }
     throw err;
   }
-  const result = validateSpec(parsed);
+  const result = startableSpec(parsed);
   if (!result.ok) {
     if (options.json) {
       printJson({ valid: false, problems: result.problems });

@@ -152,6 +152,14 @@ describe('validate', () => {
     expect(r.stderr).not.toMatch(/\s+at /);
   });
 
+  test('a spec name that start would refuse is refused here too', () => {
+    const file = join(dataDir, 'long-name.json');
+    writeFileSync(file, JSON.stringify({ name: 'n'.repeat(300), nodes: [{ id: 'a', activity: 'noop' }] }));
+    const r = tapflow('validate', file);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe(`tapflow: ${file}: name: at most 200 characters, got 300`);
+  });
+
   test('malformed YAML names the line and exits 2', () => {
     const file = join(dataDir, 'broken.yaml');
     writeFileSync(file, 'name: x\nnodes:\n  - id: a\n   activity: [\n');
