@@ -45,6 +45,10 @@ export function printReport({ summary, recovery, ledgerCheck, findings, plan }) 
     console.log(`  each of the ${node.n} nodes in flight on a killed worker ran again elsewhere after: p50 ${s(node.p50)}, p90 ${s(node.p90)}, max ${s(node.max)}` +
       ` (${node.overTarget} over ${s(summary.recovery.targetMs)})`);
   }
+  const moved = summary.recovery.runMovedOn;
+  if (moved.n > 0) {
+    console.log(`  their runs started their next node after the retry finished: p50 ${s(moved.p50)}, p90 ${s(moved.p90)}, max ${s(moved.max)} (${moved.n} nodes)`);
+  }
   const problems = [...ledgerCheck.problems];
   for (const run of plan) {
     const f = findings.get(run.id);

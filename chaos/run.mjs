@@ -184,6 +184,8 @@ function summarise({ plan, findings, ledgerCheck, recovery, workers, seconds }) 
       workerKill: { ...roundAll(latencySummary(killTimes)), overTarget: killTimes.filter((x) => x > targetMs).length, unrecovered: kills.reduce((a, f) => a + f.unrecovered, 0) },
       // The same per node in flight (a kill's figure is its slowest node's).
       killedNode: { ...roundAll(latencySummary(killNodeTimes)), overTarget: killNodeTimes.filter((x) => x > targetMs).length },
+      // From a killed node's retry finishing to its run's next node starting (see verify.mjs).
+      runMovedOn: roundAll(latencySummary(kills.flatMap((f) => f.movedOnMs))),
       serverRestartMs: ms(recovery.filter((f) => f.kind === 'server-restart').map((f) => f.recoveryMs)),
       serverDownMs: ms(recovery.filter((f) => f.kind === 'server-restart').map((f) => f.downMs)),
       postgresMs: ms(recovery.filter((f) => f.kind === 'postgres-stop').map((f) => f.recoveryMs)),

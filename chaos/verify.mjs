@@ -149,7 +149,8 @@ export async function recoveryTimes({ ledger, stateDir, faults, runs, findings }
         } else nodeMs.push(next - f.at);
       }
       const recoveryMs = nodeMs.length ? Math.max(...nodeMs) : undefined;
-      out.push({ kind: f.kind, at: f.at, inFlight: f.inFlight.length, recoveryMs, nodeMs, unrecovered });
+      const movedOnMs = await runsMovedOn(ledger, starts, f);
+      out.push({ kind: f.kind, at: f.at, inFlight: f.inFlight.length, recoveryMs, nodeMs, movedOnMs, unrecovered });
     } else if (f.kind === 'server-restart') {
       const next = starts.filter((s) => s.at > f.up).reduce((a, s) => Math.min(a, s.at), Infinity);
       out.push({ kind: f.kind, how: f.how, at: f.at, downMs: f.up - f.at, recoveryMs: Number.isFinite(next) ? next - f.up : undefined });
@@ -160,6 +161,31 @@ export async function recoveryTimes({ ledger, stateDir, faults, runs, findings }
       const finished = await finishedOn(ledger, f);
       out.push({ kind: f.kind, at: f.at, inFlight: f.inFlight.length, finishedInFlight: finished, exitCode: f.exit?.code, drainMs: f.exit ? f.exit.at - f.at : undefined });
     }
+  }
+  return out;
+}
+
+/**
+ * For each node in flight on a killed worker whose run has another node after it: how long after
+ * the node's retry finished the run started its next node. That is the time the run's workflow
+ * task took to reach a live worker, which a kill can hold up: Temporal first offers it to the
+ * killed worker's sticky queue, until the sticky schedule-to-start timeout passes.
+ */
+async function runsMovedOn(ledger, starts, f) {
+  const out = [];
+  for (const { key } of f.inFlight) {
+    const runId = key.slice(0, key.lastIndexOf('/'));
+    const { rows } = await ledger.query(
+      'SELECT extract(epoch FROM min(finished_at)) * 1000 AS t FROM chaos.executions WHERE key = $1 AND finished_at IS NOT NULL AND started_at > to_timestamp($2 / 1000.0)',
+      [key, f.at],
+    );
+    const finished = rows[0]?.t == null ? undefined : Number(rows[0].t);
+    if (finished === undefined) continue;
+    // The next node of the same run (not of a child or parent run) to start after it.
+    const next = starts
+      .filter((s) => s.key !== key && s.key.startsWith(`${runId}/`) && !s.key.slice(runId.length + 1).includes('/') && s.at > finished)
+      .reduce((a, s) => Math.min(a, s.at), Infinity);
+    if (Number.isFinite(next)) out.push(next - finished);
   }
   return out;
 }

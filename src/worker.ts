@@ -90,6 +90,11 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     // response: so a cancel reaches a heartbeating node within about two seconds.
     defaultHeartbeatThrottleInterval: '1s',
     maxHeartbeatThrottleInterval: '2s',
+    // A run cached on a worker that dies is offered to that worker's sticky queue until this
+    // passes, and only then to a live worker: every run it held stalls that long. The SDK's 10 s
+    // held runs up to 20 s after a worker was killed (RELIABILITY.md); 3 s still leaves a busy
+    // worker time to take its own runs' tasks.
+    stickyQueueScheduleToStartTimeout: '3s',
     ...workflowSource,
     ...options.workerOptions,
     interceptors: {
