@@ -73,6 +73,32 @@ export async function baselineWideWorkflow(n: number, maxParallel: number): Prom
   return done;
 }
 
+/** A node of {@link baselineStagesWorkflow}: its id and the ids whose outputs it is given. */
+export interface StageNode {
+  id: string;
+  needs: string[];
+}
+
+/**
+ * The baseline of bench/load.mjs: runs the stages in order, the nodes of a stage at once
+ * (`Promise.all`), each a `noop` call given its needs' outputs as `upstream`, keyed by node id as
+ * tapflow keys them (the envelope unwrapped, as tapflow passes outputs on). Every node of a stage
+ * needs only nodes of earlier stages, so a DAG whose nodes each need the whole previous stage (the
+ * benchmark's) runs in the same order as tapflow runs it. Resolves to the last stage's outputs,
+ * as tapflow resolves to its leaves'.
+ */
+export async function baselineStagesWorkflow(stages: StageNode[][]): Promise<Record<string, unknown>> {
+  const runId = workflowInfo().workflowId;
+  const outputs: Record<string, unknown> = {};
+  const run = async ({ id, needs }: StageNode): Promise<void> => {
+    const upstream = Object.fromEntries(needs.map((need) => [need, outputs[need]]));
+    const call: ActivityCall = { input: undefined, params: undefined, upstream, node: { runId, nodeId: id, key: `${runId}/${id}` } };
+    outputs[id] = unwrapOutput(await noop(call));
+  };
+  for (const stage of stages) await Promise.all(stage.map(run));
+  return Object.fromEntries((stages.at(-1) ?? []).map(({ id }) => [id, outputs[id]]));
+}
+
 /** A no-op update: the baseline of a control round trip. */
 export const pingUpdate = defineUpdate<number, [number]>('ping');
 /** Ends {@link trivialUpdateWorkflow}. */

@@ -25,6 +25,7 @@ import { registerRunActionRoutes } from './routes/run-actions';
 import { registerRunRoutes } from './routes/runs';
 import { registerRequestTextGuard } from './request-text-guard';
 import { frameworkErrorOptions } from './framework-errors';
+import { strictBodyValidatorCompiler } from './validator-compiler';
 import { registerOperations, type ApiMetricsOptions } from '../observability/api-operations';
 
 /** Largest request body accepted, in bytes, by default (a spec with its input). */
@@ -76,9 +77,9 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
     ...frameworkErrorOptions,
     ...(options.loggerInstance ? { loggerInstance: options.loggerInstance } : { logger: options.logger ?? false }),
-    // Every problem of a request at once, not just the first.
-    ajv: { customOptions: { allErrors: true, coerceTypes: 'array', removeAdditional: false, allowUnionTypes: true } },
   });
+  // Every problem of a request at once, not just the first; a body's types are not coerced.
+  app.setValidatorCompiler(strictBodyValidatorCompiler());
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',

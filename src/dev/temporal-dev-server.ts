@@ -79,6 +79,16 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     // pipeline at ~20 nodes a second whatever the engine does (see BENCHMARKS.md).
     '--dynamic-config-value',
     'history.transferProcessorMaxPollRPS=10000',
+    // SQLite's defaults (a rollback journal, several fsyncs per commit, one connection) make
+    // persistence calls time out under load: some activity tasks are then recorded as started but
+    // never reach a worker, and their runs wait out the 10-minute start-to-close timeout. In WAL mode a
+    // commit is one append, fsynced only at checkpoints with synchronous=normal. A killed server
+    // (even SIGKILL) loses nothing; a power cut or OS crash may lose the last commits, never the
+    // file. See BENCHMARKS.md, "1,000 concurrent runs".
+    '--sqlite-pragma',
+    'journal_mode=wal',
+    '--sqlite-pragma',
+    'synchronous=normal',
     ...Object.entries(SEARCH_ATTRIBUTES).flatMap(([name, type]) => ['--search-attribute', `${name}=${type}`]),
   ];
   // Its own process group: Ctrl-C in the terminal reaches only tapflow, which stops the worker

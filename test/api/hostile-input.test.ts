@@ -9,7 +9,7 @@
  * | --------- | ----------------------------------------------------------------------------- | -------------- | ------------------------------ |
  * | malformed | a JSON body that does not parse; `null`; an array; a string                   | every POST     | 400                            |
  * | malformed | a body with a wrong content type (text/plain, form-encoded)                   | every POST     | 415                            |
- * | malformed | wrong types in the body (`spec: "x"`, `tags: 5`, `from: 7`, `query: {}`)       | every POST     | 400 naming the field           |
+ * | malformed | wrong types, not coerced (`spec: "x"`, `tags: 5`, `priority: "3"`, `query: {}`) | every POST     | 400 naming the field           |
  * | oversized | a body over the API's body limit                                              | every POST     | 413                            |
  * | oversized | within a raised body limit: start input, spec, or both over Temporal's 2 MB  | POST /api/runs | 413 naming the 2 MB limit      |
  * | oversized | within it: retry input, skip output, edit input, event data over 2 MB        | node, event    | 413 naming the limit; run kept |
@@ -156,6 +156,10 @@ describe('malformed bodies', () => {
       ['/api/runs', { spec: 'x' }, /body\.spec/],
       ['/api/runs', { spec: WAITING, tags: { a: 1 } }, /body\.tags/],
       ['/api/runs', { spec: WAITING, priority: 'high' }, /body\.priority/],
+      // Not coerced: a body carries the types its schema names (a query string is text, and is).
+      ['/api/runs', { spec: WAITING, tags: 5 }, /body\.tags/],
+      ['/api/runs', { spec: WAITING, priority: '3' }, /body\.priority/],
+      ['/api/runs/bulk/pause', { query: "TapflowPipeline = 'x'", dryRun: 'true' }, /body\.dryRun/],
       ['/api/runs', { spec: { name: 5, nodes: 'x' } }, /invalid pipeline spec/],
       [`/api/runs/${LIVE}/rerun`, { from: { node: 7 } }, /body\.from/],
       ['/api/runs/bulk/pause', { query: {} }, /body\.query/],
