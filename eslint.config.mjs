@@ -5,7 +5,7 @@ import importX from 'eslint-plugin-import-x';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', '.tools/', '.tapflow/', 'coverage/', 'artifacts/', 'examples/**/*.js', 'bench/**/*.mjs', 'scripts/', 'bin/', '*.config.*'] },
+  { ignores: ['dist/', 'node_modules/', '.tools/', '.tapflow/', 'coverage/', 'artifacts/', 'examples/**/*.js', 'bin/', '*.config.*'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -43,8 +43,8 @@ export default tseslint.config(
     languageOptions: { sourceType: 'module', globals: globals.browser },
   },
   {
-    // The fault-injection suite: plain Node ES modules.
-    files: ['chaos/**/*.mjs'],
+    // The fault-injection suite, the benchmarks and the setup scripts: plain Node ES modules.
+    files: ['chaos/**/*.mjs', 'bench/**/*.mjs', 'scripts/**/*.mjs'],
     languageOptions: { sourceType: 'module', globals: globals.node },
   },
   {

@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { setTimeout as delay } from 'node:timers/promises';
 
 /** Idle time before each measured run, so every run meets the server in the same state. */
 export const SETTLE_MS = 2000;
@@ -118,6 +119,29 @@ export async function timed(fn) {
   const value = await fn();
   return { ms: performance.now() - t0, value };
 }
+
+/** Runs `fn` on every item, at most `n` at once; resolves to its results, in the items' order. */
+export async function mapLimited(items, n, fn) {
+  const out = new Array(items.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i], i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(n, items.length) }, lane));
+  return out;
+}
+
+/** Settles as `promise` does, or rejects if it has not settled after `ms` (`what` names it in the error). */
+export const within = (promise, ms, what) =>
+  Promise.race([
+    promise,
+    delay(ms, undefined, { ref: false }).then(() => {
+      throw new Error(`bench: ${what} took longer than ${fmtS(ms)}`);
+    }),
+  ]);
 
 /** Prints `title` and the machine the figures come from; returns the machine's facts (for the JSON line). */
 export function printMachine(title, temporalCliPath) {

@@ -12,54 +12,36 @@
 //                                        [--config NAME] [--sweep NAME,NAME,...|all] [--sweep-runs N]
 //
 // What runs and how is written up in BENCHMARKS.md, "1,000 concurrent runs".
-import { createRequire } from 'node:module';
 import {
   fmtS,
   latencySummary,
   machineCpuTicks,
+  mapLimited,
   median,
   parseArgs,
   printMachine,
   processTreeCpuSeconds,
   round,
   SETTLE_MS,
-  startDevServer,
   table,
   WORKER_OPTIONS,
 } from './common.mjs';
+import { bundleBenchWorkflows, dist, require, startTapflowDevServer } from './tapflow-dist.mjs';
 import { setMaxListeners } from 'node:events';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { setTimeout as delay } from 'node:timers/promises';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, '..');
-const require = createRequire(import.meta.url);
-
-if (!existsSync(join(root, 'dist', 'worker.js'))) {
-  console.error('bench: dist/ is missing; run "npm run build" first');
-  process.exit(2);
-}
-
-const { Runtime, DefaultLogger, bundleWorkflowCode } = require('@temporalio/worker');
-Runtime.install({ logger: new DefaultLogger('WARN') });
-const { TestWorkflowEnvironment } = require('@temporalio/testing');
 const { WorkflowNotFoundError } = require('@temporalio/client');
-const { createWorker } = require(join(root, 'dist', 'worker.js'));
-const { startEmbeddedPostgres } = require(join(root, 'dist', 'store', 'embedded.js'));
-const { AttemptRecorder } = require(join(root, 'dist', 'store', 'attempt-recorder.js'));
-const { migrate } = require(join(root, 'dist', 'store', 'migrate.js'));
-const { createPool, withPgClient } = require(join(root, 'dist', 'store', 'pool.js'));
-const { TapflowClient } = require(join(root, 'dist', 'client.js'));
-const { temporalCliPath } = require(join(root, 'dist', 'tools.js'));
-const {
-  PIPELINE_SEARCH_ATTRIBUTE,
-  PROGRESS_SEARCH_ATTRIBUTE,
-  STATE_SEARCH_ATTRIBUTE,
-} = require(join(root, 'dist', 'workflows', 'definitions.js'));
+const { createWorker } = dist('worker.js');
+const { startEmbeddedPostgres } = dist('store', 'embedded.js');
+const { AttemptRecorder } = dist('store', 'attempt-recorder.js');
+const { migrate } = dist('store', 'migrate.js');
+const { createPool, withPgClient } = dist('store', 'pool.js');
+const { TapflowClient } = dist('client.js');
+const { temporalCliPath } = dist('tools.js');
 
 // ---------------------------------------------------------------------------------------------
 // Settings
@@ -141,20 +123,6 @@ const NODES = SPEC.nodes.length;
 let seq = 0;
 const newId = (prefix) => `load-${prefix}-${process.pid}-${++seq}`;
 
-/** Runs `fn` over `items`, at most `limit` at once; resolves to the results in order. */
-async function mapLimit(items, limit, fn) {
-  const out = new Array(items.length);
-  let next = 0;
-  const lane = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i], i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
-  return out;
-}
-
 /** The pid of the dev server listening on `address` (found by its command line); undefined without /proc. */
 function devServerPid(address) {
   const port = address.split(':').pop();
@@ -205,8 +173,7 @@ async function settle(setup) {
 
 const m = printMachine('tapflow load benchmark', temporalCliPath());
 const loadAtStart = os.loadavg()[0];
-const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} };
-const { code } = await bundleWorkflowCode({ workflowsPath: join(here, 'workflows.ts'), logger: quiet });
+const { code } = await bundleBenchWorkflows();
 
 /** Starts a dev server (a fresh database) and a worker for the named settings. */
 async function openSetup(name) {
@@ -214,11 +181,8 @@ async function openSetup(name) {
   const dir = mkdtempSync(join(os.tmpdir(), 'tapflow-load-'));
   const dbFilename = config.file ? join(dir, 'temporal.db') : undefined;
   const transferPollRps = config.transferPollRps ?? DEFAULT_TRANSFER_POLL_RPS;
-  const { env, extraArgs } = await startDevServer({
-    TestWorkflowEnvironment,
-    cliPath: temporalCliPath(),
-    searchAttributes: [PIPELINE_SEARCH_ATTRIBUTE, STATE_SEARCH_ATTRIBUTE, PROGRESS_SEARCH_ATTRIBUTE],
-    transferPollRps,
+  const { env, extraArgs } = await startTapflowDevServer({
+        transferPollRps,
     dbFilename,
     sqlitePragmas: config.pragmas ?? [],
   });
@@ -296,7 +260,7 @@ async function loadRound(setup, side, n, { tf = setup.tf, taskQueue = TASK_QUEUE
   const t0 = performance.now();
   const waits = [];
   let lastStarted = t0;
-  await mapLimit(ids, args['start-concurrency'], async (id, i) => {
+  await mapLimited(ids, args['start-concurrency'], async (id, i) => {
     startAt[i] = performance.now();
     try {
       if (side === 'engine') await tf.startRun(SPEC, { id, taskQueue });
@@ -314,7 +278,7 @@ async function loadRound(setup, side, n, { tf = setup.tf, taskQueue = TASK_QUEUE
   const after = cpuNow(setup);
 
   // What Temporal says about every run: its status, history length, start and close times.
-  const described = await mapLimit(ids, 50, async (id) => {
+  const described = await mapLimited(ids, 50, async (id) => {
     try {
       const d = await client.workflow.getHandle(id).describe();
       const r = { status: d.status.name, events: d.historyLength, start: d.startTime?.getTime(), close: d.closeTime?.getTime() };
@@ -328,7 +292,7 @@ async function loadRound(setup, side, n, { tf = setup.tf, taskQueue = TASK_QUEUE
   // Where the events go: the history of a sample of the runs, by event type (per run).
   const sample = ids.filter((_, i) => described[i].status === 'COMPLETED').slice(0, EVENT_SAMPLE);
   const eventsByType = {};
-  await mapLimit(sample, 10, async (id) => {
+  await mapLimited(sample, 10, async (id) => {
     const { events } = await client.workflow.getHandle(id).fetchHistory();
     for (const e of events) {
       const type = String(e.attributes).replace(/EventAttributes$/, '');
@@ -366,7 +330,7 @@ async function loadRound(setup, side, n, { tf = setup.tf, taskQueue = TASK_QUEUE
     .filter((x) => x.ms >= 0)
     .sort((a, b) => b.ms - a.ms)
     .slice(0, SLOW_SAMPLE);
-  const slow = await mapLimit(slowest, 5, async ({ id, ms }) => {
+  const slow = await mapLimited(slowest, 5, async ({ id, ms }) => {
     const { events } = await client.workflow.getHandle(id).fetchHistory();
     const t = (e) => Number(e.eventTime.seconds) * 1000 + (e.eventTime.nanos ?? 0) / 1e6;
     const type = (e) => (e ? String(e.attributes).replace(/EventAttributes$/, '') : '-');

@@ -9,38 +9,17 @@
 //
 // What each figure measures and how is written up in BENCHMARKS.md ("Map items: one activity
 // each, or in batches").
-import { createRequire } from 'node:module';
-import { fmtS, median, parseArgs, printMachine, round, SETTLE_MS, startDevServer, table, timed, WORKER_OPTIONS } from './common.mjs';
-import { existsSync } from 'node:fs';
+import { fmtS, median, parseArgs, printMachine, round, SETTLE_MS, table, timed, WORKER_OPTIONS } from './common.mjs';
+import { bundleBenchWorkflows, dist, require, startTapflowDevServer } from './tapflow-dist.mjs';
 import os from 'node:os';
-import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { setTimeout as delay } from 'node:timers/promises';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, '..');
-const require = createRequire(import.meta.url);
-
-if (!existsSync(join(root, 'dist', 'worker.js'))) {
-  console.error('bench: dist/ is missing; run "npm run build" first');
-  process.exit(2);
-}
-
-const { Runtime, DefaultLogger, bundleWorkflowCode } = require('@temporalio/worker');
-// Before anything creates the runtime: keep the worker's INFO logs off the output.
-Runtime.install({ logger: new DefaultLogger('WARN') });
 const { Context } = require('@temporalio/activity');
-const { TestWorkflowEnvironment } = require('@temporalio/testing');
-const { createWorker } = require(join(root, 'dist', 'worker.js'));
-const { TapflowClient } = require(join(root, 'dist', 'client.js'));
-const { temporalCliPath } = require(join(root, 'dist', 'tools.js'));
-const { MAP_SHARD_SIZE } = require(join(root, 'dist', 'workflows', 'map-shard-workflow.js'));
-const {
-  PIPELINE_SEARCH_ATTRIBUTE,
-  PROGRESS_SEARCH_ATTRIBUTE,
-  STATE_SEARCH_ATTRIBUTE,
-} = require(join(root, 'dist', 'workflows', 'definitions.js'));
+const { createWorker } = dist('worker.js');
+const { TapflowClient } = dist('client.js');
+const { temporalCliPath } = dist('tools.js');
+const { MAP_SHARD_SIZE } = dist('workflows', 'map-shard-workflow.js');
 
 // ---------------------------------------------------------------------------------------------
 // Settings
@@ -83,16 +62,10 @@ const perSecond = (n, ms) => n / (ms / 1000);
 
 const m = printMachine('tapflow map benchmark', temporalCliPath());
 
-const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} };
-const bundleStarted = performance.now();
-const { code } = await bundleWorkflowCode({ workflowsPath: join(here, 'workflows.ts'), logger: quiet });
-const bundleMs = performance.now() - bundleStarted;
+const { code, bundleMs } = await bundleBenchWorkflows();
 
-const { env, extraArgs } = await startDevServer({
-  TestWorkflowEnvironment,
-  cliPath: temporalCliPath(),
-  searchAttributes: [PIPELINE_SEARCH_ATTRIBUTE, STATE_SEARCH_ATTRIBUTE, PROGRESS_SEARCH_ATTRIBUTE],
-  transferPollRps: args['transfer-poll-rps'],
+const { env, extraArgs } = await startTapflowDevServer({
+    transferPollRps: args['transfer-poll-rps'],
 });
 const client = env.client;
 const tf = new TapflowClient(client, TASK_QUEUE);

@@ -22,31 +22,20 @@
 // number of promises created per node (the SDK captures a stack trace for every promise workflow
 // code creates, which is most of a workflow task's CPU). The machine may be shared: compare
 // figures within one run only.
-import { createRequire } from 'node:module';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promiseHooks } from 'node:v8';
 import { fileURLToPath } from 'node:url';
+import { dist, require, root, temporalWorker } from './tapflow-dist.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, '..');
-const require = createRequire(import.meta.url);
-
-if (!existsSync(join(root, 'dist', 'worker.js'))) {
-  console.error('profile: dist/ is missing; run "npm run build" first');
-  process.exit(2);
-}
-
-const { Runtime, DefaultLogger, Worker, bundleWorkflowCode } = require('@temporalio/worker');
-Runtime.install({ logger: new DefaultLogger('WARN') });
+const { Worker, bundleWorkflowCode } = temporalWorker;
 const { TestWorkflowEnvironment } = require('@temporalio/testing');
-const { createWorker } = require(join(root, 'dist', 'worker.js'));
-const { TapflowClient } = require(join(root, 'dist', 'client.js'));
-const { temporalCliPath } = require(join(root, 'dist', 'tools.js'));
-const { PIPELINE_SEARCH_ATTRIBUTE, PROGRESS_SEARCH_ATTRIBUTE, STATE_SEARCH_ATTRIBUTE } = require(
-  join(root, 'dist', 'workflows', 'definitions.js'),
-);
+const { createWorker } = dist('worker.js');
+const { TapflowClient } = dist('client.js');
+const { temporalCliPath } = dist('tools.js');
+const { PIPELINE_SEARCH_ATTRIBUTE, PROGRESS_SEARCH_ATTRIBUTE, STATE_SEARCH_ATTRIBUTE } = dist('workflows', 'definitions.js');
 
 const opts = { chain: 1000, wide: 1000, parallel: 50, reps: 7, live: 3 };
 for (let i = 2; i < process.argv.length; i += 2) {

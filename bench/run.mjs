@@ -8,42 +8,26 @@
 //                                       [--sse-runs N] [--sse-nodes N] [--sse-sleep-ms N]
 //
 // What each figure measures and how is written up in BENCHMARKS.md.
-import { createRequire } from 'node:module';
-import { fmtS, latencySummary, median, parseArgs, printMachine, processTreeCpuSeconds, round, SETTLE_MS, startDevServer, table, timed, WORKER_OPTIONS } from './common.mjs';
+import { fmtS, latencySummary, median, parseArgs, printMachine, processTreeCpuSeconds, round, SETTLE_MS, table, timed, WORKER_OPTIONS } from './common.mjs';
+import { bundleBenchWorkflows, dist, startTapflowDevServer } from './tapflow-dist.mjs';
 import { createSseProbe, measureSse, printSse, SSE_OPTIONS, sseFigures } from './sse.mjs';
-import { existsSync } from 'node:fs';
 import os from 'node:os';
-import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { setTimeout as delay } from 'node:timers/promises';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, '..');
-const require = createRequire(import.meta.url);
-
-if (!existsSync(join(root, 'dist', 'worker.js'))) {
-  console.error('bench: dist/ is missing; run "npm run build" first');
-  process.exit(2);
-}
-
-const { Runtime, DefaultLogger, bundleWorkflowCode } = require('@temporalio/worker');
-// Before anything creates the runtime: keep the worker's INFO logs (one per pause) off the output.
-Runtime.install({ logger: new DefaultLogger('WARN') });
-const { TestWorkflowEnvironment } = require('@temporalio/testing');
-const { createWorker } = require(join(root, 'dist', 'worker.js'));
-const { startEmbeddedPostgres } = require(join(root, 'dist', 'store', 'embedded.js'));
-const { AttemptRecorder } = require(join(root, 'dist', 'store', 'attempt-recorder.js'));
-const { migrate } = require(join(root, 'dist', 'store', 'migrate.js'));
-const { createPool, withPgClient } = require(join(root, 'dist', 'store', 'pool.js'));
-const { TapflowClient } = require(join(root, 'dist', 'client.js'));
-const { temporalCliPath } = require(join(root, 'dist', 'tools.js'));
+const { createWorker } = dist('worker.js');
+const { startEmbeddedPostgres } = dist('store', 'embedded.js');
+const { AttemptRecorder } = dist('store', 'attempt-recorder.js');
+const { migrate } = dist('store', 'migrate.js');
+const { createPool, withPgClient } = dist('store', 'pool.js');
+const { TapflowClient } = dist('client.js');
+const { temporalCliPath } = dist('tools.js');
 const {
   PIPELINE_SEARCH_ATTRIBUTE,
   PIPELINE_WORKFLOW_TYPE,
   PROGRESS_SEARCH_ATTRIBUTE,
   STATE_SEARCH_ATTRIBUTE,
-} = require(join(root, 'dist', 'workflows', 'definitions.js'));
+} = dist('workflows', 'definitions.js');
 
 // ---------------------------------------------------------------------------------------------
 // Settings
@@ -99,16 +83,10 @@ const fmtMs = (ms) => `${ms.toFixed(1)} ms`;
 
 const m = printMachine('tapflow benchmark', temporalCliPath());
 
-const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} };
-const bundleStarted = performance.now();
-const { code } = await bundleWorkflowCode({ workflowsPath: join(here, 'workflows.ts'), logger: quiet });
-const bundleMs = performance.now() - bundleStarted;
+const { code, bundleMs } = await bundleBenchWorkflows();
 
-const { env, extraArgs } = await startDevServer({
-  TestWorkflowEnvironment,
-  cliPath: temporalCliPath(),
-  searchAttributes: [PIPELINE_SEARCH_ATTRIBUTE, STATE_SEARCH_ATTRIBUTE, PROGRESS_SEARCH_ATTRIBUTE],
-  transferPollRps: args['transfer-poll-rps'],
+const { env, extraArgs } = await startTapflowDevServer({
+    transferPollRps: args['transfer-poll-rps'],
 });
 const client = env.client;
 const tf = new TapflowClient(client, TASK_QUEUE);

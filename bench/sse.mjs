@@ -13,14 +13,12 @@
 // `npm run bench` (bench/run.mjs) measures the same figure on its own store worker; run alone,
 // this file starts what it needs: a dev server, an embedded PostgreSQL, a worker with the store.
 // What it measures and how is written up in BENCHMARKS.md ("Live progress over SSE").
-import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
 import os from 'node:os';
-import { dirname, join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { setTimeout as delay } from 'node:timers/promises';
 import {
+  mapLimited,
   fmtS,
   latencySummary,
   machineCpuTicks,
@@ -28,15 +26,12 @@ import {
   printMachine,
   processTreeCpuSeconds,
   round,
-  startDevServer,
   table,
+  within,
   WORKER_OPTIONS,
 } from './common.mjs';
+import { dist, require, startTapflowDevServer } from './tapflow-dist.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, '..');
-const require = createRequire(import.meta.url);
-const dist = (...path) => require(join(root, 'dist', ...path));
 
 /** The SSE figure's options and their defaults (`--sse-runs N` ...); `bench/run.mjs` takes them too. */
 export const SSE_OPTIONS = {
@@ -112,27 +107,6 @@ function runSpec(nodes, sleepMs, random) {
     ],
   };
 }
-
-/** Runs `fn` on every item, at most `n` at once. */
-async function eachLimited(items, n, fn) {
-  let next = 0;
-  const lane = async () => {
-    while (next < items.length) {
-      const i = next++;
-      await fn(items[i], i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(n, items.length) }, lane));
-}
-
-/** Settles as `promise` does, or rejects if it has not settled after `ms`. */
-const within = (promise, ms, what) =>
-  Promise.race([
-    promise,
-    delay(ms, undefined, { ref: false }).then(() => {
-      throw new Error(`bench sse: ${what} took longer than ${fmtS(ms)}`);
-    }),
-  ]);
 
 /**
  * One SSE client of a run's stream. Notes when each `attempt` event saying `completed` arrives
@@ -246,7 +220,7 @@ export async function measureSse(o) {
   try {
     const random = seeded(4);
     const specs = ids.map(() => runSpec(nodes, sleepMs, random));
-    await eachLimited(ids, CONCURRENCY, async (id, i) => {
+    await mapLimited(ids, CONCURRENCY, async (id, i) => {
       await o.client.startRun(specs[i], { id });
       clients.push(follow(id, `${base}/api/runs/${encodeURIComponent(id)}/events`, token, received, openEventStream));
     });
@@ -262,7 +236,7 @@ export async function measureSse(o) {
     loopDelay.enable();
     const writesBefore = o.attemptWrites?.length ?? 0;
     const measureStarted = now();
-    await eachLimited(ids, CONCURRENCY, (id) => o.client.sendEvent(id, 'go'));
+    await mapLimited(ids, CONCURRENCY, (id) => o.client.sendEvent(id, 'go'));
     const deadline = measureStarted + nodes * sleepMs * 1.5 * 4 + 60_000;
     let lastReport = measureStarted;
     for (;;) {
@@ -289,7 +263,7 @@ export async function measureSse(o) {
     const loadavg = os.loadavg()[0];
     log(`  ${expected}/${expected} completions received in ${fmtS(measureMs)}; load ${loadavg.toFixed(2)}; ending the runs`);
 
-    await eachLimited(ids, CONCURRENCY, (id) => o.client.sendEvent(id, 'stop'));
+    await mapLimited(ids, CONCURRENCY, (id) => o.client.sendEvent(id, 'stop'));
     await within(Promise.all(clients.map((c) => c.done)), 60_000, 'the runs ending').catch(async (err) => {
       const open = clients.filter((c) => c.state.end === undefined);
       const status = await o.client.getStatus(open[0]?.id).catch((e) => ({ state: e.message }));
@@ -417,18 +391,11 @@ export function sseFigures(r) {
 // Run alone: a dev server, an embedded PostgreSQL and a worker with the store, then the figure.
 
 async function main() {
-  if (!existsSync(join(root, 'dist', 'worker.js'))) {
-    console.error('bench: dist/ is missing; run "npm run build" first');
-    process.exit(2);
-  }
   const args = parseArgs(process.argv.slice(2), {
     ...SSE_OPTIONS,
     'linger-ms': -1, // the attempt recorder's lingerMs; -1: the recorder's own default
     'transfer-poll-rps': 10000, // as bench/run.mjs (see BENCHMARKS.md); 0 keeps the dev server's own
   });
-  const { Runtime, DefaultLogger } = require('@temporalio/worker');
-  Runtime.install({ logger: new DefaultLogger('WARN') });
-  const { TestWorkflowEnvironment } = require('@temporalio/testing');
   const { createWorker } = dist('worker.js');
   const { startEmbeddedPostgres } = dist('store', 'embedded.js');
   const { AttemptRecorder } = dist('store', 'attempt-recorder.js');
@@ -436,14 +403,10 @@ async function main() {
   const { createPool, withPgClient } = dist('store', 'pool.js');
   const { TapflowClient } = dist('client.js');
   const { temporalCliPath } = dist('tools.js');
-  const { PIPELINE_SEARCH_ATTRIBUTE, PROGRESS_SEARCH_ATTRIBUTE, STATE_SEARCH_ATTRIBUTE } = dist('workflows', 'definitions.js');
 
   const machine = printMachine('tapflow SSE latency benchmark', temporalCliPath());
-  const { env, extraArgs } = await startDevServer({
-    TestWorkflowEnvironment,
-    cliPath: temporalCliPath(),
-    searchAttributes: [PIPELINE_SEARCH_ATTRIBUTE, STATE_SEARCH_ATTRIBUTE, PROGRESS_SEARCH_ATTRIBUTE],
-    transferPollRps: args['transfer-poll-rps'],
+  const { env, extraArgs } = await startTapflowDevServer({
+        transferPollRps: args['transfer-poll-rps'],
   });
   const server = 'temporal server start-dev, in memory, log level warn' + (extraArgs.length ? `, ${extraArgs[1]}` : ', default dynamic config');
   const pg = await startEmbeddedPostgres();

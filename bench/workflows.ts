@@ -29,6 +29,8 @@ interface BenchActivities {
   noop(call: ActivityCall): Promise<unknown>;
   /** Registered by bench/map.mjs: returns a null per item of `call.item`, heartbeating after each. */
   noopBatch(call: ActivityCall): Promise<unknown>;
+  /** Registered by bench/cancel.mjs (bench/cancel-probe.mjs): heartbeats every `call.input.heartbeatMs` until cancelled. */
+  heartbeatUntilCancelled(call: ActivityCall<{ heartbeatMs: number }>): Promise<unknown>;
 }
 
 const { noop, noopBatch } = proxyActivities<BenchActivities>({
@@ -117,6 +119,26 @@ export async function trivialUpdateWorkflow(): Promise<number> {
   });
   await condition(() => finished);
   return pings;
+}
+
+/**
+ * The baseline of bench/cancel.mjs: calls `heartbeatUntilCancelled` (which heartbeats every
+ * `heartbeatMs` and returns only when cancelled) with the options tapflow gives a node that sets
+ * `heartbeatTimeout`: start-to-close 10 minutes, 3 attempts from 1 s doubling, wait for
+ * cancellation to complete, and a heartbeat timeout of `heartbeatTimeoutMs`. A Temporal cancel of
+ * the workflow (`handle.cancel()`) cancels the call; the workflow then ends cancelled once the
+ * activity has acknowledged it, as a tapflow run does.
+ *
+ * @throws CancelledFailure (the workflow ends cancelled) when it is cancelled.
+ */
+export async function baselineCancelWorkflow(heartbeatMs: number, heartbeatTimeoutMs: number): Promise<unknown> {
+  const { heartbeatUntilCancelled } = proxyActivities<BenchActivities>({
+    startToCloseTimeout: 10 * 60 * 1000,
+    heartbeatTimeout: heartbeatTimeoutMs,
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    retry: { maximumAttempts: 3, initialInterval: 1000, backoffCoefficient: 2 },
+  });
+  return heartbeatUntilCancelled({ ...callFor(0, {}), input: { heartbeatMs } });
 }
 
 /** What an item's activity returned, without the envelope tapflow's worker wraps outputs in. */

@@ -10,8 +10,9 @@
 // is missing, when something cannot be installed.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
-import { delimiter, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureDebianPackage, onPath } from './debian-package.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -49,13 +50,6 @@ function step(message) {
   process.stderr.write(`setup-compare: ${message}\n`);
 }
 
-function onPath(name) {
-  return (process.env.PATH ?? '')
-    .split(delimiter)
-    .map((dir) => dir && join(dir, name))
-    .find((p) => p && existsSync(p));
-}
-
 /** The `redis-server` binary: on PATH, else Debian's place; undefined when there is none. */
 export function redisServerPath() {
   return onPath('redis-server') ?? (existsSync('/usr/bin/redis-server') ? '/usr/bin/redis-server' : undefined);
@@ -69,36 +63,16 @@ export function pythonWithPip() {
   return undefined;
 }
 
-/** Runs apt-get quietly; its output is kept and shown only when it fails. */
-function aptGet(args) {
-  const result = spawnSync('apt-get', ['-qq', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    encoding: 'utf8',
-    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-  });
-  return { ok: result.status === 0, output: `${result.stdout ?? ''}${result.stderr ?? ''}`.trim() };
-}
-
 /** Makes sure a `redis-server` exists, installing Debian's package when it may; whether it does. */
 function ensureRedis() {
-  if (redisServerPath()) return true;
-  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-  if (!isRoot || !onPath('apt-get')) {
-    step(`redis-server is missing: ${HOW_REDIS}`);
-    return false;
-  }
-  step('installing Redis for the comparison (apt-get install -y redis-server, Debian\'s package)');
-  let install = aptGet(['install', '-y', 'redis-server']);
-  if (!install.ok) {
-    // A fresh machine has no package lists yet: apt cannot locate the package until updated.
-    if (aptGet(['update']).ok) install = aptGet(['install', '-y', 'redis-server']);
-  }
-  if (!install.ok || !redisServerPath()) {
-    if (install.output) process.stderr.write(`${install.output.split('\n').slice(-5).join('\n')}\n`);
-    step(`could not install redis-server: ${HOW_REDIS}`);
-    return false;
-  }
-  return true;
+  return ensureDebianPackage({
+    pkg: 'redis-server',
+    isPresent: () => redisServerPath() !== undefined,
+    what: 'redis-server',
+    why: 'for the comparison',
+    how: HOW_REDIS,
+    step,
+  });
 }
 
 /** Makes sure the pinned Celery set is in {@link PYTHON_COMPARE_DIR}; whether it is. */
