@@ -27,6 +27,7 @@ import {
   WORKER_OPTIONS,
 } from './common.mjs';
 import { bundleBenchWorkflows, dist, require, startTapflowDevServer } from './tapflow-dist.mjs';
+import { startThrowawayStore } from './throwaway-store.mjs';
 import { setMaxListeners } from 'node:events';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
@@ -36,10 +37,6 @@ import { setTimeout as delay } from 'node:timers/promises';
 
 const { WorkflowNotFoundError } = require('@temporalio/client');
 const { createWorker } = dist('worker.js');
-const { startEmbeddedPostgres } = dist('store', 'embedded.js');
-const { AttemptRecorder } = dist('store', 'attempt-recorder.js');
-const { migrate } = dist('store', 'migrate.js');
-const { createPool, withPgClient } = dist('store', 'pool.js');
 const { TapflowClient } = dist('client.js');
 const { temporalCliPath } = dist('tools.js');
 
@@ -182,7 +179,7 @@ async function openSetup(name) {
   const dbFilename = config.file ? join(dir, 'temporal.db') : undefined;
   const transferPollRps = config.transferPollRps ?? DEFAULT_TRANSFER_POLL_RPS;
   const { env, extraArgs } = await startTapflowDevServer({
-        transferPollRps,
+    transferPollRps,
     dbFilename,
     sqlitePragmas: config.pragmas ?? [],
   });
@@ -427,12 +424,9 @@ async function sideBySide() {
  */
 async function storeRound(setup) {
   console.log(`store: ${storeRuns} runs on a worker with the run store on (embedded PostgreSQL), then every run's rows checked`);
-  const pg = await startEmbeddedPostgres();
-  const pool = createPool(pg.url);
+  const store = await startThrowawayStore();
+  const { pg, pool, recorder } = store;
   try {
-    await withPgClient(pool, (c) => migrate(c));
-    const recorder = new AttemptRecorder(pool);
-    recorder.start();
     const storeWorker = await createWorker({
       connection: setup.env.nativeConnection,
       taskQueue: STORE_QUEUE,
@@ -475,8 +469,7 @@ async function storeRound(setup) {
     console.log('');
     return { ...result, check };
   } finally {
-    await pool.end();
-    await pg.stop();
+    await store.close();
   }
 }
 

@@ -64,9 +64,7 @@ const m = printMachine('tapflow map benchmark', temporalCliPath());
 
 const { code, bundleMs } = await bundleBenchWorkflows();
 
-const { env, extraArgs } = await startTapflowDevServer({
-    transferPollRps: args['transfer-poll-rps'],
-});
+const { env, extraArgs } = await startTapflowDevServer({ transferPollRps: args['transfer-poll-rps'] });
 const client = env.client;
 const tf = new TapflowClient(client, TASK_QUEUE);
 

@@ -10,16 +10,13 @@
 // What each figure measures and how is written up in BENCHMARKS.md.
 import { fmtS, latencySummary, median, parseArgs, printMachine, processTreeCpuSeconds, round, SETTLE_MS, table, timed, WORKER_OPTIONS } from './common.mjs';
 import { bundleBenchWorkflows, dist, startTapflowDevServer } from './tapflow-dist.mjs';
+import { startThrowawayStore } from './throwaway-store.mjs';
 import { createSseProbe, measureSse, printSse, SSE_OPTIONS, sseFigures } from './sse.mjs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 
 const { createWorker } = dist('worker.js');
-const { startEmbeddedPostgres } = dist('store', 'embedded.js');
-const { AttemptRecorder } = dist('store', 'attempt-recorder.js');
-const { migrate } = dist('store', 'migrate.js');
-const { createPool, withPgClient } = dist('store', 'pool.js');
 const { TapflowClient } = dist('client.js');
 const { temporalCliPath } = dist('tools.js');
 const {
@@ -85,9 +82,7 @@ const m = printMachine('tapflow benchmark', temporalCliPath());
 
 const { code, bundleMs } = await bundleBenchWorkflows();
 
-const { env, extraArgs } = await startTapflowDevServer({
-    transferPollRps: args['transfer-poll-rps'],
-});
+const { env, extraArgs } = await startTapflowDevServer({ transferPollRps: args['transfer-poll-rps'] });
 const client = env.client;
 const tf = new TapflowClient(client, TASK_QUEUE);
 const worker = await createWorker({
@@ -97,23 +92,15 @@ const worker = await createWorker({
 });
 // The same worker again, on its own queue, with the run store on: an embedded PostgreSQL (a
 // throwaway data dir), migrated; the run's rows and every node attempt are recorded.
-const pg = await startEmbeddedPostgres();
-const storePool = createPool(pg.url, { max: 4 });
-await withPgClient(storePool, (c) => migrate(c));
 // Statements sent to the store, counted on every connection the pool hands out.
 let storeStatements = 0;
-const counted = new WeakSet();
-storePool.on('acquire', (c) => {
-  if (counted.has(c)) return;
-  counted.add(c);
-  const query = c.query.bind(c);
-  c.query = (...a) => {
+const store = await startThrowawayStore({
+  max: 4,
+  onQuery: () => {
     storeStatements++;
-    return query(...a);
-  };
+  },
 });
-const attemptRecorder = new AttemptRecorder(storePool);
-attemptRecorder.start();
+const { pg, pool: storePool, recorder: attemptRecorder } = store;
 // The SSE figure's activity, which notes when each measured node returns.
 const sseProbe = createSseProbe();
 const storeWorker = await createWorker({
@@ -420,9 +407,7 @@ const results = await worker.runUntil(async () => {
 });
 storeWorker.shutdown();
 await storeRunning;
-await attemptRecorder.drain();
-await storePool.end();
-await pg.stop();
+await store.close();
 await env.teardown();
 
 // ---------------------------------------------------------------------------------------------

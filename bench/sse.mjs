@@ -31,6 +31,7 @@ import {
   WORKER_OPTIONS,
 } from './common.mjs';
 import { dist, require, startTapflowDevServer } from './tapflow-dist.mjs';
+import { startThrowawayStore } from './throwaway-store.mjs';
 
 
 /** The SSE figure's options and their defaults (`--sse-runs N` ...); `bench/run.mjs` takes them too. */
@@ -397,41 +398,26 @@ async function main() {
     'transfer-poll-rps': 10000, // as bench/run.mjs (see BENCHMARKS.md); 0 keeps the dev server's own
   });
   const { createWorker } = dist('worker.js');
-  const { startEmbeddedPostgres } = dist('store', 'embedded.js');
-  const { AttemptRecorder } = dist('store', 'attempt-recorder.js');
-  const { migrate } = dist('store', 'migrate.js');
-  const { createPool, withPgClient } = dist('store', 'pool.js');
   const { TapflowClient } = dist('client.js');
   const { temporalCliPath } = dist('tools.js');
 
   const machine = printMachine('tapflow SSE latency benchmark', temporalCliPath());
-  const { env, extraArgs } = await startTapflowDevServer({
-        transferPollRps: args['transfer-poll-rps'],
-  });
+  const { env, extraArgs } = await startTapflowDevServer({ transferPollRps: args['transfer-poll-rps'] });
   const server = 'temporal server start-dev, in memory, log level warn' + (extraArgs.length ? `, ${extraArgs[1]}` : ', default dynamic config');
-  const pg = await startEmbeddedPostgres();
-  const pool = createPool(pg.url, { max: 4 });
-  await withPgClient(pool, (c) => migrate(c));
   let statements = 0;
   const attemptWrites = [];
-  const counted = new WeakSet();
-  pool.on('acquire', (c) => {
-    if (counted.has(c)) return;
-    counted.add(c);
-    const query = c.query.bind(c);
-    c.query = (...a) => {
+  const store = await startThrowawayStore({
+    max: 4,
+    recorder: args['linger-ms'] >= 0 ? { lingerMs: args['linger-ms'] } : {},
+    onQuery: ([sql]) => {
       statements++;
-      const started = now();
-      const result = query(...a);
       // The recorder's batches: how long each statement takes, sent to committed.
-      if (typeof a[0] === 'string' && a[0].includes('INSERT INTO tapflow.node_attempts') && result?.then) {
-        result.then(() => attemptWrites.push(now() - started), () => undefined);
-      }
-      return result;
-    };
+      if (typeof sql !== 'string' || !sql.includes('INSERT INTO tapflow.node_attempts')) return undefined;
+      const started = now();
+      return (result) => result?.then?.(() => attemptWrites.push(now() - started), () => undefined);
+    },
   });
-  const recorder = new AttemptRecorder(pool, args['linger-ms'] >= 0 ? { lingerMs: args['linger-ms'] } : {});
-  recorder.start();
+  const { pg, pool, recorder } = store;
   const probe = createSseProbe();
   const taskQueue = 'tapflow-bench-sse';
   const worker = await createWorker({
@@ -462,9 +448,7 @@ async function main() {
       }),
     );
   } finally {
-    await recorder.drain();
-    await pool.end();
-    await pg.stop();
+    await store.close();
     await env.teardown();
   }
   console.log('');
