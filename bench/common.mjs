@@ -134,6 +134,18 @@ export async function mapLimited(items, n, fn) {
   return out;
 }
 
+/** A small seeded pseudo-random generator (mulberry32): the same seed draws the same numbers in [0, 1). */
+export function seededRandom(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
 /** Settles as `promise` does, or rejects if it has not settled after `ms` (`what` names it in the error). */
 export const within = (promise, ms, what) =>
   Promise.race([

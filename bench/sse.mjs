@@ -26,6 +26,7 @@ import {
   printMachine,
   processTreeCpuSeconds,
   round,
+  seededRandom,
   table,
   within,
   WORKER_OPTIONS,
@@ -78,18 +79,6 @@ export function createSseProbe() {
     return null;
   }
   return { activities: { [SSE_ACTIVITY]: sseStep }, returned };
-}
-
-/** A small seeded generator, so every run of the benchmark sleeps the same amounts. */
-function seeded(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**
@@ -219,7 +208,7 @@ export async function measureSse(o) {
     return n;
   };
   try {
-    const random = seeded(4);
+    const random = seededRandom(4);
     const specs = ids.map(() => runSpec(nodes, sleepMs, random));
     await mapLimited(ids, CONCURRENCY, async (id, i) => {
       await o.client.startRun(specs[i], { id });

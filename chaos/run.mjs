@@ -17,14 +17,14 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { latencySummary, parseArgs, printMachine } from '../bench/common.mjs';
+import { latencySummary, parseArgs, printMachine, seededRandom } from '../bench/common.mjs';
 import { drive } from './driver.mjs';
 import { injectFaults, scheduleFaults } from './faults.mjs';
 import { createLedger, openLedgerPool } from './ledger.mjs';
 import { TemporalServer, WorkerPool } from './processes.mjs';
 import { printReport } from './report.mjs';
 import { checkLedger, recoveryTimes, settleRuns } from './verify.mjs';
-import { HEARTBEAT_TIMEOUT_MS, planRuns, prng } from './workload.mjs';
+import { HEARTBEAT_TIMEOUT_MS, planRuns } from './workload.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
@@ -110,7 +110,7 @@ try {
   const tf = await TapflowClient.connect({ address: temporal.address, taskQueue });
   cleanups.push(() => tf.close());
 
-  const random = prng(args.seed);
+  const random = seededRandom(args.seed);
   const plan = planRuns({ runs: args.runs, spreadMs: args['duration-ms'] * 0.85, seed: args.seed });
   const schedule = scheduleFaults({
     kills: args.kills,

@@ -1,5 +1,6 @@
 // The chaos workload: the mixed pipelines, the seeded plan of which run gets which pipeline and
 // which control actions, and what each run's side effects and end must be.
+import { seededRandom } from '../bench/common.mjs';
 
 /**
  * Node defaults every chaos pipeline uses. A node on a killed worker runs again once its
@@ -80,25 +81,13 @@ export const PIPELINES = [
   },
 ];
 
-/** A small seeded PRNG (mulberry32), so a chaos run can be repeated with `--seed`. */
-export function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * The plan: `runs` runs spread over `spreadMs`, each with its pipeline, when it starts, and an
  * optional control action (about 1 in 6 paused and resumed a few seconds later, 1 in 12
  * cancelled), which decides the end it must reach.
  */
 export function planRuns({ runs, spreadMs, seed }) {
-  const random = prng(seed);
+  const random = seededRandom(seed);
   return Array.from({ length: runs }, (_, i) => {
     const pipeline = PIPELINES[i % PIPELINES.length];
     const roll = random();

@@ -5,19 +5,10 @@ import { mkdirSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import { dist } from '../tapflow-dist.mjs';
 import { startProcess, stopProcess } from './processes.mjs';
 
-/** A TCP port that was free on 127.0.0.1 a moment ago. */
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
+const { freePort } = dist('ports.js');
 
 /** Resolves once something accepts connections on 127.0.0.1:`port`, or throws after `timeoutMs`. */
 async function waitForPort(port, timeoutMs) {
@@ -41,7 +32,7 @@ async function waitForPort(port, timeoutMs) {
  * stop }`. Its output goes to `dir/redis.log`.
  */
 export async function startRedis(binary, dir) {
-  const port = await freePort();
+  const port = await freePort('127.0.0.1');
   const dataDir = join(dir, 'redis');
   mkdirSync(dataDir, { recursive: true });
   const child = startProcess(

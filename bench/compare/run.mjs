@@ -26,12 +26,11 @@
 // BENCHMARKS.md, "Against BullMQ and Celery", describes each implementation and reads the figures.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import os from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
-import { latencySummary, median, parseArgs, printMachine, round, startDevServer, table } from '../common.mjs';
+import { latencySummary, median, parseArgs, printMachine, round, table } from '../common.mjs';
+import { dist, require, startTapflowDevServer } from '../tapflow-dist.mjs';
 import { CELERY_PACKAGES, PYTHON_COMPARE_DIR, pythonWithPip, redisServerPath } from '../../scripts/setup-compare.mjs';
 import { createBullmqSide } from './bullmq.mjs';
 import { createCelerySide } from './celery.mjs';
@@ -40,9 +39,6 @@ import { startRedis } from './redis-server.mjs';
 import { analyseStepLog, expectedTotal, nowMs, readStepLog, StepLogTail, stepList, waitForStepStart } from './steplog.mjs';
 import { createTapflowSide } from './tapflow.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, '..', '..');
-const require = createRequire(import.meta.url);
 
 const args = parseArgs(process.argv.slice(2), {
   steps: 1000,
@@ -69,17 +65,12 @@ function fail(message) {
   process.exit(2);
 }
 
-if (!existsSync(join(root, 'dist', 'client.js'))) fail('dist/ is missing; run "npm run build" first');
 const redisBinary = redisServerPath();
 if (!redisBinary) fail('redis-server is missing; run "node scripts/setup-compare.mjs"');
 const python = pythonWithPip();
 if (args.celery && (!python || !existsSync(PYTHON_COMPARE_DIR))) fail('Celery is missing; run "node scripts/setup-compare.mjs"');
 
-const { Runtime, DefaultLogger } = require('@temporalio/worker');
-Runtime.install({ logger: new DefaultLogger('WARN') });
-const { TestWorkflowEnvironment } = require('@temporalio/testing');
-const { temporalCliPath } = require(join(root, 'dist', 'tools.js'));
-const { PIPELINE_SEARCH_ATTRIBUTE, PROGRESS_SEARCH_ATTRIBUTE, STATE_SEARCH_ATTRIBUTE } = require(join(root, 'dist', 'workflows', 'definitions.js'));
+const { temporalCliPath } = dist('tools.js');
 
 // ---------------------------------------------------------------------------------------------
 // Machine and servers
@@ -481,12 +472,7 @@ async function main() {
   let report;
   try {
     redis = await startRedis(redisBinary, tmp);
-    ({ env } = await startDevServer({
-      TestWorkflowEnvironment,
-      cliPath: temporalCliPath(),
-      searchAttributes: [PIPELINE_SEARCH_ATTRIBUTE, STATE_SEARCH_ATTRIBUTE, PROGRESS_SEARCH_ATTRIBUTE],
-      transferPollRps: 10_000,
-    }));
+    ({ env } = await startTapflowDevServer({ transferPollRps: 10_000 }));
     if (args.tapflow) sides.push(createTapflowSide({ env, dir: tmp }));
     if (args.bullmq) sides.push(await createBullmqSide({ redisUrl: redis.url, dir: tmp }));
     if (args.celery) sides.push(await createCelerySide({ redisUrl: redis.url, dir: tmp, python, pythonPath: PYTHON_COMPARE_DIR }));

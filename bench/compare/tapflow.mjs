@@ -5,16 +5,14 @@
 // paused and resumed through TapflowClient (dist/client.js). The pause check between steps is the
 // engine's own. Every side (bullmq.mjs, celery.mjs) offers the same methods.
 import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { dist, require, root } from '../tapflow-dist.mjs';
 import { startProcess } from './processes.mjs';
 import { nowMs } from './steplog.mjs';
 
-const require = createRequire(import.meta.url);
 const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, '..', '..');
 
 /** The node settings compared in the worker-kill figure, with how the report names them. */
 export const TAPFLOW_VARIANTS = {
@@ -43,8 +41,8 @@ export function chainSpec(n, nodeDefaults) {
  * `taskQueue`, and their output goes to `dir/tapflow-worker-<k>.log`.
  */
 export function createTapflowSide({ env, dir, taskQueue = 'compare-tapflow' }) {
-  const { TapflowClient } = require(join(root, 'dist', 'client.js'));
-  const { statusQuery } = require(join(root, 'dist', 'workflows', 'definitions.js'));
+  const { TapflowClient } = dist('client.js');
+  const { statusQuery } = dist('workflows', 'definitions.js');
   const { temporal } = require('@temporalio/proto');
   const tf = new TapflowClient(env.client, taskQueue);
   const results = new Map();

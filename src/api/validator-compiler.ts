@@ -26,7 +26,7 @@ export function strictBodyValidatorCompiler(): FastifySchemaCompiler<FastifySche
   const coercing = new Ajv({ ...COMMON, coerceTypes: 'array' });
   const byPart: Record<HttpPart, Ajv> = { body: strict, querystring: coercing, params: coercing, headers: coercing };
   return ({ schema, httpPart }) => {
-    const ajv = byPart[(httpPart ?? 'body') as HttpPart] ?? strict;
+    const ajv = byPart[httpPart as HttpPart] ?? strict;
     return ajv.compile(schema as object) as ValidateFunction;
   };
 }
