@@ -11,7 +11,7 @@
 // PostgreSQL as the run store, so stopping PostgreSQL hits both).
 import { Context, sleep } from '@temporalio/activity';
 import pg from 'pg';
-import { appendStart, writeInFlight } from './worker-state.mjs';
+import { appendEnd, appendStart, writeInFlight } from './worker-state.mjs';
 
 /** The nodes this worker is running now, by key (see worker-state.mjs). */
 const inFlight = new Map();
@@ -27,11 +27,20 @@ async function tracked(call, fn) {
     appendStart(stateDir, process.pid, key, attempt, started);
     writeInFlight(stateDir, process.pid, inFlight);
   }
+  let outcome = 'threw';
   try {
-    return await fn();
+    const result = await fn();
+    outcome = 'returned';
+    return result;
+  } catch (err) {
+    if (err?.name === 'CancelledFailure') outcome = 'cancelled';
+    throw err;
   } finally {
     inFlight.delete(key);
-    if (stateDir) writeInFlight(stateDir, process.pid, inFlight);
+    if (stateDir) {
+      appendEnd(stateDir, process.pid, key, attempt, Date.now(), outcome);
+      writeInFlight(stateDir, process.pid, inFlight);
+    }
   }
 }
 

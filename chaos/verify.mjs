@@ -3,7 +3,7 @@
 // long the system took to recover from each fault.
 import { setTimeout as delay } from 'node:timers/promises';
 import { firstProgressAfter, ledgerTotals } from './ledger.mjs';
-import { nextStart, readStarts } from './worker-state.mjs';
+import { nextStart, readEnds, readStarts } from './worker-state.mjs';
 
 const ENDED = new Set(['completed', 'failed', 'cancelled']);
 
@@ -158,7 +158,7 @@ export async function recoveryTimes({ ledger, stateDir, faults, runs, findings }
       const p = await firstProgressAfter(ledger, f.up);
       out.push({ kind: f.kind, at: f.at, downMs: f.up - f.at, recoveryMs: p.applied === undefined ? undefined : p.applied - f.up });
     } else {
-      const finished = await finishedOn(ledger, f);
+      const finished = finishedOn(stateDir, f);
       out.push({ kind: f.kind, at: f.at, inFlight: f.inFlight.length, finishedInFlight: finished, exitCode: f.exit?.code, drainMs: f.exit ? f.exit.at - f.at : undefined });
     }
   }
@@ -190,11 +190,13 @@ async function runsMovedOn(ledger, starts, f) {
   return out;
 }
 
-async function finishedOn(ledger, f) {
+/**
+ * How many of a drained worker's nodes in flight it took to their end itself: the attempt
+ * returned, or failed with an error Temporal retries (the flaky node's first attempt does, on
+ * purpose). An attempt cancelled, or never ended, was abandoned.
+ */
+function finishedOn(stateDir, f) {
   if (!f.pid || f.inFlight.length === 0) return 0;
-  const { rows } = await ledger.query(
-    'SELECT count(*)::int AS n FROM chaos.executions WHERE worker_pid = $1 AND key = ANY($2) AND finished_at IS NOT NULL',
-    [f.pid, f.inFlight.map((x) => x.key)],
-  );
-  return rows[0].n;
+  const ends = readEnds(stateDir, f.pid);
+  return f.inFlight.filter(({ key, attempt }) => ends.some((e) => e.key === key && e.attempt === attempt && e.outcome !== 'cancelled')).length;
 }

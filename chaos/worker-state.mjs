@@ -3,6 +3,7 @@
 // hold do not depend on the faults being measured.
 //   inflight-<pid>.json   the nodes the worker is running now: [{ key, started, attempt }]
 //   starts-<pid>.jsonl    one line per node execution it began: { key, attempt, at }
+//   ends-<pid>.jsonl      one line per node execution it ended: { key, attempt, at, outcome }
 import { appendFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -14,6 +15,19 @@ export function writeInFlight(dir, pid, inFlight) {
 /** Notes that worker `pid` began executing node `key` (attempt `attempt`) at `at`. */
 export function appendStart(dir, pid, key, attempt, at) {
   appendFileSync(join(dir, `starts-${pid}.jsonl`), `${JSON.stringify({ key, attempt, at })}\n`);
+}
+
+/**
+ * Notes that worker `pid` ended executing node `key` (attempt `attempt`) at `at`: `outcome` is
+ * `returned`, `threw` (the attempt failed, and Temporal has its failure to retry) or `cancelled`.
+ */
+export function appendEnd(dir, pid, key, attempt, at, outcome) {
+  appendFileSync(join(dir, `ends-${pid}.jsonl`), `${JSON.stringify({ key, attempt, at, outcome })}\n`);
+}
+
+/** Every execution end worker `pid` noted, as `{ key, attempt, at, outcome }`. */
+export function readEnds(dir, pid) {
+  return readLines(join(dir, `ends-${pid}.jsonl`)).map((line) => JSON.parse(line));
 }
 
 /** The nodes worker `pid` says it is running; none when it has not run any yet. */
@@ -30,17 +44,26 @@ export function readStarts(dir) {
   const out = [];
   for (const name of readdirSync(dir)) {
     const m = /^starts-(\d+)\.jsonl$/.exec(name);
-    if (!m) continue;
-    for (const line of readFileSync(join(dir, name), 'utf8').split('\n')) {
-      // A worker killed mid-write leaves a partial last line.
-      try {
-        if (line) out.push({ ...JSON.parse(line), pid: Number(m[1]) });
-      } catch {
-        // skip it
-      }
-    }
+    if (m) for (const line of readLines(join(dir, name))) out.push({ ...JSON.parse(line), pid: Number(m[1]) });
   }
   return out;
+}
+
+/** The whole lines of a `.jsonl` file that parse (a worker killed mid-write leaves a partial last line); none when it is missing. */
+function readLines(path) {
+  let text;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return [];
+  }
+  return text.split('\n').filter((line) => {
+    try {
+      return line !== '' && JSON.parse(line) !== undefined;
+    } catch {
+      return false;
+    }
+  });
 }
 
 /** When `key` next began executing after `afterMs` on a worker other than `pid`, in `starts`. */
