@@ -40,6 +40,12 @@ function heldSlowly(id: string): Promise<true> {
   return eventually(`${id} to be held`, async () => ((await rig.tf.getStatus(id)).state === 'held' ? true : undefined), { timeoutMs: 90_000 });
 }
 
+/** When an execution's history began, in milliseconds. */
+function timeOf(history: { events?: Array<{ eventTime?: { seconds?: unknown; nanos?: number | null } | null }> | null }): number {
+  const time = history.events?.[0]?.eventTime;
+  return Number(time?.seconds ?? 0) * 1000 + (time?.nanos ?? 0) / 1e6;
+}
+
 function started(id: string, nodeId: string): Promise<true> {
   return eventually(`${id}/${nodeId} to start`, () => (rig.recorder.startsOf(id, nodeId).length ? true : undefined));
 }
@@ -308,6 +314,38 @@ function started(id: string, nodeId: string): Promise<true> {
     await rig.tf.result(id, { wait: true });
     await save(`${id}/each/shard-0`, `${id}-shard-0`);
   });
+
+  test('a run continued as new several times, paused and held across executions', async () => {
+    const id = 'replay-continued';
+    const spec: PipelineSpec = {
+      name: 'replay-continued',
+      nodes: [
+        ...Array.from({ length: 8 }, (_, i) => ({ id: `s${i}`, activity: 'step', ...(i > 0 ? { needs: [`s${i - 1}`] } : {}) })),
+        { id: 'held', activity: 'fail', needs: ['s7'], onFailure: 'hold' as const, retry: { maximumAttempts: 1 }, input: { message: 'held' } },
+        { id: 'last', activity: 'noop', needs: ['held'] },
+      ],
+    };
+    await rig.tf.startRun(spec, { id, continueAsNewAfterEvents: 40 });
+    await started(id, 's3');
+    await rig.tf.pause(id, { by: 'recorder', requestId: 'pause-1' });
+    await state(id, 'paused');
+    await rig.tf.resume(id, { by: 'recorder', requestId: 'resume-1' });
+    await state(id, 'held');
+    await rig.tf.skip(id, 'held', { by: 'recorder', requestId: 'skip-1', output: 'by hand' });
+    await rig.tf.result(id, { wait: true });
+    // Every execution of the run, oldest first: each replays on its own, the later ones from a carried state.
+    const runIds: string[] = [];
+    for await (const wf of env.client.workflow.list({ query: `WorkflowId = '${id}'` })) runIds.push(wf.runId);
+    const executions = await Promise.all(
+      runIds.map(async (runId) => ({ runId, history: await env.client.workflow.getHandle(id, runId).fetchHistory() })),
+    );
+    expect(executions.length).toBeGreaterThanOrEqual(3);
+    executions.sort((a, b) => timeOf(a.history) - timeOf(b.history));
+    executions.forEach(({ history }, i) => {
+      const file = join(HISTORIES, `${id}-${i + 1}.json`);
+      if (!existsSync(file)) writeFileSync(file, historyToJson(history) + '\n');
+    });
+  }, 90_000);
 
   /**
    * Pauses a run while its last node is in flight, and resumes it if it comes to rest paused.

@@ -119,3 +119,14 @@ test('a history the code does not match is reported (the check can fail)', async
   );
   await expect(replay).rejects.toBeInstanceOf(DeterminismViolationError);
 });
+
+test('the continued-as-new histories: a chain of three executions, the later ones started from the carried state', () => {
+  const text = (n: number): string => readFileSync(join(HISTORIES, `replay-continued-${n}.json`), 'utf8');
+  expect(text(1)).toContain('workflowExecutionContinuedAsNewEventAttributes');
+  expect(text(1)).toMatch(/"name":\s*"pause"/);
+  expect(text(2)).toContain('"continuedExecutionRunId"');
+  expect(text(2)).toContain('workflowExecutionContinuedAsNewEventAttributes');
+  expect(text(2)).toMatch(/"name":\s*"skip"/);
+  expect(text(3)).toContain('"continuedExecutionRunId"');
+  expect(text(3)).toContain('workflowExecutionCompletedEventAttributes');
+});
