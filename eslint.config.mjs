@@ -1,17 +1,24 @@
 // Lint: typed rules (no floating promises), no import cycles, and pure workflow code.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
-import importX from 'eslint-plugin-import-x';
+import importX, { createNodeResolver } from 'eslint-plugin-import-x';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', '.tools/', '.tapflow/', 'coverage/', 'artifacts/', 'examples/**/*.js', 'bin/', '*.config.*'] },
+  { ignores: ['dist/', 'node_modules/', '.tools/', '.tapflow/', 'coverage/', 'artifacts/', 'examples/**/*.js', 'bin/', '*.config.*', 'test/package/consumer/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     plugins: { 'import-x': importX },
+    // Resolve `./x` to `./x.ts`, so the import rules (cycles, the parts' layers) see every import.
+    settings: {
+      'import-x/resolver-next': [createNodeResolver({ extensions: ['.ts', '.js', '.json'] })],
+      // Without these the import rules skip TypeScript files when they follow an import.
+      'import-x/extensions': ['.ts', '.js'],
+      'import-x/parsers': { '@typescript-eslint/parser': ['.ts'] },
+    },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: false }],
@@ -21,10 +28,43 @@ export default tseslint.config(
     },
   },
   {
+    // The parts of src/ and the one way they may import each other (lowest first): each part
+    // imports only parts below it. A part listed under `may` is allowed; anything else in src/ is not.
+    files: ['src/**/*.ts'],
+    rules: {
+      'import-x/no-restricted-paths': [
+        'error',
+        {
+          zones: Object.entries({
+            core: ['core'],
+            workflows: ['core', 'workflows'],
+            store: ['core', 'store'],
+            observability: ['core', 'workflows', 'store', 'observability'],
+            activities: ['core', 'workflows', 'store', 'observability', 'activities'],
+            control: ['core', 'workflows', 'store', 'control'],
+            bundle: ['core', 'workflows', 'control', 'bundle'],
+            'client.ts': ['core', 'workflows', 'store', 'control'],
+            'index.ts': ['core', 'workflows', 'control', 'client.ts'],
+            'worker.ts': ['core', 'workflows', 'store', 'observability', 'activities', 'control', 'bundle'],
+            api: ['core', 'workflows', 'store', 'observability', 'control', 'client.ts', 'api'],
+            devstack: ['core', 'workflows', 'store', 'observability', 'control', 'devstack'],
+            testing: ['core', 'workflows', 'store', 'observability', 'activities', 'control', 'bundle', 'client.ts', 'worker.ts', 'devstack', 'testing'],
+          }).map(([part, may]) => ({
+            target: `./src/${part}`,
+            from: './src',
+            except: may.map((m) => `./${m}`),
+            message: `${part} may import only ${may.join(', ')}`,
+          })),
+        },
+      ],
+    },
+  },
+  {
     // Workflow code runs in Temporal's deterministic sandbox: no I/O, no Node built-ins, no
-    // worker/client/activity SDKs. Type-only imports are fine.
-    files: ['src/workflows/**/*.ts', 'src/pipeline/**/*.ts'],
-    ignores: ['src/pipeline/parse.ts', 'src/pipeline/yaml-limits.ts'],
+    // worker/client/activity SDKs. Type-only imports are fine. The core is imported by workflow
+    // code, so it keeps the same rules (reading spec files from YAML text is the one exception).
+    files: ['src/workflows/**/*.ts', 'src/core/**/*.ts'],
+    ignores: ['src/core/parse.ts', 'src/core/yaml-limits.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
@@ -35,6 +75,13 @@ export default tseslint.config(
           ],
         },
       ],
+    },
+  },
+  {
+    // The core holds no Temporal workflow APIs either: the client and the API load it.
+    files: ['src/core/**/*.ts'],
+    rules: {
+      'no-restricted-globals': ['error', { name: 'Buffer', message: 'the core is pure: no Node globals' }, { name: 'process', message: 'the core is pure: no Node globals' }],
     },
   },
   {

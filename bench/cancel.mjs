@@ -34,7 +34,7 @@ import { CANCEL_ACTIVITY, createCancelProbe } from './cancel-probe.mjs';
 const { CancelledFailure, WorkflowFailedError } = require('@temporalio/client');
 const { createWorker } = dist('worker.js');
 const { TapflowClient } = dist('client.js');
-const { temporalCliPath } = dist('tools.js');
+const { temporalCliPath } = dist('devstack', 'temporal-binaries.js');
 
 // ---------------------------------------------------------------------------------------------
 // Settings
@@ -74,7 +74,7 @@ const { code, bundleMs } = await bundleBenchWorkflows();
 
 const { env, extraArgs } = await startTapflowDevServer({ transferPollRps: args['transfer-poll-rps'] });
 const client = env.client;
-const tf = new TapflowClient(client, TASK_QUEUE);
+const tf = new TapflowClient(client, { taskQueue: TASK_QUEUE });
 const probe = createCancelProbe();
 const worker = await createWorker({
   connection: env.nativeConnection,

@@ -38,7 +38,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 const { WorkflowNotFoundError } = require('@temporalio/client');
 const { createWorker } = dist('worker.js');
 const { TapflowClient } = dist('client.js');
-const { temporalCliPath } = dist('tools.js');
+const { temporalCliPath } = dist('devstack', 'temporal-binaries.js');
 
 // ---------------------------------------------------------------------------------------------
 // Settings
@@ -206,7 +206,7 @@ async function openSetup(name) {
     extraArgs,
     serverPid: devServerPid(env.address),
     worker,
-    tf: new TapflowClient(env.client, TASK_QUEUE),
+    tf: new TapflowClient(env.client, { taskQueue: TASK_QUEUE }),
     serverDesc,
     workerDesc,
   };
@@ -433,7 +433,7 @@ async function storeRound(setup) {
       store: { pool, recorder },
       workerOptions: { ...WORKER_OPTIONS, ...setup.config.worker, workflowBundle: { code }, workflowsPath: undefined },
     });
-    const tfStore = new TapflowClient(setup.env.client, STORE_QUEUE);
+    const tfStore = new TapflowClient(setup.env.client, { taskQueue: STORE_QUEUE });
     const pgBefore = processTreeCpuSeconds(pg.pid);
     const result = await storeWorker.runUntil(async () => {
       await loadRound(setup, 'engine', args['warmup-runs'], { tf: tfStore, taskQueue: STORE_QUEUE, label: 'store-warm' });

@@ -18,7 +18,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 const { Context } = require('@temporalio/activity');
 const { createWorker } = dist('worker.js');
 const { TapflowClient } = dist('client.js');
-const { temporalCliPath } = dist('tools.js');
+const { temporalCliPath } = dist('devstack', 'temporal-binaries.js');
 const { MAP_SHARD_SIZE } = dist('workflows', 'map-shard-workflow.js');
 
 // ---------------------------------------------------------------------------------------------
@@ -66,7 +66,7 @@ const { code, bundleMs } = await bundleBenchWorkflows();
 
 const { env, extraArgs } = await startTapflowDevServer({ transferPollRps: args['transfer-poll-rps'] });
 const client = env.client;
-const tf = new TapflowClient(client, TASK_QUEUE);
+const tf = new TapflowClient(client, { taskQueue: TASK_QUEUE });
 
 /** The items list: `{ items: [0, 1, ..., n-1] }` (the map's upstream node). */
 async function range(call) {

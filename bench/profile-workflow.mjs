@@ -34,7 +34,7 @@ const { Worker, bundleWorkflowCode } = temporalWorker;
 const { TestWorkflowEnvironment } = require('@temporalio/testing');
 const { createWorker } = dist('worker.js');
 const { TapflowClient } = dist('client.js');
-const { temporalCliPath } = dist('tools.js');
+const { temporalCliPath } = dist('devstack', 'temporal-binaries.js');
 const { PIPELINE_SEARCH_ATTRIBUTE, PROGRESS_SEARCH_ATTRIBUTE, STATE_SEARCH_ATTRIBUTE } = dist('workflows', 'definitions.js');
 
 const opts = { chain: 1000, wide: 1000, parallel: 50, reps: 7, live: 3 };
@@ -162,7 +162,7 @@ const env = await TestWorkflowEnvironment.createLocal({
   },
 });
 const TASK_QUEUE = 'tapflow-profile';
-const tf = new TapflowClient(env.client, TASK_QUEUE);
+const tf = new TapflowClient(env.client, { taskQueue: TASK_QUEUE });
 const LEAN_QUEUE = 'tapflow-profile-lean';
 const worker = await createWorker({
   connection: env.nativeConnection,

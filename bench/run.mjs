@@ -18,7 +18,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 
 const { createWorker } = dist('worker.js');
 const { TapflowClient } = dist('client.js');
-const { temporalCliPath } = dist('tools.js');
+const { temporalCliPath } = dist('devstack', 'temporal-binaries.js');
 const {
   PIPELINE_SEARCH_ATTRIBUTE,
   PIPELINE_WORKFLOW_TYPE,
@@ -84,7 +84,7 @@ const { code, bundleMs } = await bundleBenchWorkflows();
 
 const { env, extraArgs } = await startTapflowDevServer({ transferPollRps: args['transfer-poll-rps'] });
 const client = env.client;
-const tf = new TapflowClient(client, TASK_QUEUE);
+const tf = new TapflowClient(client, { taskQueue: TASK_QUEUE });
 const worker = await createWorker({
   connection: env.nativeConnection,
   taskQueue: TASK_QUEUE,
@@ -112,7 +112,7 @@ const storeWorker = await createWorker({
   workerOptions: { ...WORKER_OPTIONS, workflowBundle: { code }, workflowsPath: undefined },
 });
 const storeRunning = storeWorker.run();
-const tfStore = new TapflowClient(client, STORE_QUEUE);
+const tfStore = new TapflowClient(client, { taskQueue: STORE_QUEUE });
 const wo = worker.options;
 const serverDesc =
   'temporal server start-dev, in memory, log level warn' +

@@ -162,7 +162,7 @@ export async function measureSse(o) {
   const { createPool } = dist('store', 'pool.js');
   const { buildApi } = dist('api', 'server.js');
   const { createApiToken, StoreTokenVerifier } = dist('api', 'tokens.js');
-  const { openEventStream } = dist('api', 'sse-client.js');
+  const { openEventStream } = dist('control', 'event-stream-client.js');
   const { STORE_EVENTS_CHANNEL } = dist('store', 'types.js');
   const { Client } = require('pg');
   const log = o.log ?? console.log;
@@ -388,7 +388,7 @@ async function main() {
   });
   const { createWorker } = dist('worker.js');
   const { TapflowClient } = dist('client.js');
-  const { temporalCliPath } = dist('tools.js');
+  const { temporalCliPath } = dist('devstack', 'temporal-binaries.js');
 
   const machine = printMachine('tapflow SSE latency benchmark', temporalCliPath());
   const { env, extraArgs } = await startTapflowDevServer({ transferPollRps: args['transfer-poll-rps'] });
@@ -417,14 +417,14 @@ async function main() {
     workerOptions: { ...WORKER_OPTIONS },
   });
   console.log(`  server    ${server}`);
-  console.log(`  worker    in-process, task queue ${taskQueue}, the pre-built workflow bundle, the store on (embedded PostgreSQL, throwaway, fsync off)`);
+  console.log(`  worker    in-process, task queue ${taskQueue}, the benchmark's workflow bundle, the store on (embedded PostgreSQL, throwaway, fsync off)`);
   console.log(`  plan      ${args['sse-runs']} runs x ${args['sse-nodes']} nodes, each sleeping ~${args['sse-sleep-ms']} ms; recorder lingerMs ${recorder.lingerMs}`);
   console.log('');
   let result;
   try {
     result = await worker.runUntil(() =>
       measureSse({
-        client: new TapflowClient(env.client, taskQueue),
+        client: new TapflowClient(env.client, { taskQueue }),
         pgUrl: pg.url,
         pgPid: pg.pid,
         probe,

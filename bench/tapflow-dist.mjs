@@ -50,7 +50,7 @@ export async function bundleBenchWorkflows() {
  */
 export function startTapflowDevServer(options = {}) {
   const { TestWorkflowEnvironment } = require('@temporalio/testing');
-  const { temporalCliPath } = dist('tools.js');
+  const { temporalCliPath } = dist('devstack', 'temporal-binaries.js');
   const { PIPELINE_SEARCH_ATTRIBUTE, STATE_SEARCH_ATTRIBUTE, PROGRESS_SEARCH_ATTRIBUTE } = dist('workflows', 'definitions.js');
   return startDevServer({
     TestWorkflowEnvironment,

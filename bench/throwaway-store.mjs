@@ -2,7 +2,7 @@
 // (its own temporary data folder, fsync off), migrated, a pool, and a started attempt recorder.
 import { dist } from './tapflow-dist.mjs';
 
-const { startEmbeddedPostgres } = dist('store', 'embedded.js');
+const { startEmbeddedPostgres } = dist('devstack', 'embedded-postgres.js');
 const { AttemptRecorder } = dist('store', 'attempt-recorder.js');
 const { migrate } = dist('store', 'migrate.js');
 const { createPool, withPgClient } = dist('store', 'pool.js');

@@ -18,8 +18,8 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import { isNodeEnvelope } from '../src/pipeline/envelope';
-import type { ActivityCall } from '../src/pipeline/types';
+import { isNodeEnvelope } from '../src/core/envelope';
+import type { ActivityCall } from '../src/core/types';
 
 // mapShardWorkflow runs the shards of a `map` node (bench/map.mjs).
 export { mapShardWorkflow, pipelineWorkflow } from '../src/workflows';

@@ -5,7 +5,8 @@ const { join } = require('node:path');
 
 const entry = join(__dirname, '..', 'dist', 'cli', 'main.js');
 if (!existsSync(entry)) {
-  process.stderr.write('tapflow is not built yet: run "npm run setup" in the checkout\n');
+  // A published package ships dist/; only a checkout (or a git install whose build failed) lacks it.
+  process.stderr.write(`tapflow is not built (${entry} is missing): in a checkout run "npm run setup"; for an installed package, reinstall tapflow\n`);
   process.exit(2);
 }
 require(entry).main(process.argv).then((code) => {

@@ -33,12 +33,12 @@ if (!existsSync(join(root, 'dist', 'worker.js'))) {
   process.exit(2);
 }
 const { TapflowClient } = require(join(root, 'dist', 'client.js'));
-const { startDevServer } = require(join(root, 'dist', 'dev', 'temporal-dev-server.js'));
-const { startEmbeddedPostgres } = require(join(root, 'dist', 'store', 'embedded.js'));
+const { startDevServer } = require(join(root, 'dist', 'devstack', 'temporal-dev-server.js'));
+const { startEmbeddedPostgres } = require(join(root, 'dist', 'devstack', 'embedded-postgres.js'));
 const { migrate } = require(join(root, 'dist', 'store', 'migrate.js'));
 const { createPool, withPgClient } = require(join(root, 'dist', 'store', 'pool.js'));
-const { freePort } = require(join(root, 'dist', 'ports.js'));
-const { temporalCliPath } = require(join(root, 'dist', 'tools.js'));
+const { freePort } = require(join(root, 'dist', 'observability', 'ports.js'));
+const { temporalCliPath } = require(join(root, 'dist', 'devstack', 'temporal-binaries.js'));
 
 const args = parseArgs(process.argv.slice(2), {
   runs: 200, // runs of the mixed pipelines, started evenly over the fault window

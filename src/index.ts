@@ -1,60 +1,96 @@
 /**
- * tapflow: pausable, durable pipelines on Temporal.
+ * `tapflow`: pausable, durable pipelines on Temporal. What a script or an application needs to
+ * write pipelines and drive their runs. It loads no native code, no worker, no HTTP server and
+ * no database driver; those are the other entry points:
  *
- * - Specs: {@link PipelineSpec}, {@link validateSpec}, the builders {@link chain}, {@link group},
- *   {@link dag}, {@link step}, {@link pipeline}.
- * - Running: {@link TapflowClient} to start, inspect and control runs; {@link createWorker} to
- *   host the pipeline workflow and your activities.
- * - The HTTP API: {@link buildApi} (Fastify), with tokens from {@link StoreTokenVerifier}.
- * - Activities: {@link ActivityCall} is the one argument every activity receives;
- *   {@link permanentFailure} fails a node without retry.
+ * - `tapflow/workflows`: the pipeline workflow and its signals, updates and query, for workflow code;
+ * - `tapflow/worker`: `createWorker`, and what activities use;
+ * - `tapflow/api`: the HTTP API (`buildApi`);
+ * - `tapflow/store`: the run store (`openStore`, its records);
+ * - `tapflow/testing`: run pipelines in your own tests.
+ *
+ * Here:
+ * - Specs: {@link PipelineSpec}, {@link validateSpec}, {@link parseSpecText}, the builders
+ *   {@link chain}, {@link group}, {@link dag}, {@link step}, {@link pipeline}; {@link toMermaid}.
+ * - Runs: {@link TapflowClient} starts, inspects and controls them; {@link RunStatus} is what
+ *   it reads.
+ * - The Temporal contract, for any Temporal client: {@link PIPELINE_WORKFLOW_TYPE},
+ *   {@link DEFAULT_TASK_QUEUE}, the update, signal and query definitions, the failure types.
+ * - Errors: {@link TapflowError} and its subclasses, told apart by `code`.
  */
-export * from './pipeline';
-export { parseSpecText, SpecSyntaxError } from './pipeline/parse';
-export { TapflowClient } from './client';
-export type { StartRunOptions, StartedRun, RunSummary, ListRunsOptions, ConnectOptions } from './client';
-export type { BulkControlOptions, BulkControlResult, BulkOutcome, BulkRunOutcome } from './bulk-control';
-export { checkIdempotencyKey, requestHash, MAX_IDEMPOTENCY_KEY_LENGTH } from './idempotency';
-export * from './errors';
-export { createWorker, WORKFLOW_BUNDLE_PATH, type CreateWorkerOptions } from './worker';
-export { buildApi, apiRoutes, DEFAULT_BODY_LIMIT, type ApiOptions, type ApiRoute } from './api/server';
-export { createApiToken, StoreTokenVerifier, parseGrants, formatGrants } from './api/tokens';
-export { openEventStream, readEventStream, type StreamEvent, type OpenEventStreamOptions } from './api/sse-client';
-export type { AttemptEventData, ActionEventData, EndEventData } from './api/stream-events';
-export { allows, readablePipelines, API_ACTIONS, type ApiAction, type Grant, type Principal, type TokenVerifier, type PermissionHook, type PermissionRequest } from './api/permissions';
-export { loadTemporalSettings, type TemporalSettings } from './connection';
-export { loadActivityModules, ActivityModuleError } from './activities/load-modules';
-export { permanentFailure, PERMANENT_ERROR_TYPE, needsReview, NEEDS_REVIEW_ERROR_TYPE } from './activities/failures';
-export { builtinActivities } from './activities/builtin';
+
+// Specs.
+export type {
+  PipelineSpec,
+  NodeSpec,
+  NodeDefaults,
+  NodeKind,
+  RetrySpec,
+  DurationSpec,
+  OnFailure,
+  OnEventTimeout,
+  ParentClosePolicy,
+  ActivityCall,
+  ReportedPaths,
+} from './core/types';
+export { NODE_KINDS, DEFAULT_MAX_PARALLEL, DEFAULT_NODE_TIMEOUT, DEFAULT_MAXIMUM_ATTEMPTS, MAX_NODES } from './core/types';
+export { validateSpec, assertValidSpec, formatProblem, InvalidSpecError, type SpecProblem, type ValidationResult } from './core/validate';
+export { parseSpecText, SpecSyntaxError } from './core/parse';
+export { chain, group, dag, step, pipeline, type Fragment, type StepOptions } from './core/builders';
+export { buildGraph, findCycle, type GraphNode, type PipelineGraph } from './core/graph';
+export { toMermaid, type DrawableNode } from './core/mermaid';
+export { parseDuration, formatDuration } from './core/duration';
+
+// States and status.
 export {
-  DEFAULT_TASK_QUEUE,
-  PIPELINE_WORKFLOW_TYPE,
-  SEARCH_ATTRIBUTES,
-  statusQuery,
-  pauseUpdate,
-  resumeUpdate,
-  cancelUpdate,
-  pauseSignal,
-  resumeSignal,
-  cancelSignal,
-  retryUpdate,
-  skipUpdate,
-  editUpdate,
-  rerunUpdate,
-  sendEventUpdate,
-  sendEventSignal,
-  type NodeRequest,
-  type RetryRequest,
-  type SkipRequest,
-  type EditRequest,
-  type RerunRequest,
-  type EventRequest,
-  type NodeAck,
-  type RerunAck,
-  type EventAck,
-  type ControlAck,
-  type ControlRequest,
-  type PipelineRunInput,
-  type PipelineRunResult,
-} from './workflows/definitions';
-export { NODE_FAILED, INVALID_SPEC, RUN_CANCELLED, RUN_TIMED_OUT, NEEDS_REVIEW, DEADLINE_EXCEEDED, EVENT_TIMED_OUT } from './workflows/errors';
+  RUN_STATES,
+  NODE_STATES,
+  FINAL_RUN_STATES,
+  isFinal,
+  type RunState,
+  type NodeState,
+  type RunStatus,
+  type NodeStatus,
+  type Progress,
+  type ControlAction,
+  type OperatorAction,
+} from './core/states';
+
+// Errors.
+export {
+  TapflowError,
+  isTapflowError,
+  ERROR_CODES,
+  UsageError,
+  RunNotFoundError,
+  ActionRefusedError,
+  RunAlreadyExistsError,
+  IdempotencyConflictError,
+  RunNotFinishedError,
+  RunFailedError,
+  NoWorkerAnsweredError,
+  MissingDependencyError,
+  SdkVersionError,
+  type TapflowErrorCode,
+  type ErrorCodeMeaning,
+} from './core/errors';
+export { PayloadTooLargeError } from './core/payload-limit';
+
+// The client.
+export {
+  TapflowClient,
+  type TapflowClientOptions,
+  type StartRunOptions,
+  type StartedRun,
+  type RunSummary,
+  type ChildRun,
+  type ListRunsOptions,
+  type ConnectOptions,
+} from './client';
+export type { BulkControlOptions, BulkControlResult, BulkOutcome, BulkRunOutcome } from './control/bulk-control';
+export { loadTemporalSettings, type TemporalSettings } from './control/connection';
+export { openEventStream, readEventStream, type StreamEvent, type OpenEventStreamOptions } from './control/event-stream-client';
+
+// The Temporal contract (also in `tapflow/workflows`, for workflow code).
+export * from './workflows/definitions';
+export * from './core/failure-types';

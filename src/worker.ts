@@ -1,42 +1,105 @@
 /**
- * Builds and runs a tapflow worker: the pipeline workflow plus the built-in activities and any
- * user functions, each wrapped to report attempts.
+ * `tapflow/worker`: a Temporal worker that runs pipelines, in the application's own process,
+ * beside its own workflows and activities.
+ *
+ * ```ts
+ * import { NativeConnection } from '@temporalio/worker';
+ * import { createWorker, loadTemporalSettings } from 'tapflow/worker';
+ * import { openStore } from 'tapflow/store';
+ * import * as activities from './activities';
+ *
+ * const connection = await NativeConnection.connect(loadTemporalSettings().connectionOptions);
+ * const store = await openStore({ url: process.env.DATABASE_URL! });
+ * const worker = await createWorker({ connection, activities, store, workflowsPath: require.resolve('./workflows') });
+ * await worker.run();
+ * await store.close();
+ * ```
+ *
+ * Also here, for activity code: {@link permanentFailure}, {@link needsReview} and the call type
+ * {@link ActivityCall}.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { checkTemporalSdk } from './control/peer-dependencies';
+
+// Before the SDK loads: a missing or mismatched SDK is one clear error, not a native crash.
+checkTemporalSdk();
+
+import type { NativeConnection, Worker as TemporalWorker, WorkerOptions } from '@temporalio/worker';
+import type { DataConverter, Duration } from '@temporalio/common';
+import type { Pool } from 'pg';
 import { builtinActivities } from './activities/builtin';
 import { wrapNodeActivity, type NodeFunction } from './activities/wrap';
 import { attemptInterceptor } from './activities/attempt-interceptor';
+import { loadActivityModules } from './activities/load-modules';
 import { createMapBatchActivity } from './activities/map-batch';
 import { createRecordActivity } from './activities/record';
+import { bundleTapflowWorkflows } from './bundle/workflow-bundle';
 import type { WorkerMetrics } from './observability/metrics';
 import { nodeLogAttributes } from './observability/node-log-attributes';
 import { nodeMetricsInterceptor } from './observability/node-metrics-interceptor';
 import { RecordMetrics } from './observability/record-metrics';
-import type { Pool } from 'pg';
 import type { AttemptRecorder } from './store/attempt-recorder';
-import type { Duration } from '@temporalio/common';
+import { storeValueCodec, type StoreValueCodec } from './store/value-codec';
+import { UsageError } from './core/errors';
 import { DEFAULT_TASK_QUEUE } from './workflows/definitions';
 import { MAP_BATCH_ACTIVITY } from './workflows/map-batch-call';
 import { RECORD_ACTIVITY } from './workflows/record-call';
 
-/** The run store a worker records into: runs and control actions through the pool, attempts through the recorder. */
+export { NativeConnection } from '@temporalio/worker';
+export { bundleTapflowWorkflows, tapflowWorkflowsPath, type TapflowBundleOptions, type WorkflowCode } from './bundle/workflow-bundle';
+export { permanentFailure, PERMANENT_ERROR_TYPE, needsReview, NEEDS_REVIEW_ERROR_TYPE } from './activities/failures';
+export { loadActivityModules, ActivityModuleError } from './activities/load-modules';
+export { builtinActivities } from './activities/builtin';
+export type { NodeFunction } from './activities/wrap';
+export type { ActivityCall, ReportedPaths } from './core/types';
+export { createWorkerMetrics, type WorkerMetrics } from './observability/metrics';
+export { loadTemporalSettings, type TemporalSettings } from './control/connection';
+export { DEFAULT_TASK_QUEUE, PIPELINE_WORKFLOW_TYPE, SEARCH_ATTRIBUTES } from './workflows/definitions';
+
+/**
+ * The run store a worker records into: runs and control actions through the pool, attempts
+ * through the recorder. `openStore` from `tapflow/store` returns one.
+ */
 export interface WorkerStore {
   pool: Pool;
   recorder: AttemptRecorder;
+  /** How run values are kept; `openStore({ url, dataConverter })` sets it. Default: as they are. */
+  valueCodec?: StoreValueCodec;
 }
 
 /** Options of {@link createWorker}. */
 export interface CreateWorkerOptions {
-  /** An open connection to Temporal. */
+  /** An open connection to Temporal (`NativeConnection.connect(loadTemporalSettings().connectionOptions)`). */
   connection: NativeConnection;
   /** Default: `default`. */
   namespace?: string;
-  /** Default: {@link DEFAULT_TASK_QUEUE}. */
+  /** Default: {@link DEFAULT_TASK_QUEUE} (`tapflow`). */
   taskQueue?: string;
-  /** User activities by name; they replace built-ins of the same name. */
+  /**
+   * The application's activities by name (a module's namespace object works: each exported
+   * function becomes an activity under its export name). They replace built-ins of the same name.
+   */
   activities?: Record<string, NodeFunction>;
+  /**
+   * Modules whose exported functions become activities, as `tapflow worker --activities` loads
+   * them (paths, ESM or CommonJS). Loaded before `activities`, which win on a name both have.
+   */
+  activityModules?: string[];
+  /**
+   * A module of the application's own workflows, run by this worker beside tapflow's (bundled
+   * together at start). Default: none, tapflow's workflows alone.
+   */
+  workflowsPath?: string;
+  /**
+   * Workflow code bundled in advance (`bundleTapflowWorkflows`), instead of bundling at start. It
+   * must hold tapflow's workflows. Default: bundled at start (tapflow's alone come from a cache).
+   */
+  workflowBundle?: { code: string } | { codePath: string };
+  /**
+   * How payloads are converted and encoded (a codec that encrypts, say): the same as the
+   * clients' (`TapflowClient.connect({ dataConverter })`). A `payloadConverterPath` is bundled
+   * into the workflow code. Default: Temporal's.
+   */
+  dataConverter?: DataConverter;
   /**
    * How long in-flight activities may run on after shutdown is asked (SIGTERM) before they
    * are cancelled. Default: `"30s"`.
@@ -45,39 +108,62 @@ export interface CreateWorkerOptions {
   /** Most activities this worker runs at once. Default: 100. */
   maxConcurrentActivityTaskExecutions?: number;
   /**
-   * The run store (e.g. from `openStore`): every run, node attempt and control action is recorded
-   * there. The caller opens it and closes it after the worker has stopped. Default: none
-   * (nothing is recorded). Every worker on a task queue should be given the same store.
+   * The run store (from `openStore` in `tapflow/store`): every run, node attempt and control
+   * action is recorded there. The caller opens it and closes it after the worker has stopped.
+   * Default: none (nothing is recorded). Every worker on a task queue should be given the same store.
    */
   store?: WorkerStore;
   /**
-   * Where this worker counts node attempts, retries, runs ended and pause latencies (e.g. from
+   * Where this worker counts node attempts, retries, runs ended and pause latencies (from
    * `createWorkerMetrics`). Default: none (nothing is measured).
    */
   metrics?: WorkerMetrics;
-  /** Extra Temporal worker options (interceptors, tuners, ...). */
+  /**
+   * Any other Temporal worker option (interceptors, tuners, ...). Activity interceptors run after
+   * tapflow's own; `interceptors.workflowModules` are bundled into the workflow code.
+   */
   workerOptions?: Partial<WorkerOptions>;
 }
 
-/** Path of the pre-built workflow bundle that `npm run build` writes. */
-export const WORKFLOW_BUNDLE_PATH = join(__dirname, 'workflow-bundle.js');
-
 /**
- * Creates (but does not run) a worker. Uses the pre-built workflow bundle when there is one,
- * so a deployment does not bundle at start; otherwise bundles the workflow source.
+ * Creates (but does not run) a worker hosting tapflow's workflows and the application's
+ * activities (and workflows), each activity wrapped to report its attempts to the store.
+ *
+ * @throws {ActivityModuleError} when an activity module cannot be loaded.
+ * @throws {MissingDependencyError} / {SdkVersionError} when the Temporal SDK is missing, mixed or
+ *   out of range (already when this module is imported).
  */
-export async function createWorker(options: CreateWorkerOptions): Promise<Worker> {
+export async function createWorker(options: CreateWorkerOptions): Promise<TemporalWorker> {
+  const dataConverter = options.dataConverter ?? options.workerOptions?.dataConverter;
+  if (options.store && storeValueCodec(dataConverter).encodes && !options.store.valueCodec?.encodes) {
+    // Temporal would hold only encoded payloads while the store kept every value in the clear.
+    throw new UsageError(
+      "the worker's data converter encodes payloads, but its store keeps values in the clear: open the store with the same data converter (openStore({ url, dataConverter }))",
+    );
+  }
+  const { Worker } = await import('@temporalio/worker');
+  const fromModules = options.activityModules?.length ? await loadActivityModules(options.activityModules) : {};
+  const all: Record<string, NodeFunction> = { ...builtinActivities, ...fromModules, ...functionsOf(options.activities) };
   const activities: Record<string, (call: unknown) => Promise<unknown>> = {};
-  const all: Record<string, NodeFunction> = { ...builtinActivities, ...options.activities };
   for (const [name, fn] of Object.entries(all)) activities[name] = wrapNodeActivity(fn);
   const recorder = options.store?.recorder;
   // Registered on every worker (a no-op without a store), after the user's: the names are reserved.
   activities[MAP_BATCH_ACTIVITY] = createMapBatchActivity({ ...activities }, recorder) as (call: unknown) => Promise<unknown>;
   const recordMetrics = options.metrics ? new RecordMetrics(options.metrics, { store: options.store?.pool }) : undefined;
   activities[RECORD_ACTIVITY] = createRecordActivity(options.store, recordMetrics) as (call: unknown) => Promise<unknown>;
-  const workflowSource = existsSync(WORKFLOW_BUNDLE_PATH)
-    ? { workflowBundle: { codePath: WORKFLOW_BUNDLE_PATH } }
-    : { workflowsPath: require.resolve('./workflows') };
+
+  const { workflowsPath: theirWorkflows, workflowBundle: theirBundle, ...workerOptions } = options.workerOptions ?? {};
+  // Workflow interceptors go into the bundle; given to the SDK beside a bundle, they would only warn.
+  const { workflowModules, ...interceptors } = workerOptions.interceptors ?? {};
+  const workflowBundle =
+    options.workflowBundle ??
+    theirBundle ??
+    (await bundleTapflowWorkflows({
+      workflowsPath: options.workflowsPath ?? theirWorkflows,
+      workflowInterceptorModules: workflowModules,
+      payloadConverterPath: options.dataConverter?.payloadConverterPath ?? workerOptions.dataConverter?.payloadConverterPath,
+      failureConverterPath: options.dataConverter?.failureConverterPath ?? workerOptions.dataConverter?.failureConverterPath,
+    }));
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace ?? 'default',
@@ -92,20 +178,28 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     maxHeartbeatThrottleInterval: '2s',
     // A run cached on a worker that dies is offered to that worker's sticky queue until this
     // passes, and only then to a live worker: every run it held stalls that long. The SDK's 10 s
-    // held runs up to 20 s after a worker was killed (RELIABILITY.md); 3 s still leaves a busy
-    // worker time to take its own runs' tasks.
+    // held runs up to 20 s after a worker was killed; 3 s still leaves a busy worker time to
+    // take its own runs' tasks.
     stickyQueueScheduleToStartTimeout: '3s',
-    ...workflowSource,
-    ...options.workerOptions,
+    ...workerOptions,
+    ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
+    workflowBundle,
     interceptors: {
-      ...options.workerOptions?.interceptors,
+      ...interceptors,
       activity: [
         // Every line an activity attempt logs names its node.
         nodeLogAttributes(),
         ...(options.metrics ? [nodeMetricsInterceptor(options.metrics)] : []),
         ...(recorder ? [attemptInterceptor(recorder)] : []),
-        ...(options.workerOptions?.interceptors?.activity ?? []),
+        ...(interceptors.activity ?? []),
       ],
     },
   });
+}
+
+/** The functions of an activities object (a module namespace holds other exports too). */
+function functionsOf(activities: Record<string, unknown> | undefined): Record<string, NodeFunction> {
+  const out: Record<string, NodeFunction> = {};
+  for (const [name, value] of Object.entries(activities ?? {})) if (typeof value === 'function') out[name] = value as NodeFunction;
+  return out;
 }

@@ -8,7 +8,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { dist } from '../tapflow-dist.mjs';
 import { startProcess, stopProcess } from './processes.mjs';
 
-const { freePort } = dist('ports.js');
+const { freePort } = dist('observability', 'ports.js');
 
 /** Resolves once something accepts connections on 127.0.0.1:`port`, or throws after `timeoutMs`. */
 async function waitForPort(port, timeoutMs) {

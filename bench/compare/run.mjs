@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The side-by-side comparison (issue 6, "Load"): the same chain on tapflow, on BullMQ (Redis) and
+// The side-by-side comparison: the same chain on tapflow, on BullMQ (Redis) and
 // on Celery (Redis), in one run on this machine. It only prints figures; nothing passes or fails
 // on time. The last line printed is one JSON object with every figure.
 //
@@ -70,7 +70,7 @@ if (!redisBinary) fail('redis-server is missing; run "node scripts/setup-compare
 const python = pythonWithPip();
 if (args.celery && (!python || !existsSync(PYTHON_COMPARE_DIR))) fail('Celery is missing; run "node scripts/setup-compare.mjs"');
 
-const { temporalCliPath } = dist('tools.js');
+const { temporalCliPath } = dist('devstack', 'temporal-binaries.js');
 
 // ---------------------------------------------------------------------------------------------
 // Machine and servers

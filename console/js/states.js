@@ -1,6 +1,6 @@
 /**
  * Run and node states, and when each control applies: the same rules as the API's
- * (src/pipeline/states.ts `refusal`, src/pipeline/operator-rules.ts `retryRefusal` and
+ * (src/core/states.ts `refusal`, src/core/operator-rules.ts `retryRefusal` and
  * `skipRefusal`), with the same words, so a button is enabled exactly when the run would take
  * the action and a disabled one says why. test/console/console.test.ts checks that the two agree
  * for every state.
@@ -8,7 +8,7 @@
  */
 
 /** Every run state, in the order a run usually meets them. */
-export const RUN_STATES = ['running', 'pausing', 'paused', 'held', 'cancelling', 'cancelled', 'completed', 'failed'];
+export const RUN_STATES = ['queued', 'running', 'pausing', 'paused', 'held', 'cancelling', 'cancelled', 'completed', 'failed', 'terminated'];
 
 /** Every node state. `held` is not one: it is a failed node's flag, drawn as its own colour. */
 export const NODE_STATES = ['pending', 'running', 'completed', 'failed', 'cancelled', 'skipped'];
@@ -25,9 +25,11 @@ export const STATE_HELP = {
   pausing: 'pause asked; nodes in flight finish',
   paused: 'nothing starts until resumed',
   cancelling: 'cancel asked; nodes in flight are being cancelled',
+  queued: 'waits for a concurrency slot; no node has started',
+  terminated: 'ended by Temporal (a terminate or an execution timeout), not by the run',
 };
 
-const FINAL = new Set(['cancelled', 'completed', 'failed']);
+const FINAL = new Set(['cancelled', 'completed', 'failed', 'terminated']);
 
 /**
  * Whether a run in `state` has ended.

@@ -5,7 +5,8 @@
 // or repeated node overwrites its own output and never doubles it.
 'use strict';
 const { mkdir, readdir, readFile, writeFile, rename } = require('node:fs/promises');
-const { join, resolve } = require('node:path');
+const { existsSync } = require('node:fs');
+const { isAbsolute, join, resolve } = require('node:path');
 
 /** Writes a file atomically (temp file then rename), so a crash never leaves half a file. */
 async function writeAtomic(path, text) {
@@ -16,11 +17,19 @@ async function writeAtomic(path, text) {
 
 /**
  * Reads every .txt file of `input.dir` (or `params.corpus`) and splits the text into
- * `input.parts` chunks at line boundaries, written to `<workDir>/<runId>/part-<i>.txt`.
+ * `input.parts` chunks at line boundaries, written to `<workDir>/<runId>/part-<i>.txt`. A relative
+ * folder is taken from the working directory, or, when no such folder is there, from the tapflow
+ * package, where this example's corpus ships.
  * @returns {{ parts: string[], files: number, bytes: number }}
  */
+/** @param {string} dir */
+function corpusDir(dir) {
+  const here = resolve(dir);
+  return existsSync(here) || isAbsolute(dir) ? here : resolve(__dirname, '..', '..', dir);
+}
+
 async function splitCorpus({ input = {}, params = {}, node }) {
-  const dir = resolve(params.corpus ?? input.dir ?? 'examples/wordcount/corpus');
+  const dir = corpusDir(params.corpus ?? input.dir ?? 'examples/wordcount/corpus');
   const parts = Number(input.parts ?? 4);
   const names = (await readdir(dir)).filter((n) => n.endsWith('.txt')).sort();
   if (names.length === 0) throw new Error(`no .txt files in ${dir}`);

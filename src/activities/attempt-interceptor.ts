@@ -7,8 +7,8 @@
 import { CancelledFailure, type Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
-import { isNodeEnvelope } from '../pipeline/envelope';
-import type { ActivityCall } from '../pipeline/types';
+import { isNodeEnvelope } from '../core/envelope';
+import type { ActivityCall } from '../core/types';
 import type { AttemptRecorder } from '../store/attempt-recorder';
 
 /**

@@ -2,8 +2,8 @@
  * Activities every tapflow worker hosts, whatever modules it is given.
  */
 import { Context, sleep } from '@temporalio/activity';
-import type { ActivityCall } from '../pipeline/types';
-import { parseDuration } from '../pipeline/duration';
+import type { ActivityCall } from '../core/types';
+import { parseDuration } from '../core/duration';
 
 /** Does nothing and returns its input: a placeholder node, and the benchmarks' unit of work. */
 export async function noop(call: ActivityCall): Promise<unknown> {

@@ -3,7 +3,7 @@
  * the node by its retry policy. A permanent one fails the node (and the run) at once.
  */
 import { ApplicationFailure } from '@temporalio/activity';
-import { NEEDS_REVIEW } from '../workflows/errors';
+import { NEEDS_REVIEW } from '../core/failure-types';
 
 /** The error type of {@link needsReview}. */
 export const NEEDS_REVIEW_ERROR_TYPE = NEEDS_REVIEW;
@@ -25,7 +25,7 @@ export function permanentFailure(message: string, type: string = PERMANENT_ERROR
 
 /**
  * Builds the failure an activity throws when a person must look before the pipeline goes on
- * (seed 004's partial failure: a generated image that may break a policy, a result out of the
+ * (a partial failure: a generated image that may break a policy, a result out of the
  * expected range). It is not retried, and the node is held whatever its `onFailure` says: the
  * run becomes `held` and an operator decides (`tapflow retry ID NODE [--input JSON]`,
  * `tapflow skip ID NODE --output JSON`, or cancel). Anything in `details` is kept with the error.

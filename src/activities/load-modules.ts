@@ -2,16 +2,18 @@
  * Loads activity modules given on the command line: each exported function becomes an activity
  * under its export name.
  */
+import { TapflowError } from '../core/errors';
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import type { NodeFunction } from './wrap';
 
 /** A module that could not be loaded or exports nothing usable; the message is one line. */
-export class ActivityModuleError extends Error {
+export class ActivityModuleError extends TapflowError {
+  readonly code = 'activity_module';
+
   constructor(message: string) {
     super(message);
-    this.name = 'ActivityModuleError';
   }
 }
 

@@ -8,8 +8,8 @@
  * (`<node>[<index>]`), exactly as an unbatched item is.
  */
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
-import { isNodeEnvelope } from '../pipeline/envelope';
-import type { ActivityCall } from '../pipeline/types';
+import { isNodeEnvelope } from '../core/envelope';
+import type { ActivityCall } from '../core/types';
 import type { AttemptRecorder } from '../store/attempt-recorder';
 import { isMapBatchCheckpoint, type MapBatchCall, type MapBatchCheckpoint, type MapItemFailureDetails } from '../workflows/map-batch-call';
 import { attemptKeyOf, recordAttempt } from './attempt-interceptor';

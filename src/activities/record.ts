@@ -11,6 +11,8 @@ import { reconcileAttempts } from '../store/sql/reconcile-attempts';
 import { upsertRun } from '../store/sql/upsert-run';
 import { RECORD_REJECTED, type RecordCall, type RecordResult } from '../workflows/record-call';
 import type { RecordObserver } from '../observability/record-metrics';
+import type { ControlActionWrite, RunWrite } from '../core/record-writes';
+import { PLAIN_VALUES, type StoreValueCodec } from '../store/value-codec';
 
 /** What the record activity writes through. */
 export interface RecordStore {
@@ -20,6 +22,8 @@ export interface RecordStore {
    * reconciliation only fills in what really went missing (not what is still on its way).
    */
   recorder?: { flush(timeoutMs?: number): Promise<boolean> };
+  /** How run values are kept (see `store/value-codec.ts`). Default: as they are. */
+  valueCodec?: StoreValueCodec;
 }
 
 /** Longest the final record waits for this worker's queued attempt records, in ms. */
@@ -45,8 +49,9 @@ export function createRecordActivity(
       return { recorded: false };
     }
     try {
+      const codec = store.valueCodec ?? PLAIN_VALUES;
       if (call.kind === 'control') {
-        await insertControlAction(store.pool, call.action);
+        await insertControlAction(store.pool, codec.encodes ? await encodeAction(call.action, codec) : call.action);
         return { recorded: true };
       }
       // The run's last write comes after its attempts: the worker's queued attempt rows, then the
@@ -59,7 +64,7 @@ export function createRecordActivity(
         reconciled = added + closed;
       }
       // Not inside `observer?.written(...)`: optional chaining would skip the write without an observer.
-      const outcome = await upsertRun(store.pool, call.run);
+      const outcome = await upsertRun(store.pool, codec.encodes ? await encodeRun(call.run, codec) : call.run);
       observer?.written(call, outcome);
       return reconciled === undefined ? { recorded: true } : { recorded: true, reconciled };
     } catch (err) {
@@ -68,6 +73,23 @@ export function createRecordActivity(
         : err;
     }
   };
+}
+
+/** The run's values encoded: each node output on its own, so the store still merges them by node. */
+async function encodeRun(run: RunWrite, codec: StoreValueCodec): Promise<RunWrite> {
+  const outputs = run.outputs && Object.fromEntries(await Promise.all(Object.entries(run.outputs).map(async ([id, v]) => [id, await codec.encode(v)] as const)));
+  return {
+    ...run,
+    spec: await codec.encode(run.spec),
+    params: await codec.encode(run.params),
+    result: await codec.encode(run.result),
+    event: await codec.encode(run.event),
+    ...(outputs ? { outputs } : {}),
+  };
+}
+
+async function encodeAction(action: ControlActionWrite, codec: StoreValueCodec): Promise<ControlActionWrite> {
+  return { ...action, details: await codec.encode(action.details) };
 }
 
 /** SQLSTATE classes 22 (data exception) and 23 (integrity constraint violation): the data is at fault. */

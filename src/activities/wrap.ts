@@ -3,8 +3,8 @@
  * with the output (or with the error), so the workflow's status shows true attempt counts.
  */
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
-import type { NodeEnvelope, NodeFailureDetails } from '../pipeline/envelope';
-import type { ReportedPaths } from '../pipeline/types';
+import type { NodeEnvelope, NodeFailureDetails } from '../core/envelope';
+import type { ReportedPaths } from '../core/types';
 
 /** Any function a worker can host as a node activity. */
 export type NodeFunction = (call: never) => unknown;

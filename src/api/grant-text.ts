@@ -2,7 +2,7 @@
  * Grants written as text for the command line: `PIPELINE:ACTION[+ACTION...]`, comma-separated,
  * e.g. `thumbnails:read+control,*:read`. Pure: no I/O.
  */
-import { UsageError } from '../errors';
+import { UsageError } from '../core/errors';
 import { API_ACTIONS, type ApiAction, type Grant } from './permissions';
 
 /** An example of the syntax, for messages. */

@@ -5,9 +5,8 @@
  * with every problem and where it is.
  */
 import type { FastifyError } from 'fastify';
-import { ActionRefusedError, IdempotencyConflictError, NoWorkerAnsweredError, RunAlreadyExistsError, RunNotFoundError, UsageError } from '../errors';
-import { InvalidSpecError } from '../pipeline/validate';
-import { PayloadTooLargeError } from '../payload-limit';
+import { ActionRefusedError, isTapflowError, meaningOf } from '../core/errors';
+import { InvalidSpecError } from '../core/validate';
 
 /** One problem of a request, and where in it (`body.spec.nodes[1].needs`, `query.limit`). */
 export interface RequestProblem {
@@ -62,13 +61,13 @@ export function toHttpError(err: unknown): HttpError {
     const status = err.statusCode ?? 400;
     return new HttpError(status, status === 413 ? 'too_large' : 'invalid_request', err.message);
   }
-  if (err instanceof RunNotFoundError) return new HttpError(404, 'not_found', err.message);
-  if (err instanceof ActionRefusedError) return new HttpError(409, 'conflict', err.reason);
-  if (err instanceof RunAlreadyExistsError || err instanceof IdempotencyConflictError) return new HttpError(409, 'conflict', err.message);
-  // Past Temporal's payload limit: too large, as a body past the API's own limit is.
-  if (err instanceof PayloadTooLargeError) return new HttpError(413, 'too_large', err.message);
-  if (err instanceof UsageError) return new HttpError(400, 'invalid_request', err.message);
-  if (err instanceof NoWorkerAnsweredError) return new HttpError(503, 'unavailable', err.message);
+  if (isTapflowError(err)) {
+    const { httpStatus, httpCode } = meaningOf(err.code);
+    // A refusal is the run's own words; the id is in the path already.
+    const message = err.code === 'action_refused' ? ((err as ActionRefusedError).reason ?? err.message) : err.message;
+    // A 500 says nothing of the inside (paths, hosts) to a caller; the API log has it.
+    if (httpStatus < 500 || httpCode === 'unavailable') return new HttpError(httpStatus, httpCode, message);
+  }
   return new HttpError(500, 'internal', 'internal error; see the API log');
 }
 

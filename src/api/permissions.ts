@@ -2,7 +2,7 @@
  * Who may do what through the HTTP API. A bearer token stands for a {@link Principal}: a name and
  * grants, each naming a pipeline (or `*`, every pipeline) and the actions allowed on it. The API
  * asks {@link allows} (or an application's own {@link PermissionHook}) before every action, the
- * way seed 001's permission factory decides per workflow and action.
+ * deciding per pipeline and per action.
  *
  * Actions:
  * - `read`: status, list and search, children, history, the event streams;
@@ -13,18 +13,10 @@
  * Pure: no I/O.
  */
 
-/** What a route does, for the permission check. */
-export type ApiAction = 'read' | 'start' | 'control' | 'admin';
+import type { ApiAction, Grant } from '../store/types';
 
-/** Every action, least to most. */
-export const API_ACTIONS: readonly ApiAction[] = ['read', 'start', 'control', 'admin'];
+export { API_ACTIONS, type ApiAction, type Grant } from '../store/types';
 
-/** Actions allowed on one pipeline, or on every pipeline (`*`). */
-export interface Grant {
-  /** A pipeline name, or `*` for every pipeline. */
-  pipeline: string;
-  actions: ApiAction[];
-}
 
 /** Whom a token stands for. */
 export interface Principal {

@@ -7,7 +7,7 @@
  * first reads are under way wait and follow them, and a row already sent in its current version
  * is not sent again. Event ids are the store's change numbers, sent in increasing order.
  */
-import type { RunStatus } from '../pipeline/states';
+import type { RunStatus } from '../core/states';
 import { runStatusFromStore } from '../store/run-status';
 import type { Queryable } from '../store/pool';
 import { listAttempts } from '../store/sql/list-attempts';

@@ -4,6 +4,8 @@
  * the validation cannot drift apart.
  */
 
+import { RUN_STATES } from '../core/states';
+
 const reason = { type: 'string', maxLength: 1000, description: 'Why: recorded with the action.' } as const;
 const requestId = {
   type: 'string',
@@ -66,7 +68,7 @@ export const listQuery = {
   additionalProperties: false,
   properties: {
     pipeline: { type: 'string', minLength: 1, maxLength: 200 },
-    state: { type: 'string', enum: ['running', 'pausing', 'paused', 'held', 'cancelling', 'cancelled', 'completed', 'failed'] },
+    state: { type: 'string', enum: [...RUN_STATES] },
     limit: { type: 'integer', minimum: 1, maximum: 1000, default: 50 },
   },
 } as const;

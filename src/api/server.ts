@@ -26,7 +26,7 @@ import { registerRunRoutes } from './routes/runs';
 import { registerRequestTextGuard } from './request-text-guard';
 import { frameworkErrorOptions } from './framework-errors';
 import { strictBodyValidatorCompiler } from './validator-compiler';
-import { registerOperations, type ApiMetricsOptions } from '../observability/api-operations';
+import { registerOperations, type ApiMetricsOptions } from './operations';
 
 /** Largest request body accepted, in bytes, by default (a spec with its input). */
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
@@ -49,8 +49,9 @@ export interface ApiOptions {
   /** The tapflow client the API acts through (it owns the Temporal connection). */
   client: TapflowClient;
   /**
-   * The run store, for runs' histories and the event streams (a `pg` pool: the streams listen on
-   * a connection held from it). Default: none (those routes answer 503).
+   * The run store, for runs' histories, the event streams (a `pg` pool: the streams listen on
+   * a connection held from it) and idempotent starts (a key's run found after Temporal has
+   * dropped it, as the client does with its own `store`). Default: none (those routes answer 503).
    */
   store?: Queryable;
   /** Turns bearer tokens into principals (e.g. `StoreTokenVerifier` over the run store). */
@@ -95,7 +96,9 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push({ method, url: route.url });
   });
   const gate = new Gate(options.tokens, options.permission);
-  const ctx: ApiContext = { client: options.client, gate, ...(options.store ? { store: options.store } : {}) };
+  // Every start goes through the store's idempotency check, as the command line's and the client's do.
+  const client = options.store && !options.client.store ? options.client.withStore(options.store) : options.client;
+  const ctx: ApiContext = { client, gate, ...(options.store ? { store: options.store } : {}) };
   // The event streams listen on a connection of their own, held from the pool while any is open.
   const { store } = options;
   if (store instanceof Pool) {
@@ -107,7 +110,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   }
   // Request logs naming the run, request timings, /metrics and /readyz (src/observability); its
   // hooks come first, so a request refused for its token is logged with its run and timed too.
-  registerOperations(app, { client: options.client, store: options.store, metrics: options.metrics });
+  registerOperations(app, { client, store: options.store, metrics: options.metrics });
   app.addHook('onRequest', gate.authenticate);
   registerRequestTextGuard(app);
   // An action without options may be sent without a body.

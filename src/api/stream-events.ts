@@ -1,8 +1,8 @@
 /**
  * The data of each event the API's streams send, built from store rows. These shapes are part of
- * the API's contract (README, "Event streams").
+ * the API's contract (docs/http-api.md, "Event streams").
  */
-import { isFinal } from '../pipeline/states';
+import { isFinal } from '../core/states';
 import type { Changed } from '../store/sql/stream-reads';
 import type { ControlActionRecord, NodeAttemptRecord, RunRecord } from '../store/types';
 

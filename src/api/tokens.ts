@@ -5,7 +5,7 @@
  * {@link parseGrants} reads grants written as text, for the command line.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { UsageError } from '../errors';
+import { UsageError } from '../core/errors';
 import type { Queryable } from '../store/pool';
 import { findApiToken } from '../store/sql/find-api-token';
 import { insertApiToken } from '../store/sql/insert-api-token';

@@ -3,9 +3,9 @@
  * (requests in flight finish, new connections are refused) and exits 0. Tokens are checked
  * against the run store: `DATABASE_URL`, else the store `tapflow dev` runs on this machine.
  */
-import { UsageError } from '../errors';
-import { buildApi } from '../api/server';
-import { StoreTokenVerifier } from '../api/tokens';
+import { UsageError } from '../core/errors';
+import { buildApi } from '../api';
+import { StoreTokenVerifier } from '../api';
 import { openStore } from '../store/open-store';
 import { commandStoreUrl } from './store-access';
 import { withClient, type GlobalOptions } from './io';

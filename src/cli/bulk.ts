@@ -7,9 +7,9 @@
  * refusal is the run's answer, not a failure of the operation); 1 when some run failed; 2 for
  * bad input (neither or both of ID and `--query`, a malformed query, a bad `--rate`).
  */
-import type { BulkControlResult, BulkRunOutcome } from '../bulk-control';
-import { UsageError } from '../errors';
-import type { ControlAction } from '../pipeline/states';
+import type { BulkControlResult, BulkRunOutcome } from '../control/bulk-control';
+import { UsageError } from '../core/errors';
+import type { ControlAction } from '../core/states';
 import { controlCommand, type ControlOptions } from './control';
 import { currentUser, print, printJson, withClient } from './io';
 

@@ -1,5 +1,5 @@
 /** `tapflow pause|resume|cancel ID`: each returns once the run has taken the action. */
-import type { ControlAction } from '../pipeline/states';
+import type { ControlAction } from '../core/states';
 import { actionRequest, print, printJson, withClient, type GlobalOptions } from './io';
 
 /** Options of the control commands. */

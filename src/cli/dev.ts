@@ -5,31 +5,30 @@
  * `/healthz` and `/readyz` on `--metrics-port`. Prints the addresses, then `ready`;
  * SIGINT/SIGTERM stops everything it started.
  */
-import { join, resolve } from 'node:path';
-import { NativeConnection } from '@temporalio/worker';
+import { join, relative, resolve } from 'node:path';
 import { loadActivityModules } from '../activities/load-modules';
-import { startDevServer, type DevServer } from '../dev/temporal-dev-server';
-import { openStore } from '../store/open-store';
-import { UsageError } from '../errors';
-import { PROJECT_ROOT } from '../tools';
+import { startDevServer, type DevServer } from '../devstack/temporal-dev-server';
+import { openDevStore } from '../devstack/dev-store';
+import { UsageError } from '../core/errors';
+import { PACKAGE_ROOT } from '../devstack/temporal-binaries';
 import type { FastifyInstance } from 'fastify';
-import { buildApi } from '../api/server';
-import { StoreTokenVerifier } from '../api/tokens';
+import { buildApi } from '../api';
+import { StoreTokenVerifier } from '../api';
 import { TapflowClient } from '../client';
-import { createWorker } from '../worker';
+import { createWorker, NativeConnection } from '../worker';
 import { DEFAULT_API_PORT } from './api';
 import { DEFAULT_TASK_QUEUE } from '../workflows/definitions';
 import { print, type GlobalOptions } from './io';
 import { createLogger } from '../observability/logger';
 import { setUpWorkerTelemetry, type WorkerTelemetry } from '../observability/worker-telemetry';
 import type { WorkerMetricsServer } from '../observability/worker-metrics-server';
-import { freePort, portIsFree } from '../ports';
+import { freePort, portIsFree } from '../observability/ports';
 
 /** Default port of the dev worker's `/metrics` (taken: any free port). */
 export const DEFAULT_DEV_METRICS_PORT = 9464;
 
 /** The example activities every dev worker hosts. */
-export const EXAMPLE_ACTIVITY_MODULES = [join(PROJECT_ROOT, 'examples', 'wordcount', 'activities.js')];
+export const EXAMPLE_ACTIVITY_MODULES = [join(PACKAGE_ROOT, 'examples', 'wordcount', 'activities.js')];
 
 /** Options of `dev`. */
 export interface DevOptions extends GlobalOptions {
@@ -91,7 +90,7 @@ interface DevSettings {
 async function runDev(settings: DevSettings): Promise<number> {
   const { activities, dataDir, taskQueue, port, uiPort, storePort, apiPort, metricsPort, telemetry } = settings;
   // The store: DATABASE_URL, or an embedded PostgreSQL kept beside the Temporal state.
-  const store = await openStore({ url: process.env.DATABASE_URL, embeddedDataDir: join(dataDir, 'postgres'), embeddedPort: storePort });
+  const store = await openDevStore({ url: process.env.DATABASE_URL, dataDir: join(dataDir, 'postgres'), port: storePort });
   let server: DevServer;
   try {
     server = await startDevServer({ port, uiPort, dataDir });
@@ -149,7 +148,7 @@ async function runDev(settings: DevSettings): Promise<number> {
       `console    ${apiUrl}/console/ (the operator console: paste a token)`,
       `metrics    ${metricsServer.url}/metrics (worker; the API's at ${apiUrl}/metrics)`,
       `activities ${Object.keys(activities).sort().join(', ')} (+ built-ins noop, wait)`,
-      `try        npx tapflow start examples/wordcount/pipeline.yaml --wait`,
+      `try        npx tapflow start ${relative(process.cwd(), join(PACKAGE_ROOT, 'examples', 'wordcount', 'pipeline.yaml'))} --wait`,
       'ready',
     );
     await running;

@@ -1,7 +1,7 @@
 /** `tapflow graph SPEC-or-ID`: the pipeline as a Mermaid flowchart; for a run, coloured by state. */
 import { existsSync } from 'node:fs';
-import { toMermaid } from '../pipeline/mermaid';
-import { formatProblem, validateSpec } from '../pipeline/validate';
+import { toMermaid } from '../core/mermaid';
+import { formatProblem, validateSpec } from '../core/validate';
 import { print, printJson, readSpecFile, type GlobalOptions } from './io';
 import { runStatus } from './status';
 import { SpecProblemsError } from './validate';

@@ -2,7 +2,7 @@
  * `tapflow history ID`: a run's lifecycle, node attempts and control actions from the store, as a
  * timeline. Reads only the store: `DATABASE_URL`, else the one `tapflow dev` runs.
  */
-import { UsageError } from '../errors';
+import { UsageError } from '../core/errors';
 import { readRunHistory, type RunHistory } from '../store/run-history';
 import { print, printJson, type GlobalOptions } from './io';
 import { withStore } from './store-access';

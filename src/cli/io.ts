@@ -6,9 +6,9 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { TapflowClient } from '../client';
-import { UsageError } from '../errors';
-import { parseSpecText, SpecSyntaxError } from '../pipeline/parse';
-import { assertPayloadFits } from '../payload-limit';
+import { UsageError } from '../core/errors';
+import { parseSpecText, SpecSyntaxError } from '../core/parse';
+import { assertPayloadFits } from '../core/payload-limit';
 import type { ControlRequest } from '../workflows/definitions';
 import { inlineSpecRefs } from './spec-refs';
 

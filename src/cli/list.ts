@@ -1,6 +1,6 @@
 /** `tapflow list [--state S] [--pipeline NAME]`: runs, newest first. */
-import { UsageError } from '../errors';
-import { RUN_STATES, type RunState } from '../pipeline/states';
+import { UsageError } from '../core/errors';
+import { RUN_STATES, type RunState } from '../core/states';
 import { print, printJson, withClient, type GlobalOptions } from './io';
 import { renderRuns } from './render';
 

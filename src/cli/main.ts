@@ -4,35 +4,18 @@
  * stderr and never a stack trace (set TAPFLOW_DEBUG=1 to see one).
  */
 import { Command, CommanderError, Option } from 'commander';
-import { RunFailedError, UsageError } from '../errors';
-import { ToolNotFoundError } from '../tools';
-import { DevServerError } from '../dev/temporal-dev-server';
-import { StoreOpenError } from '../store/open-store';
-import { EmbeddedPostgresError } from '../store/errors';
-import { apiCommand } from './api';
-import { controlOrBulkCommand } from './bulk';
-import { childrenCommand } from './children';
-import { devCommand } from './dev';
-import { editCommand, retryCommand, sendCommand, skipCommand } from './node-actions';
-import { rerunCommand } from './rerun';
-import { graphCommand } from './graph';
-import { historyCommand } from './history';
-import { listCommand } from './list';
-import { resultCommand } from './result';
-import { runsSearchCommand } from './runs';
-import { startCommand } from './start';
-import { statusCommand } from './status';
-import { tokenCreateCommand, tokenListCommand, tokenRevokeCommand } from './token';
-import { validateCommand } from './validate';
-import { watchCommand } from './watch';
-import { workerCommand } from './worker';
+import { isTapflowError, type TapflowErrorCode } from '../core/errors';
 import { exitOnceStopped } from './exit-once-stopped';
 import type { GlobalOptions } from './io';
 import { printable } from './printable';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
-/** Builds the command tree; each action resolves to an exit code. */
+/**
+ * Builds the command tree; each action resolves to an exit code. Each command's module loads
+ * when the command runs, so `tapflow status` never loads the worker's native bridge or the HTTP
+ * server, and a part whose optional packages are not installed fails only when used.
+ */
 export function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('tapflow')
     .description('Pausable, durable pipelines on Temporal')
@@ -62,7 +45,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--store-port <n>', 'port of the embedded PostgreSQL (unless DATABASE_URL is set)', '7432')
     .option('--api-port <n>', 'port of the HTTP API', '8080')
     .option('--metrics-port <n>', "port of the worker's /metrics, /healthz, /readyz (default 9464, else a free one)")
-    .action(act(async (opts) => exitOnceStopped(await devCommand(opts))));
+    .action(act(async (opts) => exitOnceStopped(await (await import('./dev')).devCommand(opts))));
 
   withGlobals(program.command('worker'))
     .description('run a worker: the pipeline workflow, the built-in activities and the given modules')
@@ -72,17 +55,22 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--log-level <level>', 'TRACE, DEBUG, INFO, WARN or ERROR (default: TAPFLOW_LOG_LEVEL, else INFO)')
     .option('--metrics-port <n>', 'serve /metrics, /healthz and /readyz on this port (default: not served)')
     .option('--metrics-host <host>', 'interface the metrics port listens on', '0.0.0.0')
-    .action(act(async (opts) => exitOnceStopped(await workerCommand(opts))));
+    .action(act(async (opts) => exitOnceStopped(await (await import('./worker')).workerCommand(opts))));
 
   withGlobals(program.command('api'))
     .description('serve the HTTP API (tokens: "tapflow token create"); OpenAPI at /api/openapi.json')
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
     .option('--port <n>', 'port to listen on', '8080')
-    .action(act((opts) => apiCommand(opts)));
+    .action(act(async (opts) => (await import('./api')).apiCommand(opts)));
+
+  withGlobals(program.command('setup'))
+    .description('install the Temporal CLI and test server into the per-user cache (for an installed package)')
+    .option('--force', 'install them again')
+    .action(act(async (opts) => (await import('./setup')).setupCommand(opts)));
 
   withGlobals(program.command('validate <spec>'))
     .description('check a spec: print the order and parallel levels, or every problem')
-    .action(act((spec: string, opts: GlobalOptions) => validateCommand(spec, opts)));
+    .action(act(async (spec: string, opts: GlobalOptions) => (await import('./validate')).validateCommand(spec, opts)));
 
   withGlobals(program.command('start <spec>'))
     .description('start a run of a spec')
@@ -99,11 +87,11 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--deadline <duration>', 'longest the run may take not counting time paused (overrides the spec)')
     .option('--on-failure <fail|hold>', 'what a failed node does unless it says: fail the run, or hold it for an operator')
     .option('--idempotency-key <key>', 'start at most once for this key: a repeat returns the first run (run id <pipeline>-<key> unless --id)')
-    .action(act((spec: string, opts) => startCommand(spec, opts)));
+    .action(act(async (spec: string, opts) => (await import('./start')).startCommand(spec, opts)));
 
   withGlobals(program.command('status <id>'))
     .description("a run's state, progress and nodes (from the store when Temporal no longer has the run)")
-    .action(act((id: string, opts: GlobalOptions) => statusCommand(id, opts)));
+    .action(act(async (id: string, opts: GlobalOptions) => (await import('./status')).statusCommand(id, opts)));
 
   // One run by ID, or every running run a visibility query matches (src/cli/bulk.ts).
   const withBulk = (cmd: Command): Command =>
@@ -116,41 +104,41 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .description('pause a run (or every run --query matches): no node starts, nodes in flight finish')
     .option('--reason <text>', 'why')
     .option('--user <name>', 'who asks (default: the OS user)')
-    .action(act((id: string | undefined, opts) => controlOrBulkCommand('pause', id, opts)));
+    .action(act(async (id: string | undefined, opts) => (await import('./bulk')).controlOrBulkCommand('pause', id, opts)));
 
   withBulk(withGlobals(program.command('resume [id]')))
     .description('resume a paused run (or every run --query matches)')
     .option('--reason <text>', 'why')
     .option('--user <name>', 'who asks (default: the OS user)')
-    .action(act((id: string | undefined, opts) => controlOrBulkCommand('resume', id, opts)));
+    .action(act(async (id: string | undefined, opts) => (await import('./bulk')).controlOrBulkCommand('resume', id, opts)));
 
   withBulk(withGlobals(program.command('cancel [id]')))
     .description('cancel a run (or every run --query matches): nodes in flight are cancelled, the run ends cancelled')
     .option('--reason <text>', 'why')
     .option('--user <name>', 'who asks (default: the OS user)')
     .option('--wait', 'wait until the run has ended')
-    .action(act((id: string | undefined, opts) => controlOrBulkCommand('cancel', id, opts)));
+    .action(act(async (id: string | undefined, opts) => (await import('./bulk')).controlOrBulkCommand('cancel', id, opts)));
 
   withGlobals(program.command('retry <id> <node>'))
     .description('run a held node again, with a fresh retry budget')
     .option('--input <json>', "the node's new input as JSON (or @file.json); default: unchanged")
     .option('--reason <text>', 'why')
     .option('--user <name>', 'who asks (default: the OS user)')
-    .action(act((id: string, node: string, opts) => retryCommand(id, node, opts)));
+    .action(act(async (id: string, node: string, opts) => (await import('./node-actions')).retryCommand(id, node, opts)));
 
   withGlobals(program.command('skip <id> <node>'))
     .description('mark a held or pending node done with an output; what needs it goes on')
     .option('--output <json>', 'the output its dependents receive, as JSON (or @file.json); default: null')
     .option('--reason <text>', 'why')
     .option('--user <name>', 'who asks (default: the OS user)')
-    .action(act((id: string, node: string, opts) => skipCommand(id, node, opts)));
+    .action(act(async (id: string, node: string, opts) => (await import('./node-actions')).skipCommand(id, node, opts)));
 
   withGlobals(program.command('edit <id> <node>'))
     .description("change a pending node's input while the run is paused (or a held node's)")
     .requiredOption('--input <json>', 'the new input as JSON (or @file.json)')
     .option('--reason <text>', 'why')
     .option('--user <name>', 'who asks (default: the OS user)')
-    .action(act((id: string, node: string, opts) => editCommand(id, node, opts)));
+    .action(act(async (id: string, node: string, opts) => (await import('./node-actions')).editCommand(id, node, opts)));
 
   withGlobals(program.command('rerun <id>'))
     .description('run a node and everything downstream of it again, reusing every other output')
@@ -159,25 +147,25 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--id <id>', 'for an ended run: the new run id (default: <pipeline>-<uuid>)')
     .option('--reason <text>', 'why')
     .option('--user <name>', 'who asks (default: the OS user)')
-    .action(act((id: string, opts) => rerunCommand(id, opts)));
+    .action(act(async (id: string, opts) => (await import('./rerun')).rerunCommand(id, opts)));
 
   withGlobals(program.command('send <id> <event>'))
     .description('deliver an event (an approval, a webhook payload) to the nodes waiting for it')
     .option('--data <json>', "the event's data as JSON (or @file.json): the output of the nodes that take it; default: null")
     .option('--reason <text>', 'why')
     .option('--user <name>', 'who sends it (default: the OS user)')
-    .action(act((id: string, event: string, opts) => sendCommand(id, event, opts)));
+    .action(act(async (id: string, event: string, opts) => (await import('./node-actions')).sendCommand(id, event, opts)));
 
   withGlobals(program.command('children <id>'))
     .description("the child runs of a run's pipeline nodes, with their states")
-    .action(act((id: string, opts: GlobalOptions) => childrenCommand(id, opts)));
+    .action(act(async (id: string, opts: GlobalOptions) => (await import('./children')).childrenCommand(id, opts)));
 
   withGlobals(program.command('list'))
     .description('runs, newest first')
     .option('--state <state>', 'only runs in this state')
     .option('--pipeline <name>', 'only runs of this pipeline')
     .option('--limit <n>', 'most runs shown', '50')
-    .action(act((opts) => listCommand(opts)));
+    .action(act(async (opts) => (await import('./list')).listCommand(opts)));
 
   const runs = program.command('runs').description('runs from the store (kept after Temporal has dropped them)');
   withGlobals(runs.command('search'))
@@ -191,38 +179,38 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--to <time>', 'created before: ISO-8601 or how long ago')
     .option('--limit <n>', 'most runs on a page (1 to 1000)', '50')
     .option('--after <cursor>', 'the next page: the cursor the previous page printed')
-    .action(act((opts) => runsSearchCommand(opts)));
+    .action(act(async (opts) => (await import('./runs')).runsSearchCommand(opts)));
 
   const token = program.command('token').description('bearer tokens of the HTTP API, kept hashed in the store');
   withGlobals(token.command('create'))
     .description('make a token and print it; it is shown this once')
     .requiredOption('--name <name>', 'whom the token is for: a person or a service (1 to 200 bytes)')
     .requiredOption('--grant <grants>', 'what it may do: PIPELINE:ACTION[+ACTION...], comma-separated, e.g. thumbnails:read+control,*:read')
-    .action(act((opts) => tokenCreateCommand(opts)));
+    .action(act(async (opts) => (await import('./token')).tokenCreateCommand(opts)));
   withGlobals(token.command('list'))
     .description('every token (never its secret): id, name, grants, created, last used, revoked')
-    .action(act((opts: GlobalOptions) => tokenListCommand(opts)));
+    .action(act(async (opts: GlobalOptions) => (await import('./token')).tokenListCommand(opts)));
   withGlobals(token.command('revoke <id>'))
     .description('revoke a token by its id: from now on it authenticates nothing')
-    .action(act((id: string, opts: GlobalOptions) => tokenRevokeCommand(id, opts)));
+    .action(act(async (id: string, opts: GlobalOptions) => (await import('./token')).tokenRevokeCommand(id, opts)));
 
   withGlobals(program.command('result <id>'))
     .description("a run's result: each final node's output (from the store when Temporal no longer has the run)")
     .option('--wait', 'wait for the run to finish')
-    .action(act((id: string, opts) => resultCommand(id, opts)));
+    .action(act(async (id: string, opts) => (await import('./result')).resultCommand(id, opts)));
 
   withGlobals(program.command('watch <id>'))
     .description('live progress until the run ends')
     .option('--interval <ms>', 'refresh interval', '500')
-    .action(act((id: string, opts) => watchCommand(id, opts)));
+    .action(act(async (id: string, opts) => (await import('./watch')).watchCommand(id, opts)));
 
   withGlobals(program.command('history <id>'))
     .description("a run's lifecycle, node attempts and control actions from the store, as a timeline")
-    .action(act((id: string, opts: GlobalOptions) => historyCommand(id, opts)));
+    .action(act(async (id: string, opts: GlobalOptions) => (await import('./history')).historyCommand(id, opts)));
 
   withGlobals(program.command('graph <spec-or-id>'))
     .description('the pipeline as a Mermaid flowchart; for a run, nodes coloured by state')
-    .action(act((target: string, opts: GlobalOptions) => graphCommand(target, opts)));
+    .action(act(async (target: string, opts: GlobalOptions) => (await import('./graph')).graphCommand(target, opts)));
 
   return program;
 }
@@ -241,6 +229,12 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** What the command line adds to a library error's message: the flag that does what it asks. */
+const CLI_HINTS: Partial<Record<TapflowErrorCode, string>> = {
+  run_exists: '; choose another --id',
+  run_not_finished: '; use --wait to wait for it',
+};
+
 function report(err: unknown): number {
   if (process.env.TAPFLOW_DEBUG) console.error(err);
   if (err instanceof CommanderError) {
@@ -248,20 +242,11 @@ function report(err: unknown): number {
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
     return 2;
   }
-  if (err instanceof UsageError) {
+  if (isTapflowError(err)) {
     // Spec problems come one per line; each line stands alone.
-    for (const line of err.message.split('\n')) process.stderr.write(`tapflow: ${printable(line)}\n`);
-    return 2;
-  }
-  if (
-    err instanceof RunFailedError ||
-    err instanceof ToolNotFoundError ||
-    err instanceof DevServerError ||
-    err instanceof StoreOpenError ||
-    err instanceof EmbeddedPostgresError
-  ) {
-    process.stderr.write(`tapflow: ${printable(err.message)}\n`);
-    return 1;
+    const text = err.message + (CLI_HINTS[err.code] ?? '');
+    for (const line of err.exitCode === 2 ? text.split('\n') : [text.replace(/\n/g, ' ')]) process.stderr.write(`tapflow: ${printable(line)}\n`);
+    return err.exitCode;
   }
   const message = err instanceof Error ? err.message : String(err);
   if (/UNAVAILABLE|Failed to connect|ECONNREFUSED|connect.*timed? ?out|Connection refused/i.test(message)) {

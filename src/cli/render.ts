@@ -1,8 +1,8 @@
 /**
  * Plain-text views of runs for the terminal: the status table, a progress bar, the runs list.
  */
-import { formatDuration } from '../pipeline/duration';
-import type { NodeStatus, RunStatus } from '../pipeline/states';
+import { formatDuration } from '../core/duration';
+import type { NodeStatus, RunStatus } from '../core/states';
 import type { RunSummary } from '../client';
 
 const COLOURS: Record<string, string> = {

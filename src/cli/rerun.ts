@@ -3,7 +3,7 @@
  * it again, reusing every other node's output. A live run reruns in place; an ended run is rerun
  * as a new run reusing the outputs the store holds (see `rerun.ts`, shared with the API).
  */
-import { liveState, readEndedRun, rerunEnded, rerunLive, type RerunReport } from '../rerun';
+import { liveState, readEndedRun, rerunEnded, rerunLive, type RerunReport } from '../control/rerun';
 import { actionRequest, print, printJson, withClient, type GlobalOptions } from './io';
 import { withStore } from './store-access';
 

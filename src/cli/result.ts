@@ -3,7 +3,7 @@
  * run Temporal no longer has (or that it cannot be reached for), from the store, where `--wait`
  * has nothing to wait for and the answer comes at once.
  */
-import { RunFailedError } from '../errors';
+import { RunFailedError } from '../core/errors';
 import { print, printJson, withClient, type GlobalOptions } from './io';
 import { readRunFromStore } from './store-fallback';
 

@@ -3,8 +3,8 @@
  * time, newest first, a page at a time. Reads only the store, so it finds runs long after
  * Temporal's retention has dropped them.
  */
-import { UsageError } from '../errors';
-import { readRunSearch } from '../run-search-args';
+import { UsageError } from '../core/errors';
+import { readRunSearch } from '../control/run-search-args';
 import { searchPage, searchRow, type ParsedRunSearch, type RunSearchPage, type RunSearchRow } from '../store/run-search-page';
 import type { RunRecord } from '../store/types';
 import { print, printJson, type GlobalOptions } from './io';

@@ -5,9 +5,9 @@
  * spec (the workflow reads no files).
  */
 import { dirname, relative, resolve } from 'node:path';
-import { UsageError } from '../errors';
-import { MAX_PIPELINE_DEPTH } from '../pipeline/types';
-import { isObject } from '../pipeline/value-checks';
+import { UsageError } from '../core/errors';
+import { MAX_PIPELINE_DEPTH } from '../core/types';
+import { isObject } from '../core/value-checks';
 
 /** Deepest chain of file references followed; validation's `maxDepth` applies after. */
 const MAX_REF_DEPTH = 16;

@@ -2,13 +2,15 @@
  * `tapflow start SPEC [--input JSON] [--id ID] [--wait] [--tag T]... [--group G]... [--user U]
  * [--priority N] [--site S] [--event JSON] [--timeout D] [--idempotency-key K]`.
  */
-import { formatProblem, validateSpec } from '../pipeline/validate';
-import { RunFailedError, UsageError } from '../errors';
+import { formatProblem, validateSpec } from '../core/validate';
+import { IdempotencyConflictError, RunFailedError, UsageError } from '../core/errors';
 import { runMeta, type StartedRun, type StartRunOptions } from '../client';
 import { currentUser, parseJsonArg, print, printJson, readSpecFile, withClient, type GlobalOptions } from './io';
 import { SpecProblemsError } from './validate';
-import { findStartInStore, type StoredStart } from './start-once';
-import { assertPayloadFits } from '../payload-limit';
+import { findStartInStore, type StoredStart } from '../control/start-once';
+import { assertPayloadFits } from '../core/payload-limit';
+import type { PipelineSpec } from '../core/types';
+import { commandStoreUrl, withStore } from './store-access';
 
 /** Options of `start`. */
 export interface StartOptions extends GlobalOptions {
@@ -62,7 +64,7 @@ export async function startCommand(path: string, options: StartOptions): Promise
   };
   runMeta(startOptions); // bad --priority, --timeout or --idempotency-key: say so before connecting
   const key = startOptions.idempotencyKey;
-  const stored = key === undefined ? undefined : await findStartInStore(checked.spec, key, input, options.id);
+  const stored = key === undefined ? undefined : await findStartInCommandStore(checked.spec, key, input, options.id);
   if (stored && (!options.wait || isFinal(stored))) return reportStored(stored, key as string, options);
   return withClient(options, async (client) => {
     const started = stored?.started ?? (await client.startRun(checked.spec, startOptions));
@@ -93,6 +95,31 @@ function startedLines(started: StartedRun, key: string | undefined): string[] {
     ? `existing run ${started.workflowId} (idempotency key ${key ?? ''}); nothing started`
     : `started ${started.workflowId}`;
   return [first, `  runId ${started.runId}`];
+}
+
+/**
+ * The run the store holds under the key. Which store: `DATABASE_URL` when it is set, and then it
+ * must be readable (a start that cannot check would risk a second run: it fails with one line,
+ * exit 1, and can be retried). Without `DATABASE_URL`, the store `tapflow dev` runs on this
+ * machine is asked if it answers; if it does not (not reachable, not a tapflow store, an older
+ * schema), the start goes on with Temporal's check alone.
+ *
+ * @throws {StoreReadError} when `DATABASE_URL` is set and the store cannot be read.
+ * @throws {IdempotencyConflictError} as {@link findStartInStore} does.
+ */
+export async function findStartInCommandStore(
+  spec: PipelineSpec,
+  key: string,
+  input: unknown,
+  id?: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<StoredStart | undefined> {
+  try {
+    return await withStore((db) => findStartInStore(db, spec, key, input, id), commandStoreUrl(env));
+  } catch (err) {
+    if (err instanceof IdempotencyConflictError || env.DATABASE_URL) throw err;
+    return undefined;
+  }
 }
 
 function isFinal(stored: StoredStart): boolean {

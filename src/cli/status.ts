@@ -3,7 +3,7 @@
  * Temporal; when Temporal no longer has the run, no worker answers, or Temporal cannot be reached,
  * answered from the store instead, saying so.
  */
-import type { RunStatus } from '../pipeline/states';
+import type { RunStatus } from '../core/states';
 import { runStatusFromStore } from '../store/run-status';
 import { listAttempts } from '../store/sql/list-attempts';
 import { print, printJson, withClient, type GlobalOptions } from './io';

@@ -3,7 +3,8 @@
  * machine (port `TAPFLOW_STORE_PORT`, default 7432). A short connection timeout, the pool closed
  * afterwards, and a store that cannot be read turned into one clear line.
  */
-import { devStoreUrl, StoreOpenError } from '../store/open-store';
+import { devStoreUrl } from '../devstack/dev-store';
+import { StoreOpenError } from '../store/open-store';
 import { StoreUnavailableError } from '../store/errors';
 import { createPool, describeConnectionError, isConnectionError, redactUrl, type Queryable } from '../store/pool';
 
@@ -17,7 +18,6 @@ export const STORE_CONNECT_TIMEOUT_MS = 5000;
 export class StoreReadError extends StoreOpenError {
   constructor(message: string) {
     super(message);
-    this.name = 'StoreReadError';
   }
 }
 

@@ -2,8 +2,8 @@
  * Answering for a run from the store when Temporal cannot: `status` and `result` call
  * {@link readRunFromStore} only after Temporal has failed, so the live path stays as fast as it was.
  */
-import { loadTemporalSettings, DEFAULT_TEMPORAL_ADDRESS } from '../connection';
-import { UsageError } from '../errors';
+import { loadTemporalSettings, DEFAULT_TEMPORAL_ADDRESS } from '../control/connection';
+import { UsageError } from '../core/errors';
 import type { Queryable } from '../store/pool';
 import { getRun } from '../store/sql/get-run';
 import type { RunRecord } from '../store/types';

@@ -2,7 +2,7 @@
  * Which failures of Temporal let a command answer from the run store instead, and how to say
  * so. Pure.
  */
-import { NoWorkerAnsweredError, RunFailedError, RunNotFoundError, UsageError } from '../errors';
+import { NoWorkerAnsweredError, RunFailedError, RunNotFoundError, UsageError } from '../core/errors';
 
 /**
  * Why Temporal could not answer for a run:

@@ -2,8 +2,8 @@
  * The timeline `tapflow history` prints: the run's own lifecycle (created, started, finished),
  * each node attempt's start and end, and each control action, in time order. Pure.
  */
-import { formatDuration } from '../pipeline/duration';
-import { isFinal } from '../pipeline/states';
+import { formatDuration } from '../core/duration';
+import { isFinal } from '../core/states';
 import type { ControlActionRecord, NodeAttemptRecord, RunRecord } from '../store/types';
 import { paint, table } from './render';
 

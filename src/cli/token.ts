@@ -6,7 +6,7 @@
  */
 import { checkTokenName, createApiToken, formatGrants, parseGrants } from '../api/tokens';
 import type { Grant } from '../api/permissions';
-import { UsageError } from '../errors';
+import { UsageError } from '../core/errors';
 import { redactUrl, type Queryable } from '../store/pool';
 import { findApiToken } from '../store/sql/find-api-token';
 import { listApiTokens, type ApiTokenRecord } from '../store/sql/list-api-tokens';

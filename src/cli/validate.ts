@@ -1,18 +1,19 @@
 /** `tapflow validate SPEC`: the order and parallel levels, or every problem with where it is. */
-import { buildGraph } from '../pipeline/graph';
-import { formatProblem, validateSpec, type ValidationResult } from '../pipeline/validate';
-import { MAX_NAME_LENGTH, textProblem } from '../run-text';
-import { UsageError } from '../errors';
+import { buildGraph } from '../core/graph';
+import { formatProblem, validateSpec, type ValidationResult } from '../core/validate';
+import { MAX_NAME_LENGTH, textProblem } from '../core/run-text';
+import { UsageError } from '../core/errors';
 import { print, printJson, readSpecFile, type GlobalOptions } from './io';
 
 /** Problems in a spec, for exit code 2 with each problem printed on its own line. */
 export class SpecProblemsError extends UsageError {
+  override readonly code = 'invalid_spec';
+
   constructor(
     readonly source: string,
     readonly lines: string[],
   ) {
     super(lines.map((l) => `${source}: ${l}`).join('\n'));
-    this.name = 'SpecProblemsError';
   }
 }
 

@@ -1,6 +1,6 @@
 /** `tapflow watch ID`: live progress in the terminal until the run ends. */
-import { UsageError } from '../errors';
-import { isFinal, type RunStatus } from '../pipeline/states';
+import { UsageError } from '../core/errors';
+import { isFinal, type RunStatus } from '../core/states';
 import { print, printJson, withClient, type GlobalOptions } from './io';
 import { progressBar, renderStatus } from './render';
 

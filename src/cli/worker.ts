@@ -1,12 +1,11 @@
 /** `tapflow worker [--activities MODULE]... [--task-queue Q]`: a worker for a real deployment. */
-import { NativeConnection } from '@temporalio/worker';
 import { loadActivityModules } from '../activities/load-modules';
-import { loadTemporalSettings } from '../connection';
-import { createWorker } from '../worker';
+import { loadTemporalSettings } from '../control/connection';
+import { createWorker, NativeConnection } from '../worker';
 import { openStore } from '../store/open-store';
 import { DEFAULT_TASK_QUEUE } from '../workflows/definitions';
-import { UsageError } from '../errors';
-import { parseDuration } from '../pipeline/duration';
+import { UsageError } from '../core/errors';
+import { parseDuration } from '../core/duration';
 import type { GlobalOptions } from './io';
 import { createLogger } from '../observability/logger';
 import { setUpWorkerTelemetry } from '../observability/worker-telemetry';

@@ -5,7 +5,7 @@
  */
 import { hostname } from 'node:os';
 import pino, { type DestinationStream, type Level, type Logger } from 'pino';
-import { UsageError } from '../errors';
+import { UsageError } from '../core/errors';
 
 /** Which process (or part of `tapflow dev`) a line comes from: the `service` field. */
 export type TapflowService = 'worker' | 'api';

@@ -7,7 +7,7 @@
  */
 import { CancelledFailure, type Context } from '@temporalio/activity';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
-import { RECORD_ACTIVITY } from '../pipeline/types';
+import { RECORD_ACTIVITY } from '../core/types';
 import type { AttemptOutcome, WorkerMetrics } from './metrics';
 
 /** Builds the worker's `interceptors.activity` entry for `metrics`. */

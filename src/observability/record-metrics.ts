@@ -13,7 +13,7 @@ import type { Queryable } from '../store/pool';
 import { latestPauseOrResume } from '../store/sql/latest-pause-or-resume';
 import type { WriteOutcome } from '../store/types';
 import type { RecordCall } from '../workflows/record-call';
-import { FINAL_RUN_STATES } from '../pipeline/states';
+import { FINAL_RUN_STATES } from '../core/states';
 import type { WorkerMetrics } from './metrics';
 
 /** What the record activity tells its observer after each write. */

@@ -6,7 +6,7 @@
  */
 import type { Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
-import { freePort } from '../ports';
+import { freePort } from './ports';
 import { createWorkerMetrics, type WorkerMetrics } from './metrics';
 import { installRuntime } from './runtime';
 import { startWorkerMetricsServer, type WorkerMetricsServer } from './worker-metrics-server';

@@ -15,6 +15,7 @@ import type { Pool } from 'pg';
 import { isConnectionError, withPgClient } from './pool';
 import { foldAttemptWrites, type AttemptWrite } from './sql/attempt-rows';
 import { upsertAttemptRows } from './sql/upsert-attempt-rows';
+import { PLAIN_VALUES, type StoreValueCodec } from './value-codec';
 import type { AttemptEnd, AttemptStart } from './types';
 
 /** A queued write and when it was queued (`Date.now()`). */
@@ -45,6 +46,12 @@ export interface AttemptRecorderOptions {
   maxInlineOutputBytes?: number;
   /** Where problems are reported. Default: `console.warn`. */
   warn?: (message: string) => void;
+  /**
+   * How outputs are kept: encoded by the application's payload codec, or as they are (see
+   * `value-codec.ts`). Encoding happens in the background loop, never on the node's path.
+   * Default: as they are.
+   */
+  valueCodec?: StoreValueCodec;
 }
 
 /**
@@ -59,6 +66,7 @@ export class AttemptRecorder {
   private readonly warn: (message: string) => void;
   private readonly lingerMs: number;
   private readonly maxInlineOutputBytes: number | undefined;
+  private readonly valueCodec: StoreValueCodec;
   /** Set while the loop waits (for a first record, or for a batch to fill); cuts the wait short. */
   private wakeUp: (() => void) | undefined;
   /** Records ever queued, and ever taken off the queue (written, or refused and dropped). */
@@ -81,6 +89,7 @@ export class AttemptRecorder {
     this.warn = options.warn ?? ((m) => console.warn(m));
     this.lingerMs = options.lingerMs ?? 10;
     this.maxInlineOutputBytes = options.maxInlineOutputBytes;
+    this.valueCodec = options.valueCodec ?? PLAIN_VALUES;
   }
 
   /** Writes queued and not yet in the database. */
@@ -236,8 +245,8 @@ export class AttemptRecorder {
    * (a start after its attempt's end) make a second round, and the rounds then share a
    * transaction, so a batch is always all in or all out.
    */
-  private write(batch: AttemptWrite[]): Promise<unknown> {
-    const rounds = foldAttemptWrites(batch);
+  private async write(batch: AttemptWrite[]): Promise<unknown> {
+    const rounds = foldAttemptWrites(this.valueCodec.encodes ? await this.encodeOutputs(batch) : batch);
     const options = { maxInlineOutputBytes: this.maxInlineOutputBytes };
     return withPgClient(this.pool, async (client) => {
       if (rounds.length === 1) return upsertAttemptRows(client, rounds[0] ?? [], options);
@@ -250,6 +259,15 @@ export class AttemptRecorder {
         throw err;
       }
     });
+  }
+
+  /** The batch with every output encoded (a codec that fails fails the batch, as a refusal would). */
+  private encodeOutputs(batch: AttemptWrite[]): Promise<AttemptWrite[]> {
+    return Promise.all(
+      batch.map(async (w) =>
+        w.kind === 'end' && w.record.output !== undefined ? { ...w, record: { ...w.record, output: await this.valueCodec.encode(w.record.output) } } : w,
+      ),
+    );
   }
 
   /** After a refused batch: writes each record alone, dropping only the ones refused. */

@@ -7,18 +7,21 @@
  * The store's PostgreSQL cannot be reached or refused the connection (server down, wrong host
  * or port, bad password, missing database). The message names the server without its password.
  */
-export class StoreUnavailableError extends Error {
+import { TapflowError } from '../core/errors';
+export class StoreUnavailableError extends TapflowError {
+  readonly code = 'store_unavailable';
+
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
-    this.name = 'StoreUnavailableError';
   }
 }
 
 /** The store is not configured: no `DATABASE_URL` and no URL given. */
-export class StoreConfigError extends Error {
+export class StoreConfigError extends TapflowError {
+  readonly code = 'store_config';
+
   constructor(message: string) {
     super(message);
-    this.name = 'StoreConfigError';
   }
 }
 
@@ -26,20 +29,10 @@ export class StoreConfigError extends Error {
  * The database was migrated by a newer tapflow than this one, or a migration failed. Nothing
  * was changed: migrations run in one transaction.
  */
-export class MigrationError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'MigrationError';
-  }
-}
+export class MigrationError extends TapflowError {
+  readonly code = 'migration';
 
-/**
- * The embedded PostgreSQL could not start or stop: a port in use, a data directory in use by
- * another server or from another PostgreSQL version, missing binaries. The message says what to do.
- */
-export class EmbeddedPostgresError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
-    this.name = 'EmbeddedPostgresError';
   }
 }

@@ -1,12 +1,13 @@
 /**
- * Opens the run store for a process (a worker, `tapflow dev`): connects to `DATABASE_URL`, or
- * starts the embedded PostgreSQL of `tapflow dev`; runs the migrations; starts the recorder
- * that node attempts are written through.
+ * Opens the run store for a process (a worker, the API): connects to the database, runs the
+ * migrations, and starts the recorder that node attempts are written through.
  */
+import { TapflowError } from '../core/errors';
+import type { DataConverter } from '@temporalio/common';
 import type { Pool } from 'pg';
-import { UsageError } from '../errors';
+import { storeValueCodec, type StoreValueCodec } from './value-codec';
+import { UsageError } from '../core/errors';
 import { AttemptRecorder } from './attempt-recorder';
-import { DEV_POSTGRES_PORT, startDevPostgres, type EmbeddedPostgres } from './embedded';
 import { migrate } from './migrate';
 import { createPool, describeConnectionError, isConnectionError, redactUrl, withPgClient } from './pool';
 
@@ -16,19 +17,22 @@ export interface OpenStore {
   /** Where it is, password hidden. */
   displayUrl: string;
   recorder: AttemptRecorder;
-  /** Set when this process started the database itself. */
-  embedded?: EmbeddedPostgres;
-  /** Writes what the recorder still holds, closes the pool, stops an embedded server. */
+  /** How this store keeps the values of runs: encoded by the data converter's codecs, or as they are. */
+  valueCodec: StoreValueCodec;
+  /** Writes what the recorder still holds, then closes the pool. */
   close(): Promise<void>;
 }
 
-/** Options of {@link openStore}: give `url`, or `embeddedRoot` for the dev database. */
+/** Options of {@link openStore}. */
 export interface OpenStoreOptions {
-  url?: string;
-  /** Data directory of an embedded database to start (kept across restarts). */
-  embeddedDataDir?: string;
-  /** Port of the embedded database. Default: 7432. */
-  embeddedPort?: number;
+  /** The database: a `postgres://` URL (`DATABASE_URL` for the command line). */
+  url: string;
+  /**
+   * The application's data converter, the same as its workers' and clients'. When it has payload
+   * codecs (encryption, say), the store keeps run values encoded by them rather than in the
+   * clear (`value-codec.ts` says what stays readable). Default: Temporal's (values as they are).
+   */
+  dataConverter?: DataConverter;
   /** How long to keep trying to reach the database at start, in ms. Default: 30 s. */
   connectTimeoutMs?: number;
   /**
@@ -58,10 +62,11 @@ export function recorderLingerFromEnv(env: NodeJS.ProcessEnv = process.env): num
 }
 
 /** The store could not be opened; the message is one line. */
-export class StoreOpenError extends Error {
+export class StoreOpenError extends TapflowError {
+  readonly code = 'store_open';
+
   constructor(message: string) {
     super(message);
-    this.name = 'StoreOpenError';
   }
 }
 
@@ -75,13 +80,8 @@ export class StoreOpenError extends Error {
  */
 export async function openStore(options: OpenStoreOptions): Promise<OpenStore> {
   const lingerMs = options.recorderLingerMs ?? recorderLingerFromEnv();
-  let embedded: EmbeddedPostgres | undefined;
-  let url = options.url;
-  if (!url) {
-    if (!options.embeddedDataDir) throw new StoreOpenError('no store: set DATABASE_URL to a postgres:// URL');
-    embedded = await startDevPostgres({ dataDir: options.embeddedDataDir, port: options.embeddedPort });
-    url = embedded.url;
-  }
+  const url = options.url;
+  if (!url) throw new StoreOpenError('no store: set DATABASE_URL to a postgres:// URL');
   const pool = createPool(url, { applicationName: 'tapflow-worker' });
   const deadline = Date.now() + (options.connectTimeoutMs ?? 30_000);
   for (;;) {
@@ -91,13 +91,14 @@ export async function openStore(options: OpenStoreOptions): Promise<OpenStore> {
     } catch (err) {
       if (!isConnectionError(err) || Date.now() > deadline) {
         await pool.end().catch(() => undefined);
-        await embedded?.stop().catch(() => undefined);
         throw new StoreOpenError(describeConnectionError(err, url));
       }
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
   }
+  const valueCodec = storeValueCodec(options.dataConverter);
   const recorder = new AttemptRecorder(pool, {
+    valueCodec,
     warn: (m) => process.stderr.write(`${m}\n`),
     ...(lingerMs === undefined ? {} : { lingerMs }),
   });
@@ -106,19 +107,10 @@ export async function openStore(options: OpenStoreOptions): Promise<OpenStore> {
     pool,
     displayUrl: redactUrl(url),
     recorder,
-    embedded,
+    valueCodec,
     async close() {
       await recorder.drain();
       await pool.end().catch(() => undefined);
-      await embedded?.stop();
     },
   };
-}
-
-/**
- * The URL of the store `tapflow dev` starts when `DATABASE_URL` is unset (user and password
- * `tapflow`, loopback only), so commands on the same machine find it without configuration.
- */
-export function devStoreUrl(port: number = DEV_POSTGRES_PORT): string {
-  return `postgres://tapflow:tapflow@127.0.0.1:${port}/tapflow`;
 }

@@ -4,7 +4,7 @@
  * fields. One module for both, so the command line and the API cannot drift apart. The filters
  * are read by `run-search-args.ts`.
  */
-import { encodeRunCursor } from '../cli/run-cursor';
+import { encodeRunCursor } from './run-cursor';
 import type { Queryable } from './pool';
 import { searchRuns } from './sql/search-runs';
 import { MAX_SEARCH_LIMIT, type RunRecord, type RunSearch } from './types';

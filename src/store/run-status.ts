@@ -7,7 +7,7 @@
  * row's `spec` (ids, activities, needs, in spec order) and the node attempts, and the node's
  * state read from its last attempt and the run's state.
  */
-import type { NodeState, NodeStatus, Progress, RunState, RunStatus } from '../pipeline/states';
+import type { NodeState, NodeStatus, Progress, RunState, RunStatus } from '../core/states';
 import type { NodeAttemptRecord, RunRecord } from './types';
 
 /**

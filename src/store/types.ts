@@ -7,7 +7,7 @@
  * - **run**: one execution of a pipeline; its Temporal workflow id is its key ({@link RunRecord}).
  *   A run keeps its workflow id across continue-as-new; `firstRunId` is the Temporal run id of
  *   its first execution.
- * - **run attempt**: a run can be run again as a whole (seed 003's `attempt`, starting at 1).
+ * - **run attempt**: a run can be run again as a whole (its `attempt`, starting at 1).
  *   A write for a higher attempt replaces what the run's previous attempt left.
  * - **node attempt**: one try of one node's activity ({@link NodeAttemptRecord}), keyed by
  *   (workflow id, node id, attempt number). Temporal's activity attempt starts at 1.
@@ -23,7 +23,10 @@
  *
  * Times are `Date`s in records; inputs take a `Date` or an ISO-8601 string.
  */
-import type { ControlAction, NodeStatus, OperatorAction, RunState } from '../pipeline/states';
+import type { NodeStatus, RunState } from '../core/states';
+import type { ControlActionName, TimeInput } from '../core/record-writes';
+
+export type { ControlActionName, ControlActionWrite, RunWrite, TimeInput } from '../core/record-writes';
 
 /** The `NOTIFY` channel every store change is announced on. */
 export const STORE_EVENTS_CHANNEL = 'tapflow_events';
@@ -31,8 +34,6 @@ export const STORE_EVENTS_CHANNEL = 'tapflow_events';
 /** The PostgreSQL schema that holds the store's tables, so the store can share a database. */
 export const STORE_SCHEMA = 'tapflow';
 
-/** A time as a `Date` or an ISO-8601 string. */
-export type TimeInput = Date | string;
 
 /**
  * How a node attempt ended, or `running` while it has not.
@@ -46,12 +47,6 @@ export type AttemptOutcome = 'running' | 'completed' | 'failed' | 'cancelled' | 
 
 /** Every attempt outcome; the `node_attempts.outcome` check constraint allows exactly these. */
 export const ATTEMPT_OUTCOMES: readonly AttemptOutcome[] = ['running', 'completed', 'failed', 'cancelled', 'timed_out'];
-
-/**
- * A control action's name: the three a run takes today, the node-level ones planned, or any
- * other lower-case name (letters, digits and `_`) a later version adds.
- */
-export type ControlActionName = ControlAction | OperatorAction | (string & {});
 
 /** One run, as the store keeps it (table `tapflow.runs`). */
 export interface RunRecord {
@@ -67,19 +62,19 @@ export interface RunRecord {
   params: unknown;
   /** The run's result, `{ [leafId]: output }`, once it has completed. */
   result: unknown;
-  /** Paths of the files the run's activities produced (seed 003's `products`). Empty when none. */
+  /** Paths of the files the run's activities produced. Empty when none. */
   products: string[];
-  /** Paths of the plots the run's activities drew (seed 003's `plots`). Empty when none. */
+  /** Paths of the plots the run's activities drew. Empty when none. */
   plots: string[];
   /** Free labels to find the run by. Empty when none. */
   tags: string[];
-  /** Working groups the run belongs to (seed 003's `group`). Empty when none. */
+  /** Working groups the run belongs to. Empty when none. */
   groups: string[];
   /** Who started the run (`--user`, or the OS user). */
   userName: string | null;
-  /** Where the run ran or is meant to run (seed 003's `site`, e.g. `chime`). */
+  /** Where the run ran or is meant to run (e.g. an observatory site). */
   site: string | null;
-  /** A reference to what the run is about (seed 003's `event`, e.g. event numbers). */
+  /** A reference to what the run is about (e.g. event numbers). */
   event: unknown;
   /** The run's priority, also given to Temporal as its task priority. */
   priority: number | null;
@@ -122,56 +117,6 @@ export interface RunRecord {
   finishedAt: Date | null;
   /** When the row last changed (set by the database). */
   updatedAt: Date;
-}
-
-/**
- * A write of a run (see `upsertRun`). `workflowId`, `pipeline` and `state` are required; any other
- * field left `undefined` keeps what the store has (or its default on the first write).
- */
-export interface RunWrite {
-  workflowId: string;
-  pipeline: string;
-  state: RunState;
-  firstRunId?: string;
-  spec?: unknown;
-  params?: unknown;
-  result?: unknown;
-  products?: readonly string[];
-  plots?: readonly string[];
-  tags?: readonly string[];
-  groups?: readonly string[];
-  userName?: string;
-  site?: string;
-  event?: unknown;
-  priority?: number;
-  timeoutMs?: number;
-  retries?: number;
-  /** Which try of the whole run. Default on the first write: 1. */
-  attempt?: number;
-  /** Order of this write within the run attempt. Default: 0 (unordered). */
-  seq?: number;
-  /** Why the run is in `state`. A write that changes the state replaces the reason (or clears it). */
-  reason?: string;
-  progressCompleted?: number;
-  progressTotal?: number;
-  /** Every node's status; replaces the stored list (a current write only, like `result`). */
-  nodes?: readonly NodeStatus[];
-  /**
-   * The idempotency key the run was started with. Keeps its first value. Not recorded when
-   * another run of the pipeline already holds it (the rest of the write is).
-   */
-  idempotencyKey?: string;
-  /**
-   * Outputs of nodes no attempt row holds (sleep, event, skipped nodes), by node id; merged into
-   * the stored ones (a later output of a node replaces its earlier one).
-   */
-  outputs?: Record<string, unknown>;
-  /** The run this one reruns. Keeps its first value. */
-  rerunOf?: string;
-  /** Default on the first write: the database's `now()`. Never changed afterwards. */
-  createdAt?: TimeInput;
-  startedAt?: TimeInput;
-  finishedAt?: TimeInput;
 }
 
 /** What a write did: added a row, changed one, or found it already as written (a duplicate or stale write). */
@@ -266,23 +211,6 @@ export interface ControlActionRecord {
   details: unknown;
 }
 
-/** A control action to record (see `insertControlAction`). */
-export interface ControlActionWrite {
-  workflowId: string;
-  /** Idempotency key, unique within the run: the same key twice records one row. */
-  requestId: string;
-  action: ControlActionName;
-  nodeId?: string;
-  requestedBy?: string;
-  reason?: string;
-  /** Default: the database's `now()`. */
-  requestedAt?: TimeInput;
-  accepted?: boolean;
-  refusal?: string;
-  /** The action's particulars, any JSON. */
-  details?: unknown;
-}
-
 /** Filters of `searchRuns`; every filter given must match (AND). */
 export interface RunSearch {
   pipeline?: string;
@@ -353,3 +281,18 @@ export type StoreEvent =
     }
   | { table: 'control_actions'; op: 'insert' | 'update'; workflowId: string; id: number; action: ControlActionName; seq: number }
   | { table: 'runs' | 'node_attempts' | 'control_actions'; op: 'insert' | 'update'; oversized: true };
+
+// API tokens: who may do what through the HTTP API (see `api/permissions.ts`).
+
+/** What a route does, for the permission check. */
+export type ApiAction = 'read' | 'start' | 'control' | 'admin';
+
+/** Every action, least to most. */
+export const API_ACTIONS: readonly ApiAction[] = ['read', 'start', 'control', 'admin'];
+
+/** Actions allowed on one pipeline, or on every pipeline (`*`). */
+export interface Grant {
+  /** A pipeline name, or `*` for every pipeline. */
+  pipeline: string;
+  actions: ApiAction[];
+}

@@ -7,6 +7,7 @@
  * Cancel reaches children through the node scope (Temporal asks the child to cancel and waits for
  * it to finish cancelling); pause and resume reach them as signals (see `cascade`).
  */
+import type { PipelineRunArgs } from './run-args';
 import {
   ApplicationFailure,
   ChildWorkflowFailure,
@@ -17,14 +18,13 @@ import {
   type ChildWorkflowOptions,
   type SignalDefinition,
 } from '@temporalio/workflow';
-import type { ParentClosePolicy as SpecParentClose, PipelineSpec } from '../pipeline/types';
+import type { ParentClosePolicy as SpecParentClose, PipelineSpec } from '../core/types';
 import {
   PIPELINE_SEARCH_ATTRIBUTE,
   PIPELINE_WORKFLOW_TYPE,
   PROGRESS_SEARCH_ATTRIBUTE,
   STATE_SEARCH_ATTRIBUTE,
   type ControlRequest,
-  type PipelineRunInput,
   type RunMeta,
 } from './definitions';
 import type { NodeOutcome } from './node-activity';
@@ -62,7 +62,7 @@ export function childRunId(parentId: string, nodeId: string, round: number): str
  * @returns a promise that settles after `onOutcome` has run.
  */
 export function runChild(start: ChildStart, onOutcome: (outcome: NodeOutcome) => void): Promise<void> {
-  const input: PipelineRunInput = { spec: start.spec, params: start.params, meta: start.meta, nesting: start.nesting };
+  const input: PipelineRunArgs = { spec: start.spec, params: start.params, meta: start.meta, nesting: start.nesting };
   const options: ChildWorkflowOptions = {
     workflowId: start.workflowId,
     taskQueue: start.taskQueue,

@@ -1,13 +1,33 @@
 /**
- * Everything a caller uses to talk to a running pipeline: the workflow's name, its signals,
- * updates and query, and the search attribute keys it keeps current. Imported by the workflow
- * and by the client as values, so the names are written once.
+ * The Temporal contract of a run: the workflow's name, its argument and result, its signals,
+ * updates and query, and the search attribute keys it keeps current. Any Temporal client can
+ * drive a run with these names (docs/temporal-contract.md); the workflow and tapflow's client
+ * import them as values, so each name is written once.
+ *
+ * No import of `@temporalio/workflow` here: a client loads this module, and a definition is only
+ * a name with a type (what the SDK's `defineQuery` and friends return, built the same way).
  */
-import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import type { DurationSpec, PipelineSpec } from '../pipeline/types';
-import type { NodeState, RunState, RunStatus } from '../pipeline/states';
-import type { ReusedOutputs } from './run-book';
+import {
+  defineSearchAttributeKey,
+  SearchAttributeType,
+  type QueryDefinition,
+  type SignalDefinition,
+  type UpdateDefinition,
+} from '@temporalio/common';
+import type { DurationSpec, PipelineSpec } from '../core/types';
+import type { NodeState, RunState, RunStatus } from '../core/states';
+
+function defineQuery<Ret, Args extends unknown[] = []>(name: string): QueryDefinition<Ret, Args> {
+  return { type: 'query', name } as QueryDefinition<Ret, Args>;
+}
+
+function defineSignal<Args extends unknown[] = []>(name: string): SignalDefinition<Args> {
+  return { type: 'signal', name } as SignalDefinition<Args>;
+}
+
+function defineUpdate<Ret, Args extends unknown[] = []>(name: string): UpdateDefinition<Ret, Args> {
+  return { type: 'update', name } as UpdateDefinition<Ret, Args>;
+}
 
 /** The workflow type every run executes. */
 export const PIPELINE_WORKFLOW_TYPE = 'pipelineWorkflow';
@@ -16,7 +36,7 @@ export const PIPELINE_WORKFLOW_TYPE = 'pipelineWorkflow';
 export const DEFAULT_TASK_QUEUE = 'tapflow';
 
 /**
- * What a run is about and who it is for: kept on the run's record in the store (seed 003's Work
+ * What a run is about and who it is for: kept on the run's record in the store (its work order
  * object) and, for `priority` and `timeout`, acted on.
  */
 export interface RunMeta {
@@ -61,7 +81,10 @@ export interface RunMeta {
 /** The lowest (least urgent) task priority Temporal accepts by default. */
 export const LOWEST_PRIORITY = 5;
 
-/** What a run is started with. */
+/**
+ * The workflow's argument: what a run is started with. Any other field of the argument is
+ * tapflow's own (continue-as-new and rerun state) and not part of the contract.
+ */
 export interface PipelineRunInput {
   /** A valid spec (the client validates it; the workflow checks it again and fails fast). */
   spec: PipelineSpec;
@@ -69,20 +92,6 @@ export interface PipelineRunInput {
   params?: unknown;
   /** Tags, user, group, priority, timeout and the rest; see {@link RunMeta}. */
   meta?: RunMeta;
-  /**
-   * Continue-as-new once the history has this many events. Default: 8,000 (Temporal warns at
-   * 10,240). Lower it to keep histories short; tests lower it to exercise continue-as-new.
-   */
-  continueAsNewAfterEvents?: number;
-  /** Carried across continue-as-new; never set by callers. */
-  carried?: unknown;
-  /**
-   * A rerun of an ended run: the outputs it takes from that run (those nodes never run), the run
-   * it reruns and the node it reruns from. Set by `TapflowClient.rerun`.
-   */
-  reuse?: ReusedOutputs & { of: string; from: string };
-  /** A child run: how deep it is nested (the top-level run is 0) and the limit it inherits. */
-  nesting?: { depth: number; maxDepth: number };
 }
 
 /** The result of a completed run: each leaf node's output by node id. */

@@ -4,7 +4,7 @@
  * names a failed item. Imported by workflow code and by the worker: pure.
  */
 
-export { MAP_BATCH_ACTIVITY } from '../pipeline/types';
+export { MAP_BATCH_ACTIVITY } from '../core/types';
 
 /** One batch: consecutive items of one map node, run one after another by one activity task. */
 export interface MapBatchCall {

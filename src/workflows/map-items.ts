@@ -3,6 +3,7 @@
  * pipeline, or a batch of items as one activity task ({@link MAP_BATCH_ACTIVITY}); and how a
  * unit's failure names the item that failed.
  */
+import type { PipelineRunArgs } from './run-args';
 import {
   ActivityFailure,
   ApplicationFailure,
@@ -13,10 +14,10 @@ import {
   workflowInfo,
   type ActivityOptions,
 } from '@temporalio/workflow';
-import { isNodeEnvelope } from '../pipeline/envelope';
-import type { PipelineSpec } from '../pipeline/types';
-import { PIPELINE_WORKFLOW_TYPE, type PipelineRunInput } from './definitions';
-import { NODE_FAILED } from './errors';
+import { isNodeEnvelope } from '../core/envelope';
+import type { PipelineSpec } from '../core/types';
+import { PIPELINE_WORKFLOW_TYPE } from './definitions';
+import { NODE_FAILED } from '../core/failure-types';
 import { MAP_BATCH_ACTIVITY, isMapBatchCheckpoint, isMapItemFailureDetails, type MapBatchCall } from './map-batch-call';
 import type { MapShardInput } from './map-shard-workflow';
 import { timeoutName } from './node-activity';
@@ -38,7 +39,7 @@ export async function runActivityItem(shard: MapShardInput, item: unknown, index
 
 /** Runs item `index` as a child pipeline `<shard>/<index>`; resolves to the child's result. */
 export async function runChildItem(shard: MapShardInput, shardId: string, item: unknown, index: number): Promise<unknown> {
-  const input: PipelineRunInput = {
+  const input: PipelineRunArgs = {
     spec: shard.pipeline as PipelineSpec,
     params: { input: shard.input, params: shard.params, upstream: shard.upstream, item, index },
     meta: shard.meta ?? {},

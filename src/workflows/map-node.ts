@@ -4,14 +4,14 @@
  * (`mapShardWorkflow`, ids `<run>/<node>/shard-<k>`) with at most `maxParallel` items in flight
  * across them, and puts their outputs together in item order.
  *
- * How a map of n items is split (the README says the same): ceil(n / 1,000) shards; at most
+ * How a map of n items is split (docs/commands.md says the same): ceil(n / 1,000) shards; at most
  * `maxParallel` shards run at once, each with `max(1, floor(maxParallel / shards running))` items
  * in flight. A 100,000-item map is 100 shards of 1,000 items; the parent's history grows by a few
  * events per shard, each shard's by a few per item, or per batch with the node's `batchSize`
  * (a batch is one activity task running its items one after another, and counts as one in flight).
  */
 import { CancellationScope, startChild, type ActivityOptions } from '@temporalio/workflow';
-import type { NodeSpec, PipelineSpec } from '../pipeline/types';
+import type { NodeSpec, PipelineSpec } from '../core/types';
 import { childFailureOutcome } from './child-node';
 import type { RunMeta } from './definitions';
 import { MAP_SHARD_SIZE, MAP_SHARD_WORKFLOW_TYPE, type MapShardInput } from './map-shard-workflow';

@@ -21,7 +21,7 @@ import {
   type ActivityOptions,
   type ApplicationFailure,
 } from '@temporalio/workflow';
-import type { PipelineSpec } from '../pipeline/types';
+import type { PipelineSpec } from '../core/types';
 import { pauseSignal, resumeSignal, type RunMeta } from './definitions';
 import { itemFailure, runActivityBatch, runActivityItem, runChildItem } from './map-items';
 

@@ -13,9 +13,9 @@ import {
   type ActivityOptions,
 } from '@temporalio/workflow';
 import { RetryState } from '@temporalio/common';
-import { parseDuration } from '../pipeline/duration';
-import { isNodeEnvelope, isNodeFailureDetails } from '../pipeline/envelope';
-import { DEFAULT_MAXIMUM_ATTEMPTS, DEFAULT_NODE_TIMEOUT, type ActivityCall, type NodeSpec, type PipelineSpec } from '../pipeline/types';
+import { parseDuration } from '../core/duration';
+import { isNodeEnvelope, isNodeFailureDetails } from '../core/envelope';
+import { DEFAULT_MAXIMUM_ATTEMPTS, DEFAULT_NODE_TIMEOUT, type ActivityCall, type NodeSpec, type PipelineSpec } from '../core/types';
 
 /** How a node attempt ended, as the run book records it. */
 export type NodeOutcome =

@@ -5,7 +5,7 @@
  * Sleep and event nodes are not here: they wait rather than run (see `waiting-nodes.ts`).
  */
 import { patched, type ActivityOptions } from '@temporalio/workflow';
-import type { NodeSpec, PipelineSpec } from '../pipeline/types';
+import type { NodeSpec, PipelineSpec } from '../core/types';
 import { childRunId, runChild } from './child-node';
 import type { RunMeta } from './definitions';
 import { MAP_REUSE_SHARDS_PATCH, runMap } from './map-node';

@@ -5,6 +5,7 @@
  * Registered by the pipeline workflow before its first await.
  */
 import { log, setHandler } from '@temporalio/workflow';
+import { refuseIf } from './refuse';
 import {
   editRefusal,
   eventTakers,
@@ -14,8 +15,8 @@ import {
   sendRefusal,
   skipRefusal,
   type RunView,
-} from '../pipeline/operator-rules';
-import type { OperatorAction, RunState } from '../pipeline/states';
+} from '../core/operator-rules';
+import type { OperatorAction, RunState } from '../core/states';
 import {
   editUpdate,
   rerunUpdate,
@@ -46,10 +47,6 @@ export interface OperatorHost {
   changed(): void;
 }
 
-function refuse(why: string | undefined): void {
-  if (why) throw new Error(why);
-}
-
 /** Registers the operator's updates and signals; see the module comment. */
 export function registerOperatorHandlers(host: OperatorHost): void {
   const { book } = host;
@@ -76,7 +73,7 @@ export function registerOperatorHandlers(host: OperatorHost): void {
       host.changed();
       return nodeAck(r.node);
     },
-    { validator: (r) => refuse(retryRefusal(host.view(), r.node, 'input' in r ? { value: r.input } : undefined)) },
+    { validator: (r) => refuseIf(retryRefusal(host.view(), r.node, 'input' in r ? { value: r.input } : undefined)) },
   );
   setHandler(
     skipUpdate,
@@ -89,7 +86,7 @@ export function registerOperatorHandlers(host: OperatorHost): void {
       host.changed();
       return nodeAck(r.node);
     },
-    { validator: (r) => refuse(skipRefusal(host.view(), r.node, r.output)) },
+    { validator: (r) => refuseIf(skipRefusal(host.view(), r.node, r.output)) },
   );
   setHandler(
     editUpdate,
@@ -100,7 +97,7 @@ export function registerOperatorHandlers(host: OperatorHost): void {
       host.changed();
       return nodeAck(r.node);
     },
-    { validator: (r) => refuse(editRefusal(host.view(), r.node, r.input)) },
+    { validator: (r) => refuseIf(editRefusal(host.view(), r.node, r.input)) },
   );
   setHandler(
     rerunUpdate,
@@ -114,9 +111,9 @@ export function registerOperatorHandlers(host: OperatorHost): void {
       host.changed();
       return { state: host.state(), rerun, reused };
     },
-    { validator: (r) => refuse(rerunRefusal(host.view(), r.from)) },
+    { validator: (r) => refuseIf(rerunRefusal(host.view(), r.from)) },
   );
-  setHandler(sendEventUpdate, deliverEvent, { validator: (r) => refuse(sendRefusal(host.view(), r.event, r.data)) });
+  setHandler(sendEventUpdate, deliverEvent, { validator: (r) => refuseIf(sendRefusal(host.view(), r.event, r.data)) });
   setHandler(sendEventSignal, (r) => {
     const why = sendRefusal(host.view(), r.event, r.data);
     if (!why) return void deliverEvent(r);

@@ -8,6 +8,8 @@
  * cancels its siblings in flight, skips what has not started, and fails the run with its message.
  * Long runs continue-as-new between nodes, so no single history grows past ~10,000 events.
  */
+import { refuseIf } from './refuse';
+import type { PipelineRunArgs } from './run-args';
 import {
   allHandlersFinished,
   ApplicationFailure,
@@ -24,10 +26,10 @@ import {
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
-import { formatDuration, parseDuration } from '../pipeline/duration';
-import { refusal, type ControlAction, type OperatorAction, type RunState, type RunStatus } from '../pipeline/states';
-import { DEFAULT_MAX_DEPTH, DEFAULT_MAX_PARALLEL, DEFAULT_MAXIMUM_ATTEMPTS, type DurationSpec } from '../pipeline/types';
-import { formatProblem, validateSpec } from '../pipeline/validate';
+import { formatDuration, parseDuration } from '../core/duration';
+import { refusal, type ControlAction, type OperatorAction, type RunState, type RunStatus } from '../core/states';
+import { DEFAULT_MAX_DEPTH, DEFAULT_MAX_PARALLEL, DEFAULT_MAXIMUM_ATTEMPTS, type DurationSpec } from '../core/types';
+import { formatProblem, validateSpec } from '../core/validate';
 import {
   cancelSignal,
   cancelUpdate,
@@ -38,10 +40,9 @@ import {
   statusQuery,
   type ControlAck,
   type ControlRequest,
-  type PipelineRunInput,
   type PipelineRunResult,
 } from './definitions';
-import { DEADLINE_EXCEEDED, INVALID_SPEC, NEEDS_REVIEW, NODE_CANCELLED, NODE_FAILED, RUN_CANCELLED, RUN_TIMED_OUT } from './errors';
+import { DEADLINE_EXCEEDED, INVALID_SPEC, NEEDS_REVIEW, NODE_CANCELLED, NODE_FAILED, RUN_CANCELLED, RUN_TIMED_OUT } from '../core/failure-types';
 import { ActiveClock, type ActiveClockSnapshot } from './active-clock';
 import { cascade } from './child-node';
 import { registerOperatorHandlers } from './operator-handlers';
@@ -60,7 +61,7 @@ export const STORE_RECORDS_PATCH = 'tapflow-store-records';
 
 /**
  * A run paused while its last nodes were in flight used to complete as soon as they finished. It
- * now comes to rest `paused`, as a pause promises (PRODUCT.md: nodes in flight finish, then the
+ * now comes to rest `paused`, as a pause promises (nodes in flight finish, then the
  * run is paused), and completes once resumed; runs recorded before keep completing on replay.
  */
 export const PAUSE_HOLDS_END_PATCH = 'tapflow-pause-holds-end';
@@ -94,7 +95,7 @@ const CONTINUE_AS_NEW_BYTES = 8 * 1024 * 1024;
 const TEMPORAL_CANCEL_GRACE_MS = 30_000;
 
 /** Runs a pipeline spec. See the module comment for the rules. */
-export async function pipelineWorkflow(input: PipelineRunInput): Promise<PipelineRunResult> {
+export async function pipelineWorkflow(input: PipelineRunArgs): Promise<PipelineRunResult> {
   const checked = validateSpec(input.spec);
   if (!checked.ok) {
     throw ApplicationFailure.nonRetryable(
@@ -122,7 +123,7 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
   let failedNode: string | undefined;
   /** Set when the run's own limit (`meta.timeout`, the deadline) has passed. */
   let expired: Expiry | undefined;
-  /** Paths the activities reported (seed 003's products and plots), in order, once each. */
+  /** Paths the activities reported (the files they produced and the plots they drew), in order, once each. */
   const products = new Set(carried?.products);
   const plots = new Set(carried?.plots);
   /** The state last written to the store. */
@@ -258,10 +259,8 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
 
   const validator =
     (action: ControlAction) =>
-    (_request: ControlRequest): void => {
-    const why = refusal(action, state);
-    if (why) throw new Error(why);
-  };
+    (_request: ControlRequest): void =>
+      refuseIf(refusal(action, state));
   const onSignal = (action: ControlAction) => (request: ControlRequest = {}): void => {
     const why = refusal(action, state);
     if (why) {
@@ -550,7 +549,7 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
         };
         if (reason !== undefined) next.reason = reason;
         log.info('continuing as new', { historyLength: workflowInfo().historyLength });
-        const nextInput: PipelineRunInput = { ...input, carried: next };
+        const nextInput: PipelineRunArgs = { ...input, carried: next };
         await continueAsNew<typeof pipelineWorkflow>(nextInput);
       }
       publish();

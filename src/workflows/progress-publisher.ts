@@ -5,7 +5,7 @@
  * (each upsert is a history event).
  */
 import { setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
-import type { Progress, RunState } from '../pipeline/states';
+import type { Progress, RunState } from '../core/states';
 import { PIPELINE_SEARCH_ATTRIBUTE, PROGRESS_SEARCH_ATTRIBUTE, STATE_SEARCH_ATTRIBUTE } from './definitions';
 
 /** Least time between two progress-only upserts, in ms of workflow time. */

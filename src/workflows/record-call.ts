@@ -3,10 +3,10 @@
  * {@link RECORD_ACTIVITY}. Workflow code never touches the database; it describes the write and
  * a worker activity does it (see docs/design/run-store.md).
  */
-import type { NodeStatus } from '../pipeline/states';
-import type { ControlActionWrite, RunWrite } from '../store/types';
+import type { NodeStatus } from '../core/states';
+import type { ControlActionWrite, RunWrite } from '../core/record-writes';
 
-export { RECORD_ACTIVITY } from '../pipeline/types';
+export { RECORD_ACTIVITY } from '../core/types';
 
 /** Failure type of a write the store refuses for good (bad data); it is not retried. */
 export const RECORD_REJECTED = 'TapflowRecordRejected';

@@ -8,9 +8,9 @@
  * operator's skip, an event's timeout). A held node is `failed` with `held` set and is not
  * finished: the run cannot end while it waits for an operator.
  */
-import { buildGraph, downstreamOf, MinIndexQueue, type PipelineGraph } from '../pipeline/graph';
-import type { NodeSpec, PipelineSpec } from '../pipeline/types';
-import type { NodeState, NodeStatus, Progress } from '../pipeline/states';
+import { buildGraph, downstreamOf, MinIndexQueue, type PipelineGraph } from '../core/graph';
+import type { NodeSpec, PipelineSpec } from '../core/types';
+import type { NodeState, NodeStatus, Progress } from '../core/states';
 
 /** What the run book remembers of one node. */
 export interface NodeRecord {

@@ -6,8 +6,8 @@
  * new, so the store never misses a run's final state.
  */
 import { CancellationScope, log, scheduleActivity, type ActivityOptions } from '@temporalio/workflow';
-import type { NodeStatus } from '../pipeline/states';
-import type { ControlActionWrite, RunWrite } from '../store/types';
+import type { NodeStatus } from '../core/states';
+import type { ControlActionWrite, RunWrite } from '../core/record-writes';
 import { RECORD_ACTIVITY, RECORD_REJECTED, type RecordCall, type RecordResult } from './record-call';
 
 /**

@@ -6,10 +6,10 @@
  * again from the active time they first started at.
  */
 import { CancellationScope, sleep } from '@temporalio/workflow';
-import { formatDuration, parseDuration } from '../pipeline/duration';
-import type { NodeSpec } from '../pipeline/types';
+import { formatDuration, parseDuration } from '../core/duration';
+import type { NodeSpec } from '../core/types';
 import type { ActiveClock } from './active-clock';
-import { EVENT_TIMED_OUT } from './errors';
+import { EVENT_TIMED_OUT } from '../core/failure-types';
 import type { NodeOutcome } from './node-activity';
 
 /** A node waiting: how to end it early. */

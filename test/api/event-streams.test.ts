@@ -7,10 +7,10 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { buildApi } from '../../src/api/server';
-import { openEventStream, type StreamEvent } from '../../src/api/sse-client';
+import { openEventStream, type StreamEvent } from '../../src/control/event-stream-client';
 import { createApiToken, StoreTokenVerifier } from '../../src/api/tokens';
-import type { RunStatus } from '../../src/pipeline/states';
-import type { PipelineSpec } from '../../src/pipeline/types';
+import type { RunStatus } from '../../src/core/states';
+import type { PipelineSpec } from '../../src/core/types';
 import { devServerEnv } from '../helpers/temporal';
 import { eventually } from '../helpers/poll';
 import { storeRigPerFile } from '../helpers/store-rig';

@@ -22,7 +22,7 @@
 import type { FastifyInstance } from 'fastify';
 import { apiRoutes, buildApi, type ApiRoute } from '../../src/api/server';
 import { createApiToken, StoreTokenVerifier } from '../../src/api/tokens';
-import type { PipelineSpec } from '../../src/pipeline/types';
+import type { PipelineSpec } from '../../src/core/types';
 import { devServerEnv } from '../helpers/temporal';
 import { eventually, nodeOf } from '../helpers/poll';
 import { storeRigPerFile } from '../helpers/store-rig';

@@ -9,7 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApi, apiRoutes } from '../../src/api/server';
 import { createApiToken, StoreTokenVerifier } from '../../src/api/tokens';
 import type { Grant } from '../../src/api/permissions';
-import type { PipelineSpec } from '../../src/pipeline/types';
+import type { PipelineSpec } from '../../src/core/types';
 import { devServerEnv } from '../helpers/temporal';
 import { eventually } from '../helpers/poll';
 import { storeRigPerFile } from '../helpers/store-rig';

@@ -7,12 +7,12 @@
  * run giving a new run that reuses the recorded outputs.
  */
 import type { FastifyInstance } from 'fastify';
-import type { BulkControlResult } from '../../src/bulk-control';
+import type { BulkControlResult } from '../../src/control/bulk-control';
 import { buildApi } from '../../src/api/server';
 import type { Grant } from '../../src/api/permissions';
 import { createApiToken, StoreTokenVerifier } from '../../src/api/tokens';
-import type { PipelineSpec } from '../../src/pipeline/types';
-import type { RerunReport } from '../../src/rerun';
+import type { PipelineSpec } from '../../src/core/types';
+import type { RerunReport } from '../../src/control/rerun';
 import type { RunSearchPage } from '../../src/store/run-search-page';
 import { getRun } from '../../src/store/sql/get-run';
 import { listControlActions } from '../../src/store/sql/list-control-actions';
@@ -341,7 +341,7 @@ describe('POST /api/runs/:id/rerun of an ended run', () => {
       const res = await call('POST', `/api/runs/${id}/rerun`, 'rerunControlStart', { from: 'two', id: taken });
       expect({ status: res.statusCode, message: (res.json() as { error: { message: string } }).error.message }).toEqual({
         status: 409,
-        message: `a run with id "${taken}" already exists; choose another --id`,
+        message: `a run with id "${taken}" already exists`,
       });
     }
     expect((await getRun(stack.db.pool, id))?.rerunOf).toBeNull();

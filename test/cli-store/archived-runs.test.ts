@@ -6,7 +6,7 @@
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { StoredRunStatus } from '../../src/cli/status';
-import type { NodeStatus, RunStatus } from '../../src/pipeline/states';
+import type { NodeStatus, RunStatus } from '../../src/core/states';
 import { upsertAttemptEnd } from '../../src/store/sql/upsert-attempt-end';
 import { upsertRun } from '../../src/store/sql/upsert-run';
 import type { RunWrite } from '../../src/store/types';

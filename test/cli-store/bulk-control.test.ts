@@ -6,9 +6,9 @@
  * asked, and a run that refuses is reported without failing the command; bad input exits 2 with
  * one line.
  */
-import type { BulkControlResult } from '../../src/bulk-control';
-import type { RunState } from '../../src/pipeline/states';
-import type { PipelineSpec } from '../../src/pipeline/types';
+import type { BulkControlResult } from '../../src/control/bulk-control';
+import type { RunState } from '../../src/core/states';
+import type { PipelineSpec } from '../../src/core/types';
 import { listControlActions } from '../../src/store/sql/list-control-actions';
 import { parseJson, tapflow, type CliResult } from '../helpers/cli';
 import { eventually } from '../helpers/poll';

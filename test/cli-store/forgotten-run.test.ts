@@ -8,12 +8,12 @@
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { StoredRunStatus } from '../../src/cli/status';
-import type { RunStatus } from '../../src/pipeline/states';
-import type { PipelineSpec } from '../../src/pipeline/types';
+import type { RunStatus } from '../../src/core/states';
+import type { PipelineSpec } from '../../src/core/types';
 import { AttemptRecorder } from '../../src/store/attempt-recorder';
 import { getRun } from '../../src/store/sql/get-run';
 import { listAttempts } from '../../src/store/sql/list-attempts';
-import { RunNotFoundError } from '../../src/errors';
+import { RunNotFoundError } from '../../src/core/errors';
 import { parseJson, tapflow, type CliResult } from '../helpers/cli';
 import { databasePerTest } from '../helpers/postgres';
 import { eventually } from '../helpers/poll';

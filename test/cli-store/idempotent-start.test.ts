@@ -8,7 +8,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { PipelineSpec } from '../../src/pipeline/types';
+import type { PipelineSpec } from '../../src/core/types';
 import { AttemptRecorder } from '../../src/store/attempt-recorder';
 import { findRunByIdempotencyKey } from '../../src/store/sql/find-run-by-idempotency-key';
 import { parseJson, tapflow, unusedPort, type CliResult } from '../helpers/cli';

@@ -6,8 +6,8 @@
  */
 import { listControlActions } from '../../src/store/sql/list-control-actions';
 import { getRun } from '../../src/store/sql/get-run';
-import type { PipelineSpec } from '../../src/pipeline/types';
-import type { RunState, RunStatus } from '../../src/pipeline/states';
+import type { PipelineSpec } from '../../src/core/types';
+import type { RunState, RunStatus } from '../../src/core/states';
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -138,7 +138,7 @@ test('the table lists runs newest first and tells how to get the next page', asy
 });
 
 test.each<[string, string[], RegExp]>([
-  ['an unknown state', ['--state', 'done'], /^tapflow: --state: unknown state "done"; one of running, /],
+  ['an unknown state', ['--state', 'done'], /^tapflow: --state: unknown state "done"; one of queued, running, /],
   ['a time that is not one', ['--from', 'yesterday'], /^tapflow: --from: "yesterday" is not a time; /],
   ['an impossible date', ['--to', '2025-02-30'], /^tapflow: --to: "2025-02-30" is not a time; /],
   ['a bare number as a time', ['--from', '5'], /^tapflow: --from: "5" is not a time; /],

@@ -32,7 +32,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { PipelineSpec } from '../../src/pipeline/types';
+import type { PipelineSpec } from '../../src/core/types';
 import { tapflow, type CliResult } from '../helpers/cli';
 import { eventually, nodeOf } from '../helpers/poll';
 import { storeRigPerFile } from '../helpers/store-rig';

@@ -6,7 +6,7 @@
  * and what it does is steered by the node's `input`, so one worker serves every test of a file.
  */
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
-import type { ActivityCall, ReportedPaths } from '../../src/pipeline/types';
+import type { ActivityCall, ReportedPaths } from '../../src/core/types';
 import type { NodeFunction } from '../../src/activities/wrap';
 import { needsReview } from '../../src/activities/failures';
 

@@ -4,7 +4,7 @@
  * keeps the order in which the run accepted the updates (a refused update never reaches it).
  */
 import type { Client } from '@temporalio/client';
-import { ActionRefusedError } from '../../src/errors';
+import { ActionRefusedError } from '../../src/core/errors';
 import type { TapflowClient } from '../../src/client';
 import { RECORD_ACTIVITY } from '../../src/workflows/record-call';
 import { delay, eventually } from './poll';

@@ -2,7 +2,7 @@
  * Polling for things that become true eventually (a run reaching a state, visibility catching
  * up). The deadline only bounds the wait; it is never what a test asserts.
  */
-import type { NodeStatus, RunStatus } from '../../src/pipeline/states';
+import type { NodeStatus, RunStatus } from '../../src/core/states';
 
 /** Real-time pause. */
 export function delay(ms: number): Promise<void> {

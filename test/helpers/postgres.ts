@@ -3,7 +3,7 @@
  * test on it (CREATE DATABASE with a unique name), migrated unless asked not to be.
  */
 import type { Pool } from 'pg';
-import { startEmbeddedPostgres, type EmbeddedPostgres, type EmbeddedPostgresOptions } from '../../src/store/embedded';
+import { startEmbeddedPostgres, type EmbeddedPostgres, type EmbeddedPostgresOptions } from '../../src/devstack/embedded-postgres';
 import { migrate } from '../../src/store/migrate';
 import { createPool, withPgClient } from '../../src/store/pool';
 

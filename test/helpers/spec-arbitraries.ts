@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { stringify } from 'yaml';
-import type { PipelineSpec } from '../../src/pipeline/types';
+import type { PipelineSpec } from '../../src/core/types';
 
 /**
  * Settings for `fc.assert`: a fixed seed (so a run is repeatable and a failure replays), which

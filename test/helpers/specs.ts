@@ -1,5 +1,5 @@
 /** Specs shared by tests. */
-import type { PipelineSpec } from '../../src/pipeline/types';
+import type { PipelineSpec } from '../../src/core/types';
 
 /** The thumbnails example from PRODUCT.md, as a fresh object each call. */
 export function thumbnails(): PipelineSpec {

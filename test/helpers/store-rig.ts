@@ -4,7 +4,7 @@
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { AttemptRecorder, type AttemptRecorderOptions } from '../../src/store/attempt-recorder';
-import type { EmbeddedPostgres } from '../../src/store/embedded';
+import type { EmbeddedPostgres } from '../../src/devstack/embedded-postgres';
 import { freshDatabase, startTestPostgres, type TestDatabase } from './postgres';
 import { startRig, uniqueTaskQueue, type TestRig } from './worker';
 

@@ -3,7 +3,7 @@
  */
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { temporalCliPath, testServerPath } from '../../src/tools';
+import { temporalCliPath, testServerPath } from '../../src/devstack/temporal-binaries';
 import { temporal } from '@temporalio/proto';
 import {
   SEARCH_ATTRIBUTES,

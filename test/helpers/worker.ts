@@ -43,7 +43,7 @@ export async function startRig(
     worker,
     running,
     recorder,
-    tf: new TapflowClient(env.client, taskQueue),
+    tf: new TapflowClient(env.client, { taskQueue }),
     taskQueue,
     async stop() {
       if (worker.getState() === 'RUNNING') worker.shutdown();

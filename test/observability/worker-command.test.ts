@@ -38,7 +38,7 @@ test('serves metrics, health and readiness, logs JSON, and is unready while it d
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
-  const tf = new TapflowClient(env.client, taskQueue);
+  const tf = new TapflowClient(env.client, { taskQueue });
   try {
     await eventually('the worker to start', () => (stderr.includes(`metrics: ${base}/metrics`) ? true : undefined), { timeoutMs: 30_000 });
     await eventually('the worker to be ready', async () => ((await fetch(`${base}/readyz`)).status === 200 ? true : undefined));

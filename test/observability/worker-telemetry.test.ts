@@ -7,9 +7,9 @@
  */
 import { Writable } from 'node:stream';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { PipelineSpec } from '../../src/pipeline/types';
+import type { PipelineSpec } from '../../src/core/types';
 import { AttemptRecorder } from '../../src/store/attempt-recorder';
-import type { EmbeddedPostgres } from '../../src/store/embedded';
+import type { EmbeddedPostgres } from '../../src/devstack/embedded-postgres';
 import { createLogger } from '../../src/observability/logger';
 import { setUpWorkerTelemetry, type WorkerTelemetry } from '../../src/observability/worker-telemetry';
 import type { WorkerMetricsServer } from '../../src/observability/worker-metrics-server';

@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { historyToJson } from '../helpers/history-json';
-import type { PipelineSpec } from '../../src/pipeline/types';
+import type { PipelineSpec } from '../../src/core/types';
 import { devServerEnv } from '../helpers/temporal';
 import { eventually } from '../helpers/poll';
 import { startRig, type TestRig } from '../helpers/worker';

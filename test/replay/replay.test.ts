@@ -9,7 +9,7 @@ import { historyFromJson } from '../helpers/history-json';
 import { Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { workflowBundle } from '../helpers/temporal';
-import { MAP_BATCH_ACTIVITY, RECORD_ACTIVITY } from '../../src/pipeline/types';
+import { MAP_BATCH_ACTIVITY, RECORD_ACTIVITY } from '../../src/core/types';
 import * as workflowTypes from '../../src/workflows';
 
 const HISTORIES = join(__dirname, 'histories');
@@ -61,7 +61,7 @@ test('histories from before the run store have no record calls; the newer ones h
   }
 });
 
-test("issue 4's histories hold what they are meant to cover: operator updates, a sleep timer, a child run", () => {
+test('the operator and child histories hold what they are meant to cover: operator updates, a sleep timer, a child run', () => {
   const text = (file: string): string => readFileSync(join(HISTORIES, file), 'utf8');
   const operator = text('replay-operator.json');
   for (const update of ['retry', 'skip', 'send', 'edit', 'pause', 'resume']) {

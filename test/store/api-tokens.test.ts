@@ -4,7 +4,7 @@
  * no plaintext secret; a list never carries hashes; revoking is once; last use is recorded at
  * most once a minute; and parseGrants reads the command line's grants or says what is wrong.
  */
-import { UsageError } from '../../src/errors';
+import { UsageError } from '../../src/core/errors';
 import type { Grant } from '../../src/api/permissions';
 import { parseToken } from '../../src/api/token-format';
 import { checkTokenName, createApiToken, formatGrants, parseGrants, StoreTokenVerifier } from '../../src/api/tokens';

@@ -8,7 +8,7 @@ import { AttemptRecorder } from '../../src/store/attempt-recorder';
 import { createPool } from '../../src/store/pool';
 import { getAttemptOutput } from '../../src/store/sql/get-attempt-output';
 import { listAttempts } from '../../src/store/sql/list-attempts';
-import type { EmbeddedPostgres } from '../../src/store/embedded';
+import type { EmbeddedPostgres } from '../../src/devstack/embedded-postgres';
 import { freshDatabase, startTestPostgres, type TestDatabase } from '../helpers/postgres';
 import { delay, eventually } from '../helpers/poll';
 

@@ -10,7 +10,7 @@ import { DefaultLogger } from '@temporalio/worker';
 import { attemptInterceptor } from '../../src/activities/attempt-interceptor';
 import { createMapBatchActivity } from '../../src/activities/map-batch';
 import { wrapNodeActivity } from '../../src/activities/wrap';
-import type { ActivityCall } from '../../src/pipeline/types';
+import type { ActivityCall } from '../../src/core/types';
 import { AttemptRecorder } from '../../src/store/attempt-recorder';
 import { listAttempts } from '../../src/store/sql/list-attempts';
 import { isMapItemFailureDetails, type MapBatchCall } from '../../src/workflows/map-batch-call';

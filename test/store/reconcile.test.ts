@@ -3,7 +3,7 @@
  * `running` are closed, rows it finished are kept, a second pass changes nothing, and the
  * worker's own record, arriving late, replaces a reconciled row.
  */
-import type { NodeStatus } from '../../src/pipeline/states';
+import type { NodeStatus } from '../../src/core/states';
 import { listAttempts } from '../../src/store/sql/list-attempts';
 import { reconcileAttempts } from '../../src/store/sql/reconcile-attempts';
 import { upsertAttemptEnd } from '../../src/store/sql/upsert-attempt-end';

@@ -1,7 +1,7 @@
-import { chain, dag, group, pipeline, step, type Fragment } from '../../src/pipeline/builders';
-import { buildGraph } from '../../src/pipeline/graph';
-import type { NodeSpec, PipelineSpec } from '../../src/pipeline/types';
-import { validateSpec } from '../../src/pipeline/validate';
+import { chain, dag, group, pipeline, step, type Fragment } from '../../src/core/builders';
+import { buildGraph } from '../../src/core/graph';
+import type { NodeSpec, PipelineSpec } from '../../src/core/types';
+import { validateSpec } from '../../src/core/validate';
 
 /** Each node's needs by id (`[]` when it has none), for compact assertions. */
 function needsOf(f: Fragment | PipelineSpec): Record<string, string[]> {

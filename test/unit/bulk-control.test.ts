@@ -4,8 +4,8 @@
  * the outcomes and counts, the rate and concurrency limits, and a refused query.
  */
 import type { Client } from '@temporalio/client';
-import { bulkControl, narrowQuery, type BulkControlTarget } from '../../src/bulk-control';
-import { ActionRefusedError, RunNotFoundError, UsageError } from '../../src/errors';
+import { bulkControl, narrowQuery, type BulkControlTarget } from '../../src/control/bulk-control';
+import { ActionRefusedError, RunNotFoundError, UsageError } from '../../src/core/errors';
 import type { ControlAck, ControlRequest } from '../../src/workflows/definitions';
 
 interface Call {

@@ -1,4 +1,4 @@
-import { formatDuration, parseDuration } from '../../src/pipeline/duration';
+import { formatDuration, parseDuration } from '../../src/core/duration';
 
 describe('parseDuration', () => {
   test.each<[string, number]>([

@@ -1,4 +1,4 @@
-import { isNodeEnvelope, isNodeFailureDetails } from '../../src/pipeline/envelope';
+import { isNodeEnvelope, isNodeFailureDetails } from '../../src/core/envelope';
 
 describe('isNodeEnvelope', () => {
   test('recognises what the worker returns, whatever the output', () => {

@@ -1,4 +1,4 @@
-import { buildGraph, downstreamOf, findCycle, MinIndexQueue, type GraphNode } from '../../src/pipeline/graph';
+import { buildGraph, downstreamOf, findCycle, MinIndexQueue, type GraphNode } from '../../src/core/graph';
 
 /** A deterministic pseudo-random generator (mulberry32), so "random" tests never flake. */
 function rng(seed: number): () => number {

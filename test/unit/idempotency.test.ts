@@ -2,7 +2,7 @@
  * The idempotency key's rules, the run id it gives, and the request hash a repeated start is
  * recognised by. Pure.
  */
-import { UsageError } from '../../src/errors';
+import { UsageError } from '../../src/core/errors';
 import {
   canonicalJson,
   checkIdempotencyKey,
@@ -11,7 +11,7 @@ import {
   readRequestMemo,
   REQUEST_MEMO,
   requestHash,
-} from '../../src/idempotency';
+} from '../../src/control/idempotency';
 import { runMeta } from '../../src/client';
 
 describe('checkIdempotencyKey', () => {

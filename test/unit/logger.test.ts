@@ -3,7 +3,7 @@
  * option, else TAPFLOW_LOG_LEVEL, else the default; a name that is not a level refused.
  */
 import { Writable } from 'node:stream';
-import { UsageError } from '../../src/errors';
+import { UsageError } from '../../src/core/errors';
 import { createLogger, LOG_LEVEL_ENV, parseLogLevel } from '../../src/observability/logger';
 
 function capture(): { stream: Writable; lines: Array<Record<string, unknown>> } {

@@ -14,8 +14,8 @@ import {
   sendRefusal,
   skipRefusal,
   type RunView,
-} from '../../src/pipeline/operator-rules';
-import type { NodeState, NodeStatus, RunState } from '../../src/pipeline/states';
+} from '../../src/core/operator-rules';
+import type { NodeState, NodeStatus, RunState } from '../../src/core/states';
 
 /** A node of a view: an activity node unless `extra` says otherwise. */
 function node(id: string, state: NodeState, needs: string[] = [], extra: Partial<NodeStatus> = {}): NodeStatus {

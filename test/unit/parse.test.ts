@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseSpecText, SpecSyntaxError } from '../../src/pipeline/parse';
-import { validateSpec } from '../../src/pipeline/validate';
+import { parseSpecText, SpecSyntaxError } from '../../src/core/parse';
+import { validateSpec } from '../../src/core/validate';
 import { thumbnails as thumbnailsSpec } from '../helpers/specs';
 
 const SPECS = join(__dirname, '..', 'fixtures', 'specs');

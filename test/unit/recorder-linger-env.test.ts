@@ -1,7 +1,7 @@
 /**
  * TAPFLOW_RECORD_LINGER_MS: the attempt recorder's linger for `tapflow worker` and `tapflow dev`.
  */
-import { UsageError } from '../../src/errors';
+import { UsageError } from '../../src/core/errors';
 import { recorderLingerFromEnv } from '../../src/store/open-store';
 
 test('unset or blank: the recorder keeps its default', () => {

@@ -3,7 +3,7 @@
  * waiting, a map's items, a reused output, an edited input.
  */
 import { renderStatus } from '../../src/cli/render';
-import type { RunStatus } from '../../src/pipeline/states';
+import type { RunStatus } from '../../src/core/states';
 
 const status: RunStatus = {
   workflowId: 'w',

@@ -4,8 +4,8 @@
  * reused from an earlier run; events kept for a node that has not started. No Temporal server:
  * the book is plain data, driven here the way the workflow drives it.
  */
-import type { NodeSpec, PipelineSpec } from '../../src/pipeline/types';
-import type { NodeStatus } from '../../src/pipeline/states';
+import type { NodeSpec, PipelineSpec } from '../../src/core/types';
+import type { NodeStatus } from '../../src/core/states';
 import { RunBook, type RunBookSnapshot } from '../../src/workflows/run-book';
 
 const T0 = '2024-01-01T00:00:00.000Z';

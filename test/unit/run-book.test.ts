@@ -1,4 +1,4 @@
-import type { PipelineSpec } from '../../src/pipeline/types';
+import type { PipelineSpec } from '../../src/core/types';
 import { RunBook, type RunBookSnapshot } from '../../src/workflows/run-book';
 
 const T0 = '2024-01-01T00:00:00.000Z';

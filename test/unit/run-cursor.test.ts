@@ -1,5 +1,5 @@
-import { decodeRunCursor, encodeRunCursor } from '../../src/cli/run-cursor';
-import { UsageError } from '../../src/errors';
+import { decodeRunCursor, encodeRunCursor } from '../../src/store/run-cursor';
+import { UsageError } from '../../src/core/errors';
 
 describe('run cursors', () => {
   test.each(['r1', 'with spaces/and:colons', 'ünïcødé-🚀', '["tricky",1]', ''])('round-trips the workflow id %j exactly', (workflowId) => {

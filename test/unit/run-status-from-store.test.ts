@@ -1,4 +1,4 @@
-import type { NodeStatus } from '../../src/pipeline/states';
+import type { NodeStatus } from '../../src/core/states';
 import { runStatusFromStore } from '../../src/store/run-status';
 import type { NodeAttemptRecord, RunRecord } from '../../src/store/types';
 

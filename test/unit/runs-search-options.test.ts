@@ -1,6 +1,6 @@
 import { parseRunsSearch } from '../../src/cli/runs';
-import { encodeRunCursor } from '../../src/cli/run-cursor';
-import { UsageError } from '../../src/errors';
+import { encodeRunCursor } from '../../src/store/run-cursor';
+import { UsageError } from '../../src/core/errors';
 
 const NOW = new Date('2025-06-01T00:00:00.000Z');
 

@@ -11,10 +11,10 @@
 import fc from 'fast-check';
 import { performance } from 'node:perf_hooks';
 import { inlineSpecRefs } from '../../src/cli/spec-refs';
-import { buildGraph } from '../../src/pipeline/graph';
-import { parseSpecText, SpecSyntaxError } from '../../src/pipeline/parse';
-import type { PipelineSpec } from '../../src/pipeline/types';
-import { validateSpec, type SpecProblem, type ValidationResult } from '../../src/pipeline/validate';
+import { buildGraph } from '../../src/core/graph';
+import { parseSpecText, SpecSyntaxError } from '../../src/core/parse';
+import type { PipelineSpec } from '../../src/core/types';
+import { validateSpec, type SpecProblem, type ValidationResult } from '../../src/core/validate';
 import {
   aliasYaml,
   anyString,

@@ -5,18 +5,18 @@ import {
   RUN_STATES,
   type ControlAction,
   type RunState,
-} from '../../src/pipeline/states';
+} from '../../src/core/states';
 
 describe('run states', () => {
   test('lists every run state once', () => {
     expect([...RUN_STATES].sort()).toEqual(
-      ['cancelled', 'cancelling', 'completed', 'failed', 'held', 'paused', 'pausing', 'running'],
+      ['cancelled', 'cancelling', 'completed', 'failed', 'held', 'paused', 'pausing', 'queued', 'running', 'terminated'],
     );
   });
 
-  test('cancelled, completed and failed are final; nothing else is', () => {
-    expect([...FINAL_RUN_STATES].sort()).toEqual(['cancelled', 'completed', 'failed']);
-    expect(RUN_STATES.filter(isFinal)).toEqual(['cancelled', 'completed', 'failed']);
+  test('cancelled, completed, failed and terminated are final; nothing else is', () => {
+    expect([...FINAL_RUN_STATES].sort()).toEqual(['cancelled', 'completed', 'failed', 'terminated']);
+    expect(RUN_STATES.filter(isFinal)).toEqual(['cancelled', 'completed', 'failed', 'terminated']);
   });
 });
 
@@ -26,6 +26,7 @@ describe('refusal', () => {
   /** Every action x state: `undefined` when the run takes it, else the exact refusal. */
   const table: Record<ControlAction, Record<RunState, string | undefined>> = {
     pause: {
+      queued: ACCEPTED,
       running: ACCEPTED,
       pausing: 'cannot pause: the run is already pausing',
       paused: 'cannot pause: the run is already paused',
@@ -34,8 +35,10 @@ describe('refusal', () => {
       cancelled: 'cannot pause: the run has already ended (cancelled)',
       completed: 'cannot pause: the run has already ended (completed)',
       failed: 'cannot pause: the run has already ended (failed)',
+      terminated: 'cannot pause: the run has already ended (terminated)',
     },
     resume: {
+      queued: 'cannot resume: the run is queued, not paused',
       running: 'cannot resume: the run is running, not paused',
       pausing: ACCEPTED,
       paused: ACCEPTED,
@@ -44,8 +47,10 @@ describe('refusal', () => {
       cancelled: 'cannot resume: the run has already ended (cancelled)',
       completed: 'cannot resume: the run has already ended (completed)',
       failed: 'cannot resume: the run has already ended (failed)',
+      terminated: 'cannot resume: the run has already ended (terminated)',
     },
     cancel: {
+      queued: ACCEPTED,
       running: ACCEPTED,
       pausing: ACCEPTED,
       paused: ACCEPTED,
@@ -54,6 +59,7 @@ describe('refusal', () => {
       cancelled: 'cannot cancel: the run has already ended (cancelled)',
       completed: 'cannot cancel: the run has already ended (completed)',
       failed: 'cannot cancel: the run has already ended (failed)',
+      terminated: 'cannot cancel: the run has already ended (terminated)',
     },
   };
 
@@ -62,7 +68,7 @@ describe('refusal', () => {
   );
 
   test('the table covers every action and every state', () => {
-    expect(cases).toHaveLength(3 * 8);
+    expect(cases).toHaveLength(3 * RUN_STATES.length);
   });
 
   test.each(cases)('%s when %s -> %p', (action, state, expected) => {

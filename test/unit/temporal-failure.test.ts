@@ -1,5 +1,5 @@
 import { classifyTemporalFailure, describeTemporalFailure } from '../../src/cli/temporal-failure';
-import { ActionRefusedError, NoWorkerAnsweredError, RunFailedError, RunNotFoundError, UsageError } from '../../src/errors';
+import { ActionRefusedError, NoWorkerAnsweredError, RunFailedError, RunNotFoundError, UsageError } from '../../src/core/errors';
 
 describe('classifyTemporalFailure', () => {
   test.each<[string, unknown, ReturnType<typeof classifyTemporalFailure>]>([

@@ -1,5 +1,5 @@
-import { parseTimeArg } from '../../src/cli/time-arg';
-import { UsageError } from '../../src/errors';
+import { parseTimeArg } from '../../src/control/time-arg';
+import { UsageError } from '../../src/core/errors';
 
 const NOW = new Date('2025-06-01T00:00:00.000Z');
 

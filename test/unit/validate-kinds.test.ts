@@ -3,7 +3,7 @@
  * fields every kind shares (`onFailure`, `deadline`) and of the top-level `deadline` and
  * `maxDepth`: each problem as the one line a user sees (`formatProblem`).
  */
-import { formatProblem, validateSpec } from '../../src/pipeline/validate';
+import { formatProblem, validateSpec } from '../../src/core/validate';
 
 /** A spec of `nodes` (any shape), named so that only node problems show. */
 function withNodes(...nodes: unknown[]): Record<string, unknown> {

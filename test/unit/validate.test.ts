@@ -5,9 +5,9 @@ import {
   nodeById,
   validateSpec,
   type SpecProblem,
-} from '../../src/pipeline/validate';
-import { parseDuration } from '../../src/pipeline/duration';
-import { MAX_NODES } from '../../src/pipeline/types';
+} from '../../src/core/validate';
+import { parseDuration } from '../../src/core/duration';
+import { MAX_NODES } from '../../src/core/types';
 import { thumbnails } from '../helpers/specs';
 
 

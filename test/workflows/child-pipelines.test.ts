@@ -4,8 +4,8 @@
  * nesting limit, and `TapflowClient.children`. On a dev server (updates, signals to children).
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { PipelineSpec } from '../../src/pipeline/types';
-import type { RunState, RunStatus } from '../../src/pipeline/states';
+import type { PipelineSpec } from '../../src/core/types';
+import type { RunState, RunStatus } from '../../src/core/states';
 import { devServerEnv } from '../helpers/temporal';
 import { eventually, nodeOf } from '../helpers/poll';
 import { startRig, uniqueTaskQueue, type TestRig } from '../helpers/worker';

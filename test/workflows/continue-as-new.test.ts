@@ -6,7 +6,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { TapflowClient } from '../../src/client';
 import { createWorker } from '../../src/worker';
-import { chain, pipeline, step } from '../../src/pipeline/builders';
+import { chain, pipeline, step } from '../../src/core/builders';
 import { devServerEnv, workflowBundle } from '../helpers/temporal';
 
 const TASK_QUEUE = 'continue-as-new';
@@ -27,7 +27,7 @@ beforeAll(async () => {
     workerOptions: { workflowBundle: await workflowBundle() },
   });
   running = worker.run();
-  client = new TapflowClient(env.client, TASK_QUEUE);
+  client = new TapflowClient(env.client, { taskQueue: TASK_QUEUE });
 });
 
 afterAll(async () => {

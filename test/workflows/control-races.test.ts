@@ -31,8 +31,8 @@
  * TAPFLOW_RACE_SEED replays a random race; TAPFLOW_RACE_RUNS and TAPFLOW_RACE_ACTIONS make it
  * bigger (default 6 runs of 6 actions); TAPFLOW_RACE_DEBUG=1 prints every race's answers.
  */
-import type { PipelineSpec } from '../../src/pipeline/types';
-import { isFinal, type RunState, type RunStatus } from '../../src/pipeline/states';
+import type { PipelineSpec } from '../../src/core/types';
+import { isFinal, type RunState, type RunStatus } from '../../src/core/states';
 import { getRun } from '../../src/store/sql/get-run';
 import { listControlActions } from '../../src/store/sql/list-control-actions';
 import { STATE_SEARCH_ATTRIBUTE } from '../../src/workflows/definitions';

@@ -4,11 +4,11 @@
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ApplicationFailure, CancelledFailure, WorkflowFailedError } from '@temporalio/client';
-import { ActionRefusedError, RunFailedError, RunNotFoundError } from '../../src/errors';
-import type { PipelineSpec } from '../../src/pipeline/types';
-import type { RunState, RunStatus } from '../../src/pipeline/states';
+import { ActionRefusedError, RunFailedError, RunNotFoundError } from '../../src/core/errors';
+import type { PipelineSpec } from '../../src/core/types';
+import type { RunState, RunStatus } from '../../src/core/states';
 import { cancelSignal, pauseSignal, resumeSignal } from '../../src/workflows/definitions';
-import { RUN_CANCELLED } from '../../src/workflows/errors';
+import { RUN_CANCELLED } from '../../src/core/failure-types';
 import { devServerEnv } from '../helpers/temporal';
 import { delay, eventually, nodeOf } from '../helpers/poll';
 import { startRig, uniqueTaskQueue, type TestRig } from '../helpers/worker';

@@ -3,7 +3,7 @@
  * as needs are met, and maxParallel; on the time-skipping server.
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { PipelineSpec } from '../../src/pipeline/types';
+import type { PipelineSpec } from '../../src/core/types';
 import type { StepOutput } from '../helpers/activities';
 import { timeSkippingEnv } from '../helpers/temporal';
 import { startRig, uniqueTaskQueue, type TestRig } from '../helpers/worker';

@@ -5,9 +5,9 @@
  * under the key is a conflict; a key never shadows a run it did not start.
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { IdempotencyConflictError, RunAlreadyExistsError } from '../../src/errors';
-import { REQUEST_MEMO, requestHash } from '../../src/idempotency';
-import type { PipelineSpec } from '../../src/pipeline/types';
+import { IdempotencyConflictError, RunAlreadyExistsError } from '../../src/core/errors';
+import { REQUEST_MEMO, requestHash } from '../../src/control/idempotency';
+import type { PipelineSpec } from '../../src/core/types';
 import { devServerEnv } from '../helpers/temporal';
 import { delay, eventually } from '../helpers/poll';
 import { startRig, uniqueTaskQueue, type TestRig } from '../helpers/worker';

@@ -11,8 +11,8 @@
  * `map.test.ts` checks that split and bound on a 2,500-item map in every run.
  */
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { PipelineSpec } from '../../src/pipeline/types';
-import { temporalCliPath } from '../../src/tools';
+import type { PipelineSpec } from '../../src/core/types';
+import { temporalCliPath } from '../../src/devstack/temporal-binaries';
 import {
   PIPELINE_SEARCH_ATTRIBUTE,
   PROGRESS_SEARCH_ATTRIBUTE,

@@ -4,8 +4,8 @@
  * pipeline, pause reaching the shards, and the history bound of a map split into shards.
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { PipelineSpec } from '../../src/pipeline/types';
-import type { RunState, RunStatus } from '../../src/pipeline/states';
+import type { PipelineSpec } from '../../src/core/types';
+import type { RunState, RunStatus } from '../../src/core/states';
 import { MAP_SHARD_SIZE } from '../../src/workflows/map-shard-workflow';
 import { devServerEnv } from '../helpers/temporal';
 import { eventually, nodeOf } from '../helpers/poll';

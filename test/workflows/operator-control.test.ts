@@ -6,12 +6,12 @@
  * (as in control.test.ts); nothing here depends on skipped time.
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { ActionRefusedError } from '../../src/errors';
-import { planRerun } from '../../src/pipeline/operator-rules';
-import type { PipelineSpec } from '../../src/pipeline/types';
-import type { RunState, RunStatus } from '../../src/pipeline/states';
+import { ActionRefusedError } from '../../src/core/errors';
+import { planRerun } from '../../src/core/operator-rules';
+import type { PipelineSpec } from '../../src/core/types';
+import type { RunState, RunStatus } from '../../src/core/states';
 import { sendEventSignal } from '../../src/workflows/definitions';
-import { NEEDS_REVIEW } from '../../src/workflows/errors';
+import { NEEDS_REVIEW } from '../../src/core/failure-types';
 import { devServerEnv } from '../helpers/temporal';
 import { eventually, nodeOf } from '../helpers/poll';
 import { startRig, uniqueTaskQueue, type TestRig } from '../helpers/worker';

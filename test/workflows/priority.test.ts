@@ -6,8 +6,8 @@
  */
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
-import type { PipelineSpec } from '../../src/pipeline/types';
-import { temporalCliPath } from '../../src/tools';
+import type { PipelineSpec } from '../../src/core/types';
+import { temporalCliPath } from '../../src/devstack/temporal-binaries';
 import { createWorker } from '../../src/worker';
 import { TapflowClient } from '../../src/client';
 import { PIPELINE_SEARCH_ATTRIBUTE, PROGRESS_SEARCH_ATTRIBUTE, STATE_SEARCH_ATTRIBUTE } from '../../src/workflows/definitions';
@@ -52,7 +52,7 @@ test("a higher-priority run's node is taken first from a backlog", async () => {
     workerOptions: { workflowBundle: await workflowBundle(), workflowsPath: undefined, activities: {} },
   });
   workflowsOnlyRunning = workflowsOnly.run();
-  const tf = new TapflowClient(env.client, taskQueue);
+  const tf = new TapflowClient(env.client, { taskQueue });
   const spec = (name: string): PipelineSpec => ({ name, nodes: [{ id: 'only', activity: 'step' }] });
 
   const low = ['low-1', 'low-2', 'low-3', 'low-4'].map((n) => `${n}-${Date.now()}`);

@@ -4,9 +4,9 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { RunFailedError } from '../../src/errors';
-import type { PipelineSpec } from '../../src/pipeline/types';
-import { NODE_FAILED } from '../../src/workflows/errors';
+import { RunFailedError } from '../../src/core/errors';
+import type { PipelineSpec } from '../../src/core/types';
+import { NODE_FAILED } from '../../src/core/failure-types';
 import { runFailure } from '../helpers/run-failure';
 import { timeSkippingEnv } from '../helpers/temporal';
 import { nodeOf } from '../helpers/poll';

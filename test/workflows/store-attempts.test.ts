@@ -3,7 +3,7 @@
  * the rows agree with Temporal's own view of the run (the status query's attempt counts).
  */
 import { listAttempts } from '../../src/store/sql/list-attempts';
-import type { PipelineSpec } from '../../src/pipeline/types';
+import type { PipelineSpec } from '../../src/core/types';
 import { eventually } from '../helpers/poll';
 import { timeSkippingEnv } from '../helpers/temporal';
 import { storeRigPerFile } from '../helpers/store-rig';

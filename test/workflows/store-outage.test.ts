@@ -6,7 +6,7 @@
  * both control actions, and one attempt row per attempt, agreeing with the run's own counts.
  * Real dev server, real PostgreSQL process stopped and started.
  */
-import type { PipelineSpec } from '../../src/pipeline/types';
+import type { PipelineSpec } from '../../src/core/types';
 import { getRun } from '../../src/store/sql/get-run';
 import { listAttempts } from '../../src/store/sql/list-attempts';
 import { listControlActions } from '../../src/store/sql/list-control-actions';

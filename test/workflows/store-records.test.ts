@@ -4,14 +4,14 @@
  * agrees with Temporal's own view of the run. Real dev server, real PostgreSQL.
  */
 import { ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
-import { RunFailedError, UsageError } from '../../src/errors';
-import type { PipelineSpec } from '../../src/pipeline/types';
+import { RunFailedError, UsageError } from '../../src/core/errors';
+import type { PipelineSpec } from '../../src/core/types';
 import { getRun } from '../../src/store/sql/get-run';
 import { listAttempts } from '../../src/store/sql/list-attempts';
 import { listControlActions } from '../../src/store/sql/list-control-actions';
 import type { RunRecord } from '../../src/store/types';
 import { pauseSignal } from '../../src/workflows/definitions';
-import { RUN_TIMED_OUT } from '../../src/workflows/errors';
+import { RUN_TIMED_OUT } from '../../src/core/failure-types';
 import { eventually } from '../helpers/poll';
 import { devServerEnv } from '../helpers/temporal';
 import { storeRigPerFile } from '../helpers/store-rig';

@@ -21,10 +21,10 @@
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { ApplicationFailure } from '@temporalio/client';
-import type { PipelineSpec } from '../../src/pipeline/types';
-import type { NodeStatus, RunState, RunStatus } from '../../src/pipeline/states';
+import type { PipelineSpec } from '../../src/core/types';
+import type { NodeStatus, RunState, RunStatus } from '../../src/core/states';
 import { cancelSignal, pauseSignal, resumeSignal } from '../../src/workflows/definitions';
-import { DEADLINE_EXCEEDED, EVENT_TIMED_OUT, NODE_FAILED } from '../../src/workflows/errors';
+import { DEADLINE_EXCEEDED, EVENT_TIMED_OUT, NODE_FAILED } from '../../src/core/failure-types';
 import { timeSkippingEnv } from '../helpers/temporal';
 import { eventually, nodeOf } from '../helpers/poll';
 import { runFailure } from '../helpers/run-failure';

@@ -6,8 +6,8 @@
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { defaultPayloadConverter } from '@temporalio/common';
-import type { PipelineSpec } from '../../src/pipeline/types';
-import type { RunState } from '../../src/pipeline/states';
+import type { PipelineSpec } from '../../src/core/types';
+import type { RunState } from '../../src/core/states';
 import {
   PIPELINE_SEARCH_ATTRIBUTE,
   PROGRESS_SEARCH_ATTRIBUTE,

@@ -5,7 +5,7 @@
  * store's row. 404 when the store has no record of the run; 503 when the API has no store.
  */
 import type { FastifyInstance } from 'fastify';
-import { RunNotFoundError } from '../../errors';
+import { RunNotFoundError } from '../../core/errors';
 import { readRunHistory } from '../../store/run-history';
 import type { ApiContext } from '../context';
 import { HttpError } from '../http-errors';

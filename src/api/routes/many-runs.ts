@@ -16,10 +16,10 @@
  * confirmed by the check (so an application's permission hook has the last word on each).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { ControlAction } from '../../pipeline/states';
-import { readRunSearch, type RunSearchArgs } from '../../run-search-args';
+import type { ControlAction } from '../../core/states';
+import { readRunSearch, type RunSearchArgs } from '../../control/run-search-args';
 import { searchPageRows, type ParsedRunSearch } from '../../store/run-search-page';
-import { UsageError } from '../../errors';
+import { UsageError } from '../../core/errors';
 import type { ApiContext } from '../context';
 import { HttpError, toHttpError, type RequestProblem } from '../http-errors';
 import type { ApiAction } from '../permissions';

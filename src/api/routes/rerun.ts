@@ -16,8 +16,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { RunNotFoundError, UsageError } from '../../errors';
-import { endedRunOf, liveState, rerunEnded, rerunLive, type RerunReport } from '../../rerun';
+import { RunNotFoundError, UsageError } from '../../core/errors';
+import { endedRunOf, liveState, rerunEnded, rerunLive, type RerunReport } from '../../control/rerun';
 import { getRun } from '../../store/sql/get-run';
 import { listControlActions } from '../../store/sql/list-control-actions';
 import type { Queryable } from '../../store/pool';

@@ -11,10 +11,8 @@
  * - `GET /api/runs/:id/children` (read): its child runs.
  */
 import type { FastifyInstance } from 'fastify';
-import { RunFailedError, UsageError } from '../../errors';
 import { readablePipelines } from '../permissions';
 import { checkRun, type ApiContext } from '../context';
-import { HttpError } from '../http-errors';
 import { errorReply, listQuery, objectReply, runParams, startBody } from '../schemas';
 
 interface StartBody {
@@ -86,13 +84,8 @@ export function registerRunRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
     async (request) => {
       await checkRun(ctx, request, request.params.id, 'read');
-      try {
-        return { result: await ctx.client.result(request.params.id) };
-      } catch (err) {
-        if (err instanceof RunFailedError) throw new HttpError(409, 'conflict', err.message);
-        if (err instanceof UsageError && /has not finished/.test(err.message)) throw new HttpError(409, 'conflict', `${request.params.id} has not finished yet`);
-        throw err;
-      }
+      // A run that failed or has not finished is 409: the error table says so.
+      return { result: await ctx.client.result(request.params.id) };
     },
   );
 

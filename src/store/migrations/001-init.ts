@@ -45,7 +45,7 @@ CREATE TABLE tapflow.runs (
 COMMENT ON TABLE tapflow.runs IS 'One row per run (Temporal workflow id); kept after Temporal forgets the run.';
 COMMENT ON COLUMN tapflow.runs.attempt IS 'Which try of the whole run; a write for a higher attempt replaces the previous attempt''s state.';
 COMMENT ON COLUMN tapflow.runs.seq IS 'Order of writes within a run attempt; a lower seq than stored is stale and ignored.';
-COMMENT ON COLUMN tapflow.runs.groups IS 'Working groups (seed 003 "group").';
+COMMENT ON COLUMN tapflow.runs.groups IS 'Working groups the run belongs to.';
 
 -- Search: newest first, by each filter tapflow runs search offers.
 CREATE INDEX runs_created_idx  ON tapflow.runs (created_at DESC, workflow_id DESC);

@@ -9,6 +9,7 @@ import * as m003 from './003-idempotency-key';
 import * as m004 from './004-operator-actions';
 import * as m005 from './005-api-tokens';
 import * as m006 from './006-change-sequence';
+import * as m007 from './007-declared-run-states';
 
 /** One numbered migration. */
 export interface Migration {
@@ -28,4 +29,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { id: 4, ...m004 },
   { id: 5, ...m005 },
   { id: 6, ...m006 },
+  { id: 7, ...m007 },
 ];

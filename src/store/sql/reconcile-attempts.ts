@@ -1,7 +1,7 @@
 /**
  * Makes a finished run's attempt rows agree with the workflow's own counts.
  */
-import type { NodeStatus } from '../../pipeline/states';
+import type { NodeStatus } from '../../core/states';
 import type { Queryable } from '../pool';
 
 /*

@@ -1,0 +1,222 @@
+/**
+ * Rerunning a run from a node, as `tapflow rerun` and `POST /api/runs/:id/rerun` both do: the
+ * node and everything downstream of it run again, every other node's output is reused.
+ *
+ * - A live run (running, paused, held) reruns in place: the run takes an update, so its id, its
+ *   record and its history stay one.
+ * - An ended run (completed, failed, cancelled) cannot take anything more: Temporal closes a
+ *   workflow for good, and its reset replays from a workflow task, which would also re-run
+ *   nodes that do not depend on the node. So it is rerun as a NEW run of the same spec and input,
+ *   whose other nodes start completed with the outputs the store holds for them. The new run
+ *   records `rerun_of`, and the old one records the rerun as a control action.
+ */
+import { ActionRefusedError, RunAlreadyExistsError, RunNotFoundError, UsageError } from '../core/errors';
+import { planRerun, rerunRefusal, type RerunPlan } from '../core/operator-rules';
+import { isFinal, type RunState, type RunStatus } from '../core/states';
+import type { DurationSpec, PipelineSpec } from '../core/types';
+import type { Queryable } from '../store/pool';
+import { getRun } from '../store/sql/get-run';
+import { insertControlAction } from '../store/sql/insert-control-action';
+import { listReusableOutputs } from '../store/sql/list-reusable-outputs';
+import type { RunRecord } from '../store/types';
+import type { ControlRequest, RerunAck } from '../workflows/definitions';
+import type { ReusedOutputs } from '../workflows/run-book';
+import type { StartedRun } from './idempotency';
+
+/** What a rerun starts a new run with: the ended run's own start options, and what it reuses. */
+export interface RerunStartOptions {
+  id?: string;
+  input?: unknown;
+  tags?: readonly string[];
+  groups?: readonly string[];
+  user?: string;
+  site?: string;
+  event?: unknown;
+  priority?: number;
+  timeout?: DurationSpec;
+  reuse: ReusedOutputs & { of: string; from: string };
+}
+
+/** The client calls a rerun makes; `TapflowClient` has them all. */
+export interface RerunClient {
+  getState(id: string): Promise<RunState | undefined>;
+  getStatus(id: string): Promise<RunStatus>;
+  rerun(id: string, from: string, request: ControlRequest): Promise<RerunAck>;
+  startRun(spec: PipelineSpec, options: RerunStartOptions): Promise<StartedRun>;
+}
+
+/** What a rerun did, or with a dry run would do: what `tapflow rerun --json` prints. */
+export interface RerunReport {
+  /** The run rerun (for a new run, the ended one it reruns). */
+  workflowId: string;
+  from: string;
+  /** `in-run` for a live run; `new-run` for an ended one. */
+  mode: 'in-run' | 'new-run';
+  dryRun: boolean;
+  /** The nodes that run (or would run) again. */
+  rerun: string[];
+  /** The nodes whose outputs are reused. */
+  reused: string[];
+  /** The new run's workflow id (mode `new-run`, not a dry run). */
+  newRunId?: string;
+  /** The live run's state after the rerun (or now, for a dry run); `running` for a new run. */
+  state?: RunState;
+}
+
+/** How a rerun is asked. */
+export interface RerunOptions {
+  /** The node to rerun from. */
+  from: string;
+  /** Report what would run again and what is reused; do nothing. Default: false. */
+  dryRun?: boolean;
+  /** Who asks, why, and the request id (required for an ended run: the control action's key). */
+  request: ControlRequest;
+}
+
+/** What an ended run is rerun from: its record and the outputs the store holds for its nodes. */
+export interface EndedRun {
+  run: RunRecord;
+  outputs: Map<string, unknown>;
+}
+
+/** Runs `fn` against the store (the command line opens it per call; the API has a pool). */
+export type WithStore = <T>(fn: (db: Queryable) => Promise<T>) => Promise<T>;
+
+/** The run's state when Temporal has it open, else `undefined` (ended, or unknown to Temporal). */
+export async function liveState(client: RerunClient, id: string): Promise<RunState | undefined> {
+  try {
+    const state = await client.getState(id);
+    return state && !isFinal(state) ? state : undefined;
+  } catch (err) {
+    if (err instanceof RunNotFoundError) return undefined;
+    throw err;
+  }
+}
+
+/**
+ * Reruns a live run in place (or, with `dryRun`, says what would run again).
+ *
+ * @param state the run's state, from {@link liveState}.
+ * @throws {ActionRefusedError} when the rerun does not apply (a node to rerun is in flight).
+ * @throws {RunNotFoundError} when no run has this id.
+ */
+export async function rerunLive(client: RerunClient, id: string, state: RunState, options: RerunOptions): Promise<RerunReport> {
+  const status = await client.getStatus(id);
+  const plan = planOrRefuse(id, status, options.from);
+  const why = rerunRefusal(status, options.from);
+  if (why) throw new ActionRefusedError(id, why);
+  if (options.dryRun) return { workflowId: id, from: options.from, mode: 'in-run', dryRun: true, rerun: plan.rerun, reused: plan.reused, state };
+  const ack = await client.rerun(id, options.from, options.request);
+  return { workflowId: id, from: options.from, mode: 'in-run', dryRun: false, rerun: ack.rerun, reused: ack.reused, state: ack.state };
+}
+
+/**
+ * Reads an ended run's record and reusable outputs from the store.
+ *
+ * @throws {RunNotFoundError} when the store has no record of the run.
+ * @throws {UsageError} when the store says the run has not ended (Temporal should have it open),
+ *   or holds no spec or node list for it (recorded before tapflow kept them).
+ */
+export async function readEndedRun(db: Queryable, id: string): Promise<EndedRun> {
+  const run = await getRun(db, id);
+  if (!run) throw new RunNotFoundError(id);
+  return endedRunOf(db, run);
+}
+
+/**
+ * The ended run of a record already read (the API reads it first, for the permission check on its
+ * pipeline): checks it can be rerun and reads its reusable outputs.
+ *
+ * @throws {UsageError} as {@link readEndedRun} does.
+ */
+export async function endedRunOf(db: Queryable, run: RunRecord): Promise<EndedRun> {
+  const id = run.workflowId;
+  if (!isFinal(run.state)) {
+    throw new UsageError(`${id}: the store says the run is ${run.state}, but Temporal does not have it open; is this the right Temporal server?`);
+  }
+  if ((run.nodes ?? []).length === 0 || run.spec === null) {
+    throw new UsageError(`${id}: the store holds no node list or spec for this run (recorded before tapflow kept them), so it cannot be rerun`);
+  }
+  return { run, outputs: await listReusableOutputs(db, id) };
+}
+
+/**
+ * What rerunning the ended run from `from` runs again and reuses: only nodes whose outputs the
+ * store holds are reused; the others run again in the new run.
+ *
+ * @throws {ActionRefusedError} when `from` is not a node of the run.
+ */
+export function planEndedRerun(ended: EndedRun, from: string): { rerun: string[]; reused: string[]; skipped: string[] } {
+  const { run, outputs } = ended;
+  const nodes = run.nodes ?? [];
+  const plan = planOrRefuse(run.workflowId, { state: run.state, nodes }, from);
+  const reused = plan.reused.filter((n) => outputs.has(n));
+  const skipped = reused.filter((n) => nodes.find((s) => s.id === n)?.state === 'skipped');
+  const rerun = nodes.map((n) => n.id).filter((n) => !reused.includes(n));
+  return { rerun, reused, skipped };
+}
+
+/**
+ * Reruns an ended run as a new run of its spec and input (or, with `dryRun`, says what would run
+ * again), and records the rerun as a control action of the ended run.
+ *
+ * @param withStore how to reach the store for the record of the action.
+ * @param newId the new run's id. Default: as a start makes one (`<pipeline>-<random>`).
+ * @throws {ActionRefusedError} when `from` is not a node of the run.
+ * @throws {RunAlreadyExistsError} when `newId` is taken: by a run Temporal has open, or by one
+ *   the store has a record of (the ended run's own id too: Temporal would take it, but the new
+ *   run's record would overwrite the one it reuses).
+ */
+export async function rerunEnded(
+  client: RerunClient,
+  withStore: WithStore,
+  ended: EndedRun,
+  options: RerunOptions & { newId?: string },
+): Promise<RerunReport> {
+  const { run, outputs } = ended;
+  const id = run.workflowId;
+  const { rerun, reused, skipped } = planEndedRerun(ended, options.from);
+  const report: RerunReport = { workflowId: id, from: options.from, mode: 'new-run', dryRun: Boolean(options.dryRun), rerun, reused };
+  if (options.dryRun) return report;
+
+  const { request, newId } = options;
+  if (newId !== undefined && (newId === id || (await withStore((db) => getRun(db, newId))))) throw new RunAlreadyExistsError(newId);
+  const started = await client.startRun(run.spec as PipelineSpec, {
+    ...startOptionsOf(run),
+    id: newId,
+    user: request.by,
+    reuse: { of: id, from: options.from, outputs: Object.fromEntries(reused.map((n) => [n, outputs.get(n)])), skipped },
+  });
+  await withStore((db) =>
+    insertControlAction(db, {
+      workflowId: id,
+      requestId: request.requestId as string,
+      action: 'rerun',
+      nodeId: options.from,
+      requestedBy: request.by,
+      reason: request.reason,
+      accepted: true,
+      details: { newRunId: started.workflowId, rerun, reused },
+    }),
+  );
+  return { ...report, newRunId: started.workflowId, state: 'running' };
+}
+
+function planOrRefuse(id: string, run: Parameters<typeof planRerun>[0], from: string): RerunPlan {
+  const plan = planRerun(run, from);
+  if (typeof plan === 'string') throw new ActionRefusedError(id, plan);
+  return plan;
+}
+
+/** The ended run's start options, so its rerun is started like it was. */
+function startOptionsOf(run: RunRecord) {
+  return {
+    input: run.params ?? undefined,
+    tags: run.tags,
+    groups: run.groups,
+    site: run.site ?? undefined,
+    event: run.event ?? undefined,
+    priority: run.priority ?? undefined,
+    timeout: run.timeoutMs ?? undefined,
+  };
+}

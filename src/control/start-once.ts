@@ -1,0 +1,46 @@
+/**
+ * A start with an idempotency key asks the store before Temporal: Temporal forgets a run once its
+ * namespace's retention has passed, the store keeps it, so a repeated start is still answered
+ * with the first run, and nothing starts, however long after.
+ */
+import { IdempotencyConflictError } from '../core/errors';
+import { requestHash, type StartedRun } from './idempotency';
+import type { PipelineSpec } from '../core/types';
+import { findRunByIdempotencyKey } from '../store/sql/find-run-by-idempotency-key';
+import type { RunRecord } from '../store/types';
+import type { Queryable } from '../store/pool';
+
+/** A run the store holds under an idempotency key. */
+export interface StoredStart {
+  /** Its ids, `existing: true`. `runId` is `""` when the store never learned it. */
+  started: StartedRun & { existing: true };
+  /** Its record. */
+  record: RunRecord;
+}
+
+/**
+ * The run of `spec`'s pipeline the store holds under `idempotencyKey`, or `undefined` when it
+ * holds none.
+ *
+ * @param id the run id the start asks for, if any.
+ * @throws {IdempotencyConflictError} when that run was started with another spec or input, or
+ *   under another run id than `id`.
+ * @throws the database's error when the store cannot be read.
+ */
+export async function findStartInStore(
+  db: Queryable,
+  spec: PipelineSpec,
+  idempotencyKey: string,
+  input: unknown,
+  id?: string,
+): Promise<StoredStart | undefined> {
+  const record: RunRecord | undefined = await findRunByIdempotencyKey(db, spec.name, idempotencyKey);
+  if (!record) return undefined;
+  if (id !== undefined && id !== record.workflowId) {
+    throw new IdempotencyConflictError(idempotencyKey, record.workflowId, 'run id');
+  }
+  if (requestHash(record.spec, record.params) !== requestHash(spec, input)) {
+    throw new IdempotencyConflictError(idempotencyKey, record.workflowId);
+  }
+  return { started: { workflowId: record.workflowId, runId: record.firstRunId ?? '', existing: true }, record };
+}

@@ -1,0 +1,82 @@
+/**
+ * What a run asks the store to record: the shapes the pipeline workflow hands the record
+ * activity, and the store's statements take. Declared here, below both, so workflow code can
+ * describe a write without importing the store.
+ */
+import type { ControlAction, NodeStatus, OperatorAction, RunState } from './states';
+
+/** A time as a `Date` or an ISO-8601 string. */
+export type TimeInput = Date | string;
+
+/**
+ * A control action's name: the three a run takes today, the node-level ones planned, or any
+ * other lower-case name (letters, digits and `_`) a later version adds.
+ */
+export type ControlActionName = ControlAction | OperatorAction | (string & {});
+
+/**
+ * A write of a run (see `upsertRun`). `workflowId`, `pipeline` and `state` are required; any other
+ * field left `undefined` keeps what the store has (or its default on the first write).
+ */
+export interface RunWrite {
+  workflowId: string;
+  pipeline: string;
+  state: RunState;
+  firstRunId?: string;
+  spec?: unknown;
+  params?: unknown;
+  result?: unknown;
+  products?: readonly string[];
+  plots?: readonly string[];
+  tags?: readonly string[];
+  groups?: readonly string[];
+  userName?: string;
+  site?: string;
+  event?: unknown;
+  priority?: number;
+  timeoutMs?: number;
+  retries?: number;
+  /** Which try of the whole run. Default on the first write: 1. */
+  attempt?: number;
+  /** Order of this write within the run attempt. Default: 0 (unordered). */
+  seq?: number;
+  /** Why the run is in `state`. A write that changes the state replaces the reason (or clears it). */
+  reason?: string;
+  progressCompleted?: number;
+  progressTotal?: number;
+  /** Every node's status; replaces the stored list (a current write only, like `result`). */
+  nodes?: readonly NodeStatus[];
+  /**
+   * The idempotency key the run was started with. Keeps its first value. Not recorded when
+   * another run of the pipeline already holds it (the rest of the write is).
+   */
+  idempotencyKey?: string;
+  /**
+   * Outputs of nodes no attempt row holds (sleep, event, skipped nodes), by node id; merged into
+   * the stored ones (a later output of a node replaces its earlier one).
+   */
+  outputs?: Record<string, unknown>;
+  /** The run this one reruns. Keeps its first value. */
+  rerunOf?: string;
+  /** Default on the first write: the database's `now()`. Never changed afterwards. */
+  createdAt?: TimeInput;
+  startedAt?: TimeInput;
+  finishedAt?: TimeInput;
+}
+
+/** A control action to record (see `insertControlAction`). */
+export interface ControlActionWrite {
+  workflowId: string;
+  /** Idempotency key, unique within the run: the same key twice records one row. */
+  requestId: string;
+  action: ControlActionName;
+  nodeId?: string;
+  requestedBy?: string;
+  reason?: string;
+  /** Default: the database's `now()`. */
+  requestedAt?: TimeInput;
+  accepted?: boolean;
+  refusal?: string;
+  /** The action's particulars, any JSON. */
+  details?: unknown;
+}

@@ -1,0 +1,258 @@
+/**
+ * The pipeline spec: the JSON/YAML document (or builder output) that describes a pipeline.
+ *
+ * Terminology
+ * - **pipeline**: a named graph of nodes (a DAG), described by a {@link PipelineSpec}.
+ * - **node**: one step of a pipeline ({@link NodeSpec}). A node `needs` other nodes; it starts as
+ *   soon as every node it needs has completed, limited by the run's `maxParallel`.
+ * - **activity**: a plain async function hosted by a worker; an `activity` node names one.
+ * - **run**: one execution of a pipeline, i.e. one Temporal workflow execution of the generic
+ *   pipeline workflow. The workflow id is the run id.
+ * - **leaf**: a node nothing depends on. A run's result is `{ [leafId]: output }`.
+ * - **level**: the length of the longest `needs` path from a node back to a root; nodes of one
+ *   level never depend on each other, so they may run in parallel.
+ *
+ * Calling convention: an activity node's function is called with one argument,
+ * {@link ActivityCall}, and its return value is the node's output.
+ *
+ * This module is imported by workflow code: it must stay pure (no Node built-ins, no I/O).
+ */
+
+/** A duration: milliseconds as a number, or a string such as `"500ms"`, `"30s"`, `"2m"`, `"1h30m"`. */
+export type DurationSpec = number | string;
+
+/**
+ * Which kind of step a node is:
+ * - `activity` (the default): calls a function a worker hosts;
+ * - `sleep`: waits a duration or until a time, durably;
+ * - `event`: waits for a named event sent to the run (an approval, a webhook's payload);
+ * - `pipeline`: runs another spec as a child run;
+ * - `map`: runs an activity or a child pipeline over every item of an upstream array.
+ */
+export type NodeKind = 'activity' | 'sleep' | 'event' | 'pipeline' | 'map';
+
+/** Every node kind, the default first. */
+export const NODE_KINDS: readonly NodeKind[] = ['activity', 'sleep', 'event', 'pipeline', 'map'];
+
+/**
+ * What a run does when a node fails for good (its retries are spent, or it threw a
+ * non-retryable error):
+ * - `fail` (the default): nodes in flight are cancelled, the rest is skipped, the run fails;
+ * - `hold`: the node waits for an operator and the run becomes `held`; the rest of the graph
+ *   that does not depend on the node goes on. `tapflow retry`, `skip` or `cancel` decide.
+ *
+ * An activity that throws the needs-review error (`needsReview()` in the package exports) holds
+ * its node whatever this says: it asked for a person.
+ */
+export type OnFailure = 'fail' | 'hold';
+
+/**
+ * What an `event` node does when its `timeout` passes before the event arrives:
+ * `fail` (the default; the node fails, and `onFailure` applies), `skip` (the node is skipped
+ * with output `null` and its dependents go on), or `default` (the node completes with its
+ * `default` as output).
+ */
+export type OnEventTimeout = 'fail' | 'skip' | 'default';
+
+/**
+ * What happens to a `pipeline` node's child run when the parent run closes without having
+ * ended it (Temporal's parent-close policy): `cancel` (the default: the child is asked to
+ * cancel and records its end), `terminate` (stopped at once, no cleanup), `abandon` (it runs on).
+ */
+export type ParentClosePolicy = 'cancel' | 'terminate' | 'abandon';
+
+/**
+ * Retry policy of an activity node. Temporal retries the activity on the server side with
+ * exponential backoff: the n-th retry waits `initialInterval * backoffCoefficient^(n-1)`,
+ * capped at `maximumInterval`.
+ */
+export interface RetrySpec {
+  /** Attempts in all, the first one included. `1` means no retry. Default: 3. */
+  maximumAttempts?: number;
+  /** Wait before the first retry. Default: `"1s"`. */
+  initialInterval?: DurationSpec;
+  /** Multiplier of the wait after each retry, at least 1. Default: 2. */
+  backoffCoefficient?: number;
+  /** Upper bound of the wait between retries. Default: 100 x `initialInterval`. */
+  maximumInterval?: DurationSpec;
+  /**
+   * Error types that are never retried (an error's type is its `name`, or the `type` of an
+   * `ApplicationFailure`). An activity may also throw a non-retryable error itself; see
+   * `permanentFailure` in the package exports.
+   */
+  nonRetryableErrorTypes?: string[];
+}
+
+/** Options shared by every node of a pipeline unless the node overrides them. */
+export interface NodeDefaults {
+  retry?: RetrySpec;
+  /**
+   * Longest one attempt of a node may take (Temporal's start-to-close timeout). Default: `"10m"`.
+   * On an `event` node: the longest it waits for its event (see `onTimeout`). Default: no limit.
+   */
+  timeout?: DurationSpec;
+  /**
+   * Longest gap between two heartbeats of a running attempt before it is considered lost.
+   * Unset by default: set it for long activities so a lost worker is noticed quickly.
+   */
+  heartbeatTimeout?: DurationSpec;
+  /** Task queue the node's activity (or child run) is scheduled on. Default: the run's task queue. */
+  taskQueue?: string;
+  /** What a failure of the node does to the run. Default: `fail`. */
+  onFailure?: OnFailure;
+}
+
+/**
+ * One step of a pipeline. Which fields apply depends on `kind`; the validator refuses fields
+ * that do not apply to the node's kind.
+ */
+export interface NodeSpec extends NodeDefaults {
+  /** Unique within the pipeline: letters, digits, `_`, `-` and `.`, starting with a letter or digit. */
+  id: string;
+  /** What the node is; default `activity`. */
+  kind?: NodeKind;
+  /** `activity` and `map` nodes: the name of the activity a worker hosts (its export name). */
+  activity?: string;
+  /** Ids of the nodes that must complete (or be skipped with an output) before this one starts. */
+  needs?: string[];
+  /** `activity`, `pipeline` and `map` nodes: static input, passed to the activity as `input`. */
+  input?: unknown;
+  /** Free text shown in status and the Web UI. */
+  description?: string;
+  /**
+   * Longest the node may take from its first start to its end, retries included, counting only
+   * time the run is not paused. When it passes, the node fails with type
+   * `TapflowDeadlineExceeded` (and `onFailure` applies). Default: no limit.
+   */
+  deadline?: DurationSpec;
+  /** `sleep` nodes: how long to wait (paused time does not count). */
+  duration?: DurationSpec;
+  /** `sleep` nodes: wait until this time (ISO-8601 with `Z` or an offset) instead. */
+  until?: string;
+  /** `event` nodes: the name of the event to wait for (`tapflow send ID EVENT`). */
+  event?: string;
+  /** `event` nodes: what to do when `timeout` passes first. Default: `fail`. */
+  onTimeout?: OnEventTimeout;
+  /** `event` nodes: the output when `onTimeout` is `default`. */
+  default?: unknown;
+  /**
+   * `pipeline` nodes: the child pipeline's spec (or, for `map`, the spec each item runs). In a
+   * file, a string is a path to another spec file, relative to this one; the command line
+   * inlines it before validating. The child is given `{ input, params, upstream }` (and, in a
+   * map, `item` and `index`) as its run input.
+   */
+  pipeline?: PipelineSpec | string;
+  /** `pipeline` and `map` nodes: what happens to child runs when this run closes. Default: `cancel`. */
+  parentClose?: ParentClosePolicy;
+  /**
+   * `map` nodes: where the items are: the id of a node in `needs` whose output is an array, or
+   * a dotted path into that output (`"list.files"`).
+   */
+  over?: string;
+  /** `map` nodes: most items in flight at once. Default: the pipeline's `maxParallel`. */
+  maxParallel?: number;
+  /**
+   * `map` nodes that run an activity: how many items one activity task runs, one after another
+   * (at most {@link MAX_MAP_BATCH_SIZE}). Default: 1, each item its own activity with its own
+   * retries. For many short items, a batch of 50 to 200 costs Temporal a few events per batch
+   * instead of per item, which is many times faster.
+   *
+   * A batch heartbeats after each item with the outputs so far; a retried batch (the node's
+   * `retry` applies to the batch) starts after the last item it reported, so an item runs again
+   * only when its worker was lost before reporting it. `timeout` stays per item: the batch may
+   * take `batchSize` times it, and it times out when one item passes `heartbeatTimeout`
+   * (default: the item `timeout`). An item's function should not send heartbeat details of its
+   * own: they would replace the batch's and a retry would start the batch over.
+   */
+  batchSize?: number;
+}
+
+/** Most items one `map` batch may take (the size of a map shard: a batch never spans two). */
+export const MAX_MAP_BATCH_SIZE = 1000;
+
+/** A pipeline as written in JSON/YAML or produced by the builders. */
+export interface PipelineSpec {
+  /** Pipeline name: becomes the `TapflowPipeline` search attribute. */
+  name: string;
+  /** Free text. */
+  description?: string;
+  /** Most nodes in flight at once. Default: {@link DEFAULT_MAX_PARALLEL}. */
+  maxParallel?: number;
+  /** Options applied to every node unless it sets its own. */
+  defaults?: NodeDefaults;
+  /** The nodes, in any order; ties between ready nodes are broken by this order. */
+  nodes: NodeSpec[];
+  /**
+   * Longest a run may take, counting only time it is not paused: the paused clock stops while
+   * the run is paused. When it passes, nodes in flight are cancelled and the run fails with type
+   * `TapflowDeadlineExceeded`. Default: no limit. (`tapflow start --timeout` is wall-clock.)
+   */
+  deadline?: DurationSpec;
+  /**
+   * How deep `pipeline` nodes may nest: a child of this run is depth 1, its child depth 2, and so
+   * on. Only the top-level spec's value counts. Default: {@link DEFAULT_MAX_DEPTH}.
+   */
+  maxDepth?: number;
+}
+
+/** Default `maxParallel`. */
+export const DEFAULT_MAX_PARALLEL = 8;
+/** Default start-to-close timeout of one attempt. */
+export const DEFAULT_NODE_TIMEOUT = '10m';
+/** Default attempts of a node, the first included. */
+export const DEFAULT_MAXIMUM_ATTEMPTS = 3;
+/** Most nodes a single run accepts; docs/store.md, "How far one run goes", says why. */
+export const MAX_NODES = 5000;
+/** Default nesting limit of child pipelines: three levels below the top-level run. */
+export const DEFAULT_MAX_DEPTH = 3;
+/**
+ * Highest `maxDepth` a spec may set. Validation recurses into child specs, so an unbounded limit
+ * would let a deeply nested spec overflow the stack instead of being refused.
+ */
+export const MAX_PIPELINE_DEPTH = 100;
+
+/** The single argument an activity node's function receives. */
+export interface ActivityCall<Input = unknown, Params = unknown> {
+  /** The node's static `input` from the spec (`undefined` when the spec has none). */
+  input: Input;
+  /** The run's input, given when the run was started (`undefined` when none). */
+  params: Params;
+  /** Output of every node in `needs`, by node id. */
+  upstream: Record<string, unknown>;
+  /**
+   * Identifies this node in this run. `key` (`<runId>/<nodeId>`, and `/<index>` for a map item)
+   * is stable across retries: use it as the idempotency key of the node's side effects.
+   * `earlierAttempts` counts attempts of earlier rounds (an operator's retry or rerun starts a
+   * new round); the worker adds it to Temporal's attempt number so attempts number on.
+   */
+  node: { runId: string; nodeId: string; key: string; earlierAttempts?: number };
+  /** `map` nodes: the item this call handles. */
+  item?: unknown;
+  /** `map` nodes: the item's position in the upstream array, from 0. */
+  index?: number;
+  /**
+   * Reports paths of files this node produced (`products`) or plots it drew (`plots`); they are
+   * kept on the run's record in the store once the node completes. Call it as often as you
+   * like; a path reported twice is kept once. Added by the tapflow worker (it never travels
+   * through Temporal); absent when the function is called some other way.
+   */
+  report?: (paths: ReportedPaths) => void;
+}
+
+/**
+ * The activity every tapflow worker registers to write the run store (see
+ * `workflows/record-call.ts`). Reserved: no node may call it.
+ */
+export const RECORD_ACTIVITY = 'tapflowRecord';
+
+/**
+ * The activity every tapflow worker registers to run a batch of a `map` node's items (see
+ * `workflows/map-batch-call.ts`). Reserved: no node may call it.
+ */
+export const MAP_BATCH_ACTIVITY = 'tapflowMapBatch';
+
+/** What an activity reports with `call.report`. */
+export interface ReportedPaths {
+  products?: readonly string[];
+  plots?: readonly string[];
+}

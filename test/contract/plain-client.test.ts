@@ -1,0 +1,156 @@
+/**
+ * The Temporal contract (docs/temporal-contract.md), driven the way a team's own script drives
+ * it: a plain `@temporalio/client` and the names on that page, written out as strings here. Only
+ * the worker is tapflow's. Nothing below imports tapflow's client or its definitions, so a
+ * renamed update, a changed argument or an untyped refusal fails this file.
+ */
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import {
+  ApplicationFailure,
+  CancelledFailure,
+  WorkflowFailedError,
+  WorkflowUpdateFailedError,
+  type Client,
+} from '@temporalio/client';
+import { devServerEnv } from '../helpers/temporal';
+import { eventually } from '../helpers/poll';
+import { startRig, type TestRig } from '../helpers/worker';
+
+let env: TestWorkflowEnvironment;
+let rig: TestRig;
+let client: Client;
+
+beforeAll(async () => {
+  env = await devServerEnv();
+  // The contract's default task queue: a script that names none of tapflow's options reaches it.
+  rig = await startRig(env, 'tapflow');
+  client = env.client;
+});
+
+afterAll(async () => {
+  await rig?.stop();
+  await env?.teardown();
+});
+
+const spec = {
+  name: 'contract',
+  nodes: [
+    { id: 'first', activity: 'step', input: { sleepMs: 600 }, heartbeatTimeout: '5s' },
+    { id: 'second', activity: 'step', needs: ['first'], input: { n: 2 } },
+  ],
+};
+
+interface Status {
+  state: string;
+  pipeline: string;
+  progress: { completed: number; total: number; percent: number };
+  nodes: Array<{ id: string; state: string; attempts: number }>;
+}
+
+async function stateOf(id: string): Promise<string> {
+  return (await client.workflow.getHandle(id).query<Status>('status')).state;
+}
+
+async function refusalOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(WorkflowUpdateFailedError);
+  const cause = (err as WorkflowUpdateFailedError).cause;
+  expect(cause).toBeInstanceOf(ApplicationFailure);
+  return cause as ApplicationFailure;
+}
+
+test('start, status, pause, a typed refusal, resume and the result, with a plain Temporal client', async () => {
+  const workflowId = 'contract-plain-1';
+  const handle = await client.workflow.start('pipelineWorkflow', {
+    taskQueue: 'tapflow',
+    workflowId,
+    args: [{ spec, params: { lang: 'en' }, meta: { tags: ['contract'], user: 'script' } }],
+  });
+
+  const status = await handle.query<Status>('status');
+  expect(status).toMatchObject({ pipeline: 'contract', progress: { total: 2 } });
+  expect(['running', 'pausing', 'paused']).toContain(status.state);
+
+  const paused = await handle.executeUpdate<{ state: string }, [{ reason: string; by: string; requestId: string }]>('pause', {
+    args: [{ reason: 'contract test', by: 'script', requestId: 'pause-1' }],
+    updateId: 'pause-1',
+  });
+  expect(['pausing', 'paused']).toContain(paused.state);
+  await eventually('the run to rest paused', async () => ((await stateOf(workflowId)) === 'paused' ? true : undefined));
+
+  // A second pause is refused: typed, non-retryable, with the reason.
+  const refusal = await refusalOf(handle.executeUpdate('pause', { args: [{}] }));
+  expect(refusal.type).toBe('TapflowActionRefused');
+  expect(refusal.nonRetryable).toBe(true);
+  expect(refusal.message).toBe('cannot pause: the run is already paused');
+
+  // The Web UI's filter finds it by the search attributes the workflow keeps.
+  await eventually('visibility to show the pause', async () => {
+    for await (const wf of client.workflow.list({ query: `TapflowState = "paused" AND TapflowPipeline = "contract"` })) {
+      if (wf.workflowId === workflowId) return true;
+    }
+    return undefined;
+  });
+
+  expect(await handle.executeUpdate<{ state: string }, [object]>('resume', { args: [{ by: 'script' }] })).toEqual({ state: 'running' });
+  const result = await handle.result();
+  expect(result).toEqual({ second: { nodeId: 'second', input: { n: 2 }, params: { lang: 'en' }, upstream: { first: expect.any(Object) } } });
+  expect(await stateOf(workflowId)).toBe('completed');
+
+  // Every update on an ended run fails; a pause on it is refused by Temporal, not retried.
+  await expect(handle.executeUpdate('pause', { args: [{}] })).rejects.toThrow();
+});
+
+test('operator updates and their refusals carry the same type', async () => {
+  const handle = await client.workflow.start('pipelineWorkflow', {
+    taskQueue: 'tapflow',
+    workflowId: 'contract-plain-2',
+    args: [{ spec }],
+  });
+  const refusal = await refusalOf(handle.executeUpdate('retry', { args: [{ node: 'first' }] }));
+  expect(refusal.type).toBe('TapflowActionRefused');
+  expect(refusal.nonRetryable).toBe(true);
+  expect(refusal.message).toMatch(/^cannot retry: node "first" is \w+, not held/);
+  const unknown = await refusalOf(handle.executeUpdate('skip', { args: [{ node: 'nope' }] }));
+  expect(unknown.type).toBe('TapflowActionRefused');
+  await handle.result();
+});
+
+test('cancel by update, then a Temporal cancel request: the execution ends Canceled', async () => {
+  const handle = await client.workflow.start('pipelineWorkflow', {
+    taskQueue: 'tapflow',
+    workflowId: 'contract-plain-3',
+    args: [{ spec: { name: 'contract-cancel', nodes: [{ id: 'long', activity: 'step', input: { sleepMs: 60_000 }, heartbeatTimeout: '2s' }] } }],
+  });
+  await eventually('the node to start', () => (rig.recorder.startsOf('contract-plain-3', 'long').length ? true : undefined));
+  const ack = await handle.executeUpdate<{ state: string }, [object]>('cancel', { args: [{ reason: 'no longer needed', by: 'script' }] });
+  expect(['cancelling', 'cancelled']).toContain(ack.state);
+  await handle.cancel();
+  const err = await handle.result().then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(WorkflowFailedError);
+  expect((err as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
+  expect((await handle.describe()).status.name).toBe('CANCELLED');
+  expect(await stateOf('contract-plain-3')).toBe('cancelled');
+});
+
+test('a spec that does not validate fails the run at once with type TapflowInvalidSpec', async () => {
+  const handle = await client.workflow.start('pipelineWorkflow', {
+    taskQueue: 'tapflow',
+    workflowId: 'contract-plain-4',
+    args: [{ spec: { name: 'broken', nodes: [{ id: 'a', activity: 'step', needs: ['missing'] }] } }],
+  });
+  const err = await handle.result().then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(WorkflowFailedError);
+  const cause = (err as WorkflowFailedError).cause;
+  expect(cause).toBeInstanceOf(ApplicationFailure);
+  expect((cause as ApplicationFailure).type).toBe('TapflowInvalidSpec');
+});
