@@ -24,6 +24,7 @@ import {
 import type { DataConverter, UpdateDefinition } from '@temporalio/common';
 import { findStartInStore } from './control/start-once';
 import type { Queryable } from './store/pool';
+import { storeValueCodec, type StoreValueCodec } from './store/value-codec';
 import { loadTemporalSettings } from './control/connection';
 import {
   ActionRefusedError,
@@ -233,6 +234,14 @@ export class TapflowClient {
     return new TapflowClient(client, { ...options, taskQueue: options.taskQueue ?? process.env.TAPFLOW_TASK_QUEUE ?? DEFAULT_TASK_QUEUE });
   }
 
+  /**
+   * How the store's values are read and written for this client's data converter: decoded with
+   * its payload codecs when it has any (see `store/value-codec.ts`).
+   */
+  get valueCodec(): StoreValueCodec {
+    return storeValueCodec(this.client.options.loadedDataConverter);
+  }
+
   /** This client with the run store: the same connection, `store` added. */
   withStore(store: Queryable): TapflowClient {
     return new TapflowClient(this.client, { taskQueue: this.taskQueue, queryTimeoutMs: this.queryTimeoutMs, store });
@@ -284,7 +293,7 @@ export class TapflowClient {
     };
     if (key !== undefined) {
       // The store remembers a key after Temporal's retention has dropped its run.
-      const stored = this.store ? await findStartInStore(this.store, valid, key, options.input, options.id) : undefined;
+      const stored = this.store ? await findStartInStore(this.store, valid, key, options.input, options.id, this.valueCodec) : undefined;
       if (stored) return stored.started;
       return startOnce(this.client, workflowId, { idempotencyKey: key, hash: requestHash(valid, options.input) }, start);
     }

@@ -75,7 +75,10 @@ export function createRecordActivity(
   };
 }
 
-/** The run's values encoded: each node output on its own, so the store still merges them by node. */
+/**
+ * The run's values encoded: each node output on its own, so the store still merges them by node.
+ * Labels (tags, user, site, `event`) stay readable: searches and the runs list show them.
+ */
 async function encodeRun(run: RunWrite, codec: StoreValueCodec): Promise<RunWrite> {
   const outputs = run.outputs && Object.fromEntries(await Promise.all(Object.entries(run.outputs).map(async ([id, v]) => [id, await codec.encode(v)] as const)));
   return {
@@ -83,7 +86,6 @@ async function encodeRun(run: RunWrite, codec: StoreValueCodec): Promise<RunWrit
     spec: await codec.encode(run.spec),
     params: await codec.encode(run.params),
     result: await codec.encode(run.result),
-    event: await codec.encode(run.event),
     ...(outputs ? { outputs } : {}),
   };
 }

@@ -70,6 +70,10 @@ export async function bundleTapflowWorkflows(options: TapflowBundleOptions = {})
     const bundleOptions: BundleOptions = {
       workflowsPath: entry?.path ?? own,
       logger: quietLogger,
+      // The combined entry lies in a temporary folder with no node_modules above it; the SDK's
+      // generated entry beside it imports @temporalio/workflow, so webpack must also look where
+      // the installed SDK is.
+      ...(entry ? { webpackConfigHook: withSdkModules } : {}),
       ...(options.workflowInterceptorModules ? { workflowInterceptorModules: options.workflowInterceptorModules } : {}),
       ...(options.payloadConverterPath ? { payloadConverterPath: options.payloadConverterPath } : {}),
       ...(options.failureConverterPath ? { failureConverterPath: options.failureConverterPath } : {}),
@@ -117,6 +121,13 @@ function combinedEntry(own: string, theirs: string): { dir: string; path: string
   const path = join(dir, 'workflows.js');
   writeFileSync(path, `export * from ${JSON.stringify(own)};\nexport * from ${JSON.stringify(theirs)};\n`);
   return { dir, path };
+}
+
+/** A webpack configuration that also resolves modules from the folder holding the installed `@temporalio/workflow`. */
+function withSdkModules<C extends { resolve?: { modules?: string[] } }>(config: C): C {
+  const sdk = dirname(require.resolve('@temporalio/workflow/package.json'));
+  const modules = dirname(dirname(sdk)); // .../node_modules/@temporalio/workflow -> .../node_modules
+  return { ...config, resolve: { ...config.resolve, modules: [...(config.resolve?.modules ?? ['node_modules']), modules] } };
 }
 
 /** Writes through a temporary file and a rename, so a reader never sees half a bundle; a cache that cannot be written is skipped. */

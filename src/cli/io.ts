@@ -2,6 +2,7 @@
  * What every command shares: global options, printing (plain or `--json`), reading spec files
  * and JSON arguments, and connecting to Temporal.
  */
+import { commandDataConverter } from './data-converter';
 import { randomUUID } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { userInfo } from 'node:os';
@@ -104,9 +105,10 @@ export function currentUser(): string {
   }
 }
 
-/** Connects the programmatic client with the global options. */
-export function connect(options: GlobalOptions): Promise<TapflowClient> {
-  return TapflowClient.connect({ address: options.address, namespace: options.namespace, taskQueue: options.taskQueue });
+/** Connects the programmatic client with the global options and the application's data converter. */
+export async function connect(options: GlobalOptions): Promise<TapflowClient> {
+  const dataConverter = await commandDataConverter();
+  return TapflowClient.connect({ address: options.address, namespace: options.namespace, taskQueue: options.taskQueue, ...(dataConverter ? { dataConverter } : {}) });
 }
 
 /** Runs `fn` with a connected client and closes it afterwards. */

@@ -28,7 +28,7 @@ export function rerunCommand(id: string, options: RerunOptions): Promise<number>
     const rerun = { from: options.from, dryRun: options.dryRun, request: actionRequest(options) };
     const report = live
       ? await rerunLive(client, id, live, rerun)
-      : await rerunEnded(client, withStore, await withStore((db) => readEndedRun(db, id)), { ...rerun, newId: options.id });
+      : await rerunEnded(client, withStore, await withStore((db) => readEndedRun(db, id, client.valueCodec)), { ...rerun, newId: options.id });
     if (options.json) printJson(report);
     else printReport(report);
     return 0;

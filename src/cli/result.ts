@@ -3,6 +3,7 @@
  * run Temporal no longer has (or that it cannot be reached for), from the store, where `--wait`
  * has nothing to wait for and the answer comes at once.
  */
+import { commandValueCodec } from './data-converter';
 import { RunFailedError } from '../core/errors';
 import { print, printJson, withClient, type GlobalOptions } from './io';
 import { readRunFromStore } from './store-fallback';
@@ -46,7 +47,7 @@ async function storedResult(id: string, err: unknown, options: ResultOptions): P
   switch (run.state) {
     case 'completed':
       if (run.result === null || run.result === undefined) throw new Error(`${id} completed, but the store holds no result for it`);
-      return run.result;
+      return (await commandValueCodec()).decode(run.result);
     case 'failed':
     case 'cancelled':
       throw new RunFailedError(id, run.state, run.reason ?? run.state);

@@ -2,6 +2,7 @@
  * `tapflow start SPEC [--input JSON] [--id ID] [--wait] [--tag T]... [--group G]... [--user U]
  * [--priority N] [--site S] [--event JSON] [--timeout D] [--idempotency-key K]`.
  */
+import { commandValueCodec } from './data-converter';
 import { formatProblem, validateSpec } from '../core/validate';
 import { IdempotencyConflictError, RunFailedError, UsageError } from '../core/errors';
 import { runMeta, type StartedRun, type StartRunOptions } from '../client';
@@ -115,7 +116,8 @@ export async function findStartInCommandStore(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<StoredStart | undefined> {
   try {
-    return await withStore((db) => findStartInStore(db, spec, key, input, id), commandStoreUrl(env));
+    const codec = await commandValueCodec(env);
+    return await withStore((db) => findStartInStore(db, spec, key, input, id, codec), commandStoreUrl(env));
   } catch (err) {
     if (err instanceof IdempotencyConflictError || env.DATABASE_URL) throw err;
     return undefined;

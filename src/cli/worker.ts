@@ -1,4 +1,5 @@
 /** `tapflow worker [--activities MODULE]... [--task-queue Q]`: a worker for a real deployment. */
+import { commandDataConverter } from './data-converter';
 import { loadActivityModules } from '../activities/load-modules';
 import { loadTemporalSettings } from '../control/connection';
 import { createWorker, NativeConnection } from '../worker';
@@ -45,7 +46,8 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<numb
   const telemetry = await setUpWorkerTelemetry({ logger, metrics: metricsPort !== undefined });
   try {
     const settings = loadTemporalSettings({ address: options.address, namespace: options.namespace });
-    const store = process.env.DATABASE_URL ? await openStore({ url: process.env.DATABASE_URL }) : undefined;
+    const dataConverter = await commandDataConverter();
+    const store = process.env.DATABASE_URL ? await openStore({ url: process.env.DATABASE_URL, dataConverter }) : undefined;
     const connection = await NativeConnection.connect(settings.connectionOptions);
     const taskQueue = options.taskQueue ?? process.env.TAPFLOW_TASK_QUEUE ?? DEFAULT_TASK_QUEUE;
     let metricsServer: WorkerMetricsServer | undefined;
@@ -58,6 +60,7 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<numb
         shutdownGraceTime: parseDuration(grace),
         maxConcurrentActivityTaskExecutions: maxConcurrent,
         store,
+        ...(dataConverter ? { dataConverter } : {}),
         ...(telemetry.metrics ? { metrics: telemetry.metrics } : {}),
       });
       if (metricsPort !== undefined) metricsServer = await telemetry.serve(worker, options.metricsHost ?? '0.0.0.0', metricsPort);

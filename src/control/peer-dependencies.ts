@@ -44,11 +44,25 @@ export function installedVersion(name: string): string | undefined {
 /**
  * Checks that `packages` are installed, for the part named `neededBy`.
  *
- * @throws {MissingDependencyError} naming the first one missing and how to install it.
+ * @throws {MissingDependencyError} naming every one missing and the one command that installs
+ *   them, at the versions tapflow's `peerDependencies` ask for.
  */
-export function requirePeers(packages: readonly string[], neededBy: string, range?: string): void {
-  for (const name of packages) {
-    if (installedVersion(name) === undefined) throw new MissingDependencyError(name, neededBy, range);
+export function requirePeers(packages: readonly string[], neededBy: string): void {
+  const missing = packages.filter((name) => installedVersion(name) === undefined);
+  if (missing.length > 0) throw new MissingDependencyError(missing.map(peerSpec), neededBy);
+}
+
+/**
+ * `name@range` as tapflow's package.json asks for it in `peerDependencies` (only `name` when it
+ * is not there), so a message names the versions tapflow is tested with.
+ */
+export function peerSpec(name: string): string {
+  try {
+    const manifest = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { peerDependencies?: Record<string, string> };
+    const range = manifest.peerDependencies?.[name];
+    return range ? `${name}@${range}` : name;
+  } catch {
+    return name;
   }
 }
 
@@ -63,7 +77,7 @@ export function checkTemporalSdk(packages: readonly string[] = WORKER_SDK_PACKAG
   const range = `>=${SUPPORTED_TEMPORAL_SDK.min} <${SUPPORTED_TEMPORAL_SDK.below}`;
   const versions = packages.map((name) => {
     const version = installedVersion(name);
-    if (version === undefined) throw new MissingDependencyError(name, neededBy, `^${SUPPORTED_TEMPORAL_SDK.min}`);
+    if (version === undefined) throw new MissingDependencyError([peerSpec(name)], neededBy);
     return { name, version };
   });
   const distinct = [...new Set(versions.map((v) => v.version))];

@@ -19,6 +19,8 @@ import { getRun } from '../store/sql/get-run';
 import { insertControlAction } from '../store/sql/insert-control-action';
 import { listReusableOutputs } from '../store/sql/list-reusable-outputs';
 import type { RunRecord } from '../store/types';
+import { decodeOutputs, decodeRun } from '../store/decode-records';
+import { PLAIN_VALUES, type StoreValueCodec } from '../store/value-codec';
 import type { ControlRequest, RerunAck } from '../workflows/definitions';
 import type { ReusedOutputs } from '../workflows/run-book';
 import type { StartedRun } from './idempotency';
@@ -113,14 +115,15 @@ export async function rerunLive(client: RerunClient, id: string, state: RunState
 /**
  * Reads an ended run's record and reusable outputs from the store.
  *
+ * @param codec decodes values the store holds encoded (the client's `valueCodec`). Default: as they are.
  * @throws {RunNotFoundError} when the store has no record of the run.
  * @throws {UsageError} when the store says the run has not ended (Temporal should have it open),
  *   or holds no spec or node list for it (recorded before tapflow kept them).
  */
-export async function readEndedRun(db: Queryable, id: string): Promise<EndedRun> {
+export async function readEndedRun(db: Queryable, id: string, codec: StoreValueCodec = PLAIN_VALUES): Promise<EndedRun> {
   const run = await getRun(db, id);
   if (!run) throw new RunNotFoundError(id);
-  return endedRunOf(db, run);
+  return endedRunOf(db, run, codec);
 }
 
 /**
@@ -129,7 +132,9 @@ export async function readEndedRun(db: Queryable, id: string): Promise<EndedRun>
  *
  * @throws {UsageError} as {@link readEndedRun} does.
  */
-export async function endedRunOf(db: Queryable, run: RunRecord): Promise<EndedRun> {
+export async function endedRunOf(db: Queryable, stored: RunRecord, codec: StoreValueCodec = PLAIN_VALUES): Promise<EndedRun> {
+  // The new run is started with the spec, input and outputs in the clear: the client encodes them again.
+  const run = await decodeRun(stored, codec);
   const id = run.workflowId;
   if (!isFinal(run.state)) {
     throw new UsageError(`${id}: the store says the run is ${run.state}, but Temporal does not have it open; is this the right Temporal server?`);
@@ -137,7 +142,7 @@ export async function endedRunOf(db: Queryable, run: RunRecord): Promise<EndedRu
   if ((run.nodes ?? []).length === 0 || run.spec === null) {
     throw new UsageError(`${id}: the store holds no node list or spec for this run (recorded before tapflow kept them), so it cannot be rerun`);
   }
-  return { run, outputs: await listReusableOutputs(db, id) };
+  return { run, outputs: await decodeOutputs(await listReusableOutputs(db, id), codec) };
 }
 
 /**

@@ -9,6 +9,8 @@ import type { PipelineSpec } from '../core/types';
 import { findRunByIdempotencyKey } from '../store/sql/find-run-by-idempotency-key';
 import type { RunRecord } from '../store/types';
 import type { Queryable } from '../store/pool';
+import { decodeRun } from '../store/decode-records';
+import { PLAIN_VALUES, type StoreValueCodec } from '../store/value-codec';
 
 /** A run the store holds under an idempotency key. */
 export interface StoredStart {
@@ -23,6 +25,7 @@ export interface StoredStart {
  * holds none.
  *
  * @param id the run id the start asks for, if any.
+ * @param codec decodes the values the store holds encoded. Default: as they are.
  * @throws {IdempotencyConflictError} when that run was started with another spec or input, or
  *   under another run id than `id`.
  * @throws the database's error when the store cannot be read.
@@ -33,9 +36,12 @@ export async function findStartInStore(
   idempotencyKey: string,
   input: unknown,
   id?: string,
+  codec: StoreValueCodec = PLAIN_VALUES,
 ): Promise<StoredStart | undefined> {
-  const record: RunRecord | undefined = await findRunByIdempotencyKey(db, spec.name, idempotencyKey);
-  if (!record) return undefined;
+  const stored: RunRecord | undefined = await findRunByIdempotencyKey(db, spec.name, idempotencyKey);
+  if (!stored) return undefined;
+  // The request is compared in the clear, as it was hashed when it started.
+  const record = await decodeRun(stored, codec);
   if (id !== undefined && id !== record.workflowId) {
     throw new IdempotencyConflictError(idempotencyKey, record.workflowId, 'run id');
   }

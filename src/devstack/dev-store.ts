@@ -3,6 +3,7 @@
  * PostgreSQL kept in a data directory (so runs survive a restart) on a fixed loopback port, so
  * commands on the same machine find it without configuration.
  */
+import type { DataConverter } from '@temporalio/common';
 import { openStore, type OpenStore } from '../store/open-store';
 import { DEV_POSTGRES_PORT, startDevPostgres, type EmbeddedPostgres } from './embedded-postgres';
 
@@ -19,6 +20,8 @@ export interface DevStoreOptions {
   dataDir: string;
   /** Port of the embedded database. Default: {@link DEV_POSTGRES_PORT}. */
   port?: number;
+  /** The application's data converter (see `openStore`). */
+  dataConverter?: DataConverter;
 }
 
 /**
@@ -29,11 +32,11 @@ export interface DevStoreOptions {
  * @throws {StoreOpenError} when the database does not answer.
  */
 export async function openDevStore(options: DevStoreOptions): Promise<DevStore> {
-  if (options.url) return openStore({ url: options.url });
+  if (options.url) return openStore({ url: options.url, dataConverter: options.dataConverter });
   const embedded = await startDevPostgres({ dataDir: options.dataDir, port: options.port });
   let store: OpenStore;
   try {
-    store = await openStore({ url: embedded.url });
+    store = await openStore({ url: embedded.url, dataConverter: options.dataConverter });
   } catch (err) {
     await embedded.stop().catch(() => undefined);
     throw err;

@@ -62,15 +62,20 @@ export function userCreationFailed(name: string, err: unknown): EmbeddedPostgres
   );
 }
 
+/**
+ * Whether `owner` passes `test -<flag> path` for every flag, run as that user: the kernel's own
+ * answer, so every folder above `path` counts, not only the path's own mode bits.
+ */
+export function ownerPasses(owner: Owner, path: string, flags: readonly ('r' | 'w' | 'x')[]): boolean {
+  const script = flags.map((flag) => `test -${flag} "$1"`).join(' && ');
+  const probe = spawnSync('/bin/sh', ['-c', script, 'sh', path], { uid: owner.uid, gid: owner.gid, stdio: 'ignore' });
+  return probe.status === 0;
+}
+
 /** Checks, as the server's user, that it can use the data directory and run the binaries. */
 export function checkAccess(dataDir: string, binDir: string, owner: Owner | undefined): void {
   if (!owner) return;
-  const probe = spawnSync('/bin/sh', ['-c', 'test -r "$1" && test -w "$1" && test -x "$1" && test -x "$2"', 'sh', dataDir, join(binDir, exe('postgres'))], {
-    uid: owner.uid,
-    gid: owner.gid,
-    stdio: 'ignore',
-  });
-  if (probe.status !== 0) {
+  if (!ownerPasses(owner, dataDir, ['r', 'w', 'x']) || !ownerPasses(owner, join(binDir, exe('postgres')), ['x'])) {
     throw new EmbeddedPostgresError(
       `PostgreSQL runs as OS user "${owner.name}" (it refuses root), and that user cannot reach ${dataDir} or ${binDir}: ` +
         'make their parent directories traversable (chmod o+x) or choose a data directory elsewhere',

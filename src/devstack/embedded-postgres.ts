@@ -10,14 +10,14 @@
  * process on SIGINT/SIGTERM before tapflow's own graceful drain, and reports neither a port in use
  * nor a data directory in use. Its approach to root is kept: PostgreSQL refuses to run as root, so
  * when tapflow runs as root the server runs as the `postgres` OS user (created if missing), and
- * the data directory is created for and owned by that user.
+ * the data directory is created for and owned by that user. What that user cannot reach (a
+ * checkout or project in root's private home) is put where it can: see embedded-postgres-reachable.ts.
  *
  * The server listens on TCP on one address only (no Unix socket), with password authentication.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
-  chmodSync,
   chownSync,
   closeSync,
   existsSync,
@@ -34,12 +34,18 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Client } from 'pg';
 import { freePort, portIsFree } from '../observability/ports';
 import { EmbeddedPostgresError } from './errors';
 import { ensureExecutable, exe, packagedBinDir, serverEnv } from './embedded-postgres-binaries';
+import {
+  makeTraversableDirs,
+  reachableBinDir,
+  reachableDataDir,
+  reachableScratchDir,
+  type BinDirSource,
+} from './embedded-postgres-reachable';
 import { checkAccess, chownTree, serverOwner, type Owner } from './embedded-postgres-user';
 
 /** Port `tapflow dev` gives its embedded PostgreSQL unless told otherwise (next to Temporal's 7233). */
@@ -50,7 +56,9 @@ export interface EmbeddedPostgresOptions {
   /**
    * Where the cluster's files live. An initialised directory is reused as it is; an empty or
    * missing one is initialised. Default: a throwaway directory under `os.tmpdir()`, removed by
-   * {@link EmbeddedPostgres.stop}.
+   * {@link EmbeddedPostgres.stop}. When tapflow runs as root and the server's OS user cannot reach
+   * a new directory here, the files are kept under `/var/lib/tapflow/postgres` and this path
+   * becomes a symlink to them.
    */
   dataDir?: string;
   /** TCP port. Default: a free port chosen at start. */
@@ -83,7 +91,9 @@ export interface EmbeddedPostgresOptions {
   logFile?: string;
   /**
    * Folder holding `initdb` and `postgres`. Default: `TAPFLOW_POSTGRES_BIN`, else the binaries of
-   * the installed `@embedded-postgres/<platform>-<arch>` package.
+   * the installed `@embedded-postgres/<platform>-<arch>` package. When tapflow runs as root and the
+   * server's OS user cannot run them, the `native/bin` folder of such a package is copied once to
+   * `/var/cache/tapflow/postgres`; any other folder must be reachable as it is.
    */
   binDir?: string;
 }
@@ -97,6 +107,7 @@ export interface EmbeddedPostgres {
   readonly url: string;
   readonly host: string;
   readonly port: number;
+  /** The data directory as given (a symlink to where the files are when they had to be kept elsewhere). */
   readonly dataDir: string;
   readonly logFile: string;
   /** Whether the data directory is kept after {@link stop}. */
@@ -125,32 +136,35 @@ export interface EmbeddedPostgres {
  *
  * @throws {EmbeddedPostgresError} when the port is in use, another server runs on the data
  *   directory, the directory belongs to another PostgreSQL version or is not a data directory,
- *   the OS user cannot reach it, no binaries are installed for this platform, or the server does
- *   not come up (the message quotes its log).
+ *   the OS user cannot reach it or the binaries and they cannot be placed where it can, no binaries
+ *   are installed for this platform, or the server does not come up (the message quotes its log).
  */
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {}): Promise<EmbeddedPostgres> {
   const persistent = options.dataDir !== undefined;
+  const owner = serverOwner(options.osUser ?? 'postgres');
+  const [chosenBin, binSource] = chosenBinDir(options);
+  const binDir = await reachableBinDir(chosenBin, owner, binSource);
   let throwawayRoot: string | undefined;
   let dataDir: string;
+  let serverDataDir: string;
   let logFile: string;
   if (options.dataDir !== undefined) {
     dataDir = resolve(options.dataDir);
     logFile = resolve(options.logFile ?? `${dataDir}.log`);
     makeTraversableDirs(dirname(dataDir));
+    serverDataDir = reachableDataDir(dataDir, owner);
   } else {
-    throwawayRoot = await mkdtemp(join(tmpdir(), 'tapflow-pg-'));
-    dataDir = join(throwawayRoot, 'data');
+    throwawayRoot = await mkdtemp(join(reachableScratchDir(owner), 'tapflow-pg-'));
+    dataDir = serverDataDir = join(throwawayRoot, 'data');
     logFile = resolve(options.logFile ?? join(throwawayRoot, 'postgres.log'));
   }
   try {
-    const binDir = resolve(options.binDir ?? process.env.TAPFLOW_POSTGRES_BIN ?? packagedBinDir());
-    const owner = serverOwner(options.osUser ?? 'postgres');
     // mkdtemp makes the folder 0700 for the caller: hand it to the server's user.
     if (throwawayRoot && owner) chownSync(throwawayRoot, owner.uid, owner.gid);
     const user = options.user ?? 'tapflow';
     const password = options.password ?? (persistent ? 'tapflow' : randomBytes(16).toString('hex'));
     const durable = options.durable ?? persistent;
-    await prepareDataDir({ dataDir, binDir, owner, user, password, durable });
+    await prepareDataDir({ dataDir: serverDataDir, binDir, owner, user, password, durable });
 
     const host = options.host ?? '127.0.0.1';
     if (options.port !== undefined && !(await portIsFree(host, options.port))) throw portInUse(host, options.port);
@@ -158,7 +172,8 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {
     for (;;) {
       const port = options.port ?? (await freePort(host));
       const server = new Server({
-        dataDir,
+        dataDir: serverDataDir,
+        requestedDataDir: dataDir,
         logFile,
         binDir,
         owner,
@@ -215,22 +230,19 @@ function portInUse(host: string, port: number): PortInUseError {
   return new PortInUseError(`port ${port} on ${host} is in use (another PostgreSQL or tapflow dev?): choose another port`);
 }
 
-/**
- * Creates `dir` and its missing parents, open to every user for traversal (0755, whatever the
- * umask): when tapflow runs as root the server runs as another user, who must reach the data
- * directory through them. Existing directories are left as they are.
- */
-function makeTraversableDirs(dir: string): void {
-  const first = mkdirSync(dir, { recursive: true });
-  if (first === undefined) return;
-  for (let d = dir; ; d = dirname(d)) {
-    chmodSync(d, 0o755);
-    if (d === first || dirname(d) === d) break;
-  }
+/** The folder holding `initdb` and `postgres`, and who named it. */
+function chosenBinDir(options: EmbeddedPostgresOptions): [string, BinDirSource] {
+  if (options.binDir !== undefined) return [resolve(options.binDir), 'binDir'];
+  const fromEnv = process.env.TAPFLOW_POSTGRES_BIN;
+  if (fromEnv) return [resolve(fromEnv), 'TAPFLOW_POSTGRES_BIN'];
+  return [packagedBinDir(), 'package'];
 }
 
 interface ServerConfig {
+  /** Where the server keeps its files: {@link requestedDataDir}, or where it leads when the server's user could not reach it. */
   dataDir: string;
+  /** The data directory as the caller named it. */
+  requestedDataDir: string;
   logFile: string;
   binDir: string;
   owner: Owner | undefined;
@@ -267,7 +279,7 @@ class Server implements EmbeddedPostgres {
     return this.config.port;
   }
   get dataDir(): string {
-    return this.config.dataDir;
+    return this.config.requestedDataDir;
   }
   get logFile(): string {
     return this.config.logFile;

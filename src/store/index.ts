@@ -11,6 +11,8 @@
  *   {@link listControlActions}, {@link searchRuns}, {@link readRunHistory}.
  * - Following changes: {@link listenStoreEvents} (PostgreSQL `NOTIFY` on
  *   {@link STORE_EVENTS_CHANNEL}).
+ * - Encrypted payloads: with `openStore({ url, dataConverter })` a run's values are kept encoded
+ *   by the data converter's codecs; {@link storeValueCodec} and {@link decodeRun} read them back.
  * - The records and what each field means: see `types.ts`.
  *
  * Every read takes a client first (a pool, a pool client or a `pg.Client`), so callers choose the
@@ -22,7 +24,7 @@ export { openStore, StoreOpenError, type OpenStore, type OpenStoreOptions } from
 export { createPool, checkStore, type Queryable, type StorePoolOptions } from './pool';
 export { migrate, type MigrateResult } from './migrate';
 export { MIGRATIONS, type Migration } from './migrations';
-export { listenStoreEvents, parseStoreEvent } from './events';
+export { listenStoreEvents } from './events';
 export { AttemptRecorder, type AttemptRecorderOptions } from './attempt-recorder';
 export { getAttemptOutput, type AttemptOutput } from './sql/get-attempt-output';
 export { getRun } from './sql/get-run';
@@ -30,3 +32,5 @@ export { listAttempts } from './sql/list-attempts';
 export { listControlActions } from './sql/list-control-actions';
 export { searchRuns } from './sql/search-runs';
 export { readRunHistory } from './run-history';
+export { storeValueCodec, isEncodedValue, PLAIN_VALUES, ENCODED_VALUE_KEY, type StoreValueCodec, type EncodedValue } from './value-codec';
+export { decodeRun, decodeAttempt, decodeAction } from './decode-records';

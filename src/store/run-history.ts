@@ -7,6 +7,8 @@ import { getRun } from './sql/get-run';
 import { listAttempts } from './sql/list-attempts';
 import { listControlActions } from './sql/list-control-actions';
 import type { ControlActionRecord, NodeAttemptRecord, RunRecord } from './types';
+import { decodeHistory } from './decode-records';
+import { PLAIN_VALUES, type StoreValueCodec } from './value-codec';
 
 /** A run's history from the store. */
 export interface RunHistory {
@@ -19,9 +21,13 @@ export interface RunHistory {
   controlActions: ControlActionRecord[];
 }
 
-/** The run's history, or `undefined` when the store has no record of the run at all. */
-export async function readRunHistory(db: Queryable, id: string): Promise<RunHistory | undefined> {
+/**
+ * The run's history, or `undefined` when the store has no record of the run at all.
+ *
+ * @param codec decodes values the store holds encoded. Default: values as they are.
+ */
+export async function readRunHistory(db: Queryable, id: string, codec: StoreValueCodec = PLAIN_VALUES): Promise<RunHistory | undefined> {
   const [run, attempts, controlActions] = await Promise.all([getRun(db, id), listAttempts(db, id), listControlActions(db, id)]);
   if (!run && attempts.length === 0 && controlActions.length === 0) return undefined;
-  return { workflowId: id, run: run ?? null, attempts, controlActions };
+  return decodeHistory({ workflowId: id, run: run ?? null, attempts, controlActions }, codec);
 }

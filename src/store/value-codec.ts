@@ -7,7 +7,7 @@
  * the Temporal payload the application's codecs made, so the database holds what Temporal holds
  * and nothing in the clear. Whoever reads it back decodes it with the same data converter (the
  * command line's `--data-converter`, the API's client); without it, readers show the envelope
- * as it is. States, times, node ids, error messages and labels (tags, user, site) stay readable,
+ * as it is. States, times, node ids, error messages and labels (tags, user, site, event) stay readable,
  * since searching and the operator's views need them.
  */
 import { defaultPayloadConverter, type DataConverter, type Payload, type PayloadCodec, type PayloadConverter } from '@temporalio/common';
@@ -37,13 +37,19 @@ export const PLAIN_VALUES: StoreValueCodec = {
 };
 
 /**
+ * A data converter as an application gives it (`payloadConverterPath`) or as a Temporal client
+ * holds it once loaded (`payloadConverter`): what the store codec needs of either.
+ */
+export type ConverterLike = Pick<DataConverter, 'payloadCodecs' | 'payloadConverterPath'> & { payloadConverter?: PayloadConverter };
+
+/**
  * The store codec for a data converter: encoding when it has payload codecs, plain otherwise
  * (the payload converter alone changes nothing a reader cannot read).
  */
-export function storeValueCodec(dataConverter: DataConverter | undefined): StoreValueCodec {
+export function storeValueCodec(dataConverter: ConverterLike | undefined): StoreValueCodec {
   const codecs = dataConverter?.payloadCodecs ?? [];
   if (codecs.length === 0) return PLAIN_VALUES;
-  return new PayloadValueCodec(payloadConverterOf(dataConverter), codecs);
+  return new PayloadValueCodec(dataConverter?.payloadConverter ?? payloadConverterOf(dataConverter), codecs);
 }
 
 /** Whether `value` is an encoded value's envelope. */
@@ -85,7 +91,7 @@ class PayloadValueCodec implements StoreValueCodec {
   }
 }
 
-function payloadConverterOf(dataConverter: DataConverter | undefined): PayloadConverter {
+function payloadConverterOf(dataConverter: ConverterLike | undefined): PayloadConverter {
   const path = dataConverter?.payloadConverterPath;
   if (!path) return defaultPayloadConverter;
   // The same module the worker bundles into workflow code; in Node it is a plain require.

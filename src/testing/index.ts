@@ -20,7 +20,7 @@
 import { requirePeers } from '../control/peer-dependencies';
 
 // Before the testing SDK loads: without it, one line naming what to install.
-requirePeers(['@temporalio/testing'], 'tapflow/testing', '>=1.23.0 <2');
+requirePeers(['@temporalio/testing'], 'tapflow/testing');
 
 export { createTestEnvironment, type TapflowTestEnvironment, type TestEnvironmentOptions } from './test-environment';
 export { temporalCliPath, testServerPath, ToolNotFoundError } from '../devstack/temporal-binaries';

@@ -14,6 +14,7 @@ import {
 } from '@temporalio/client';
 import { devServerEnv } from '../helpers/temporal';
 import { eventually } from '../helpers/poll';
+import { runFailure } from '../helpers/run-failure';
 import { startRig, type TestRig } from '../helpers/worker';
 
 let env: TestWorkflowEnvironment;
@@ -140,17 +141,10 @@ test('cancel by update, then a Temporal cancel request: the execution ends Cance
 });
 
 test('a spec that does not validate fails the run at once with type TapflowInvalidSpec', async () => {
-  const handle = await client.workflow.start('pipelineWorkflow', {
+  await client.workflow.start('pipelineWorkflow', {
     taskQueue: 'tapflow',
     workflowId: 'contract-plain-4',
     args: [{ spec: { name: 'broken', nodes: [{ id: 'a', activity: 'step', needs: ['missing'] }] } }],
   });
-  const err = await handle.result().then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(WorkflowFailedError);
-  const cause = (err as WorkflowFailedError).cause;
-  expect(cause).toBeInstanceOf(ApplicationFailure);
-  expect((cause as ApplicationFailure).type).toBe('TapflowInvalidSpec');
+  expect((await runFailure(client, 'contract-plain-4')).type).toBe('TapflowInvalidSpec');
 });

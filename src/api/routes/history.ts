@@ -28,7 +28,7 @@ export function registerHistoryRoutes(app: FastifyInstance, ctx: ApiContext): vo
       const { id } = request.params;
       if (!ctx.gate.mayEver(request, 'read')) throw new HttpError(403, 'forbidden', `token "${request.principal?.name ?? '?'}" may not read any pipeline`);
       if (!ctx.store) throw new HttpError(503, 'unavailable', 'this API has no run store: start it with DATABASE_URL set');
-      const history = await readRunHistory(ctx.store, id);
+      const history = await readRunHistory(ctx.store, id, ctx.client.valueCodec);
       if (!history) throw new RunNotFoundError(id);
       const pipeline = history.run?.pipeline ?? (await ctx.client.pipelineOf(id));
       await ctx.gate.check(request, 'read', pipeline, id);

@@ -73,7 +73,7 @@ export function registerRerunRoute(app: FastifyInstance, ctx: ApiContext): void 
       if (!record) throw new RunNotFoundError(id);
       const principal = await ctx.gate.check(request, 'control', record.pipeline, id);
       if (!body.dryRun) await ctx.gate.check(request, 'start', record.pipeline, id);
-      const ended = await endedRunOf(store, record).catch((err: unknown) => {
+      const ended = await endedRunOf(store, record, ctx.client.valueCodec).catch((err: unknown) => {
         // The run cannot be rerun as it is recorded: the request was fine.
         if (err instanceof UsageError) throw new HttpError(409, 'conflict', err.message);
         throw err;
