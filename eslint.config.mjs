@@ -90,6 +90,12 @@ export default tseslint.config(
     languageOptions: { sourceType: 'module', globals: globals.browser },
   },
   {
+    // Plain CommonJS files (test fixtures loaded by the command line as a user's module would be).
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: globals.node },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     // The fault-injection suite, the benchmarks and the setup scripts: plain Node ES modules.
     files: ['chaos/**/*.mjs', 'bench/**/*.mjs', 'scripts/**/*.mjs'],
     languageOptions: { sourceType: 'module', globals: globals.node },

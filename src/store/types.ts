@@ -296,3 +296,17 @@ export interface Grant {
   pipeline: string;
   actions: ApiAction[];
 }
+
+/**
+ * A run's history as the store keeps it: its row, every node attempt and every control action.
+ * What `tapflow history` prints and `GET /api/runs/:id/history` returns.
+ */
+export interface RunHistory {
+  workflowId: string;
+  /** The run's row; `null` when the store has attempts or actions of the run but no row. */
+  run: RunRecord | null;
+  /** Every node attempt, in the order they started. */
+  attempts: NodeAttemptRecord[];
+  /** Every control action, oldest first. */
+  controlActions: ControlActionRecord[];
+}

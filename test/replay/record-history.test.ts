@@ -2,6 +2,9 @@
  * Records the histories that `replay.test.ts` replays. Skipped unless RECORD_HISTORY=1:
  *
  *   RECORD_HISTORY=1 npx jest test/replay/record-history.test.ts
+ *   RECORD_HISTORY=1 TAPFLOW_HISTORY_DIR=test/replay/histories/0.2.0 npx jest test/replay/record-history.test.ts -t '...'
+ *
+ * The second form records a release's corpus into a folder of its own (docs/compatibility.md).
  *
  * A history already on disk is kept, not overwritten: the point of the recorded files is that
  * runs recorded by older workflow code keep replaying on new code (the first four predate the
@@ -9,7 +12,7 @@
  * a new one; delete a file only on purpose.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { historyToJson } from '../helpers/history-json';
 import type { PipelineSpec } from '../../src/core/types';
@@ -18,7 +21,7 @@ import { eventually } from '../helpers/poll';
 import { startRig, type TestRig } from '../helpers/worker';
 
 const RECORD = process.env.RECORD_HISTORY === '1';
-const HISTORIES = join(__dirname, 'histories');
+const HISTORIES = process.env.TAPFLOW_HISTORY_DIR ? resolve(process.env.TAPFLOW_HISTORY_DIR) : join(__dirname, 'histories');
 
 let env: TestWorkflowEnvironment;
 let rig: TestRig;

@@ -4,7 +4,7 @@
  * Record with `RECORD_HISTORY=1 npx jest test/replay/record-history.test.ts`.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { historyFromJson } from '../helpers/history-json';
 import { Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
@@ -13,9 +13,11 @@ import { MAP_BATCH_ACTIVITY, RECORD_ACTIVITY } from '../../src/core/types';
 import * as workflowTypes from '../../src/workflows';
 
 const HISTORIES = join(__dirname, 'histories');
-const files = readdirSync(HISTORIES)
-  .filter((f) => f.endsWith('.json'))
-  .sort();
+// Every history, those of a release's corpus (histories/<version>/) too: paths relative to HISTORIES.
+const files = (readdirSync(HISTORIES, { recursive: true }) as string[]).filter((f) => f.endsWith('.json')).sort();
+
+/** The workflow id a history was recorded under: its file name (a release's files share names with the first corpus). */
+const idOf = (file: string): string => basename(file, '.json');
 
 test('there are recorded histories to replay', () => {
   expect(files.length).toBeGreaterThanOrEqual(4);
@@ -33,22 +35,25 @@ test('every workflow type the worker hosts has a recorded history', () => {
 test.each(files)('%s replays without nondeterminism', async (file) => {
   const history = historyFromJson(JSON.parse(readFileSync(join(HISTORIES, file), 'utf8')));
   expect(history.events?.length).toBeGreaterThan(0);
-  await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, basename(file, '.json'));
+  await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, idOf(file));
 });
 
-test('all histories replay in one replay worker', async () => {
-  const histories = files.map((file) => ({
-    workflowId: basename(file, '.json'),
-    history: historyFromJson(JSON.parse(readFileSync(join(HISTORIES, file), 'utf8'))),
-  }));
+test('all histories replay in one replay worker per corpus folder', async () => {
+  // Within a folder the workflow ids are unique; the id is the recorded one (a child's id is derived from it).
+  const folders = new Map<string, string[]>();
+  for (const file of files) folders.set(dirname(file), [...(folders.get(dirname(file)) ?? []), file]);
   const failures: string[] = [];
   let replayed = 0;
-  for await (const result of Worker.runReplayHistories({ workflowBundle: await workflowBundle() }, histories)) {
-    replayed++;
-    if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
+  for (const [folder, inFolder] of folders) {
+    const histories = inFolder.map((file) => ({ workflowId: idOf(file), history: historyFromJson(JSON.parse(readFileSync(join(HISTORIES, file), 'utf8'))) }));
+    for await (const result of Worker.runReplayHistories({ workflowBundle: await workflowBundle() }, histories)) {
+      replayed++;
+      if (result.error) failures.push(`${folder}/${result.workflowId}: ${result.error.message}`);
+    }
   }
   expect(failures).toEqual([]);
   expect(replayed).toBe(files.length);
+  expect([...folders.keys()]).toEqual(expect.arrayContaining(['.', '0.2.0']));
 });
 
 test('histories from before the run store have no record calls; the newer ones have the patch and record calls', () => {
