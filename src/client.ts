@@ -39,6 +39,8 @@ import { bulkControl, type BulkControlOptions, type BulkControlResult } from './
 import { checkIdempotencyKey, idempotentRunId, requestHash, startOnce, type StartedRun, type StartOncePolicy } from './control/idempotency';
 
 export type { StartedRun } from './control/idempotency';
+export type { Queryable } from './store/pool';
+export type { StoreValueCodec } from './store/value-codec';
 import { assertValidSpec } from './core/validate';
 import { assertPayloadFits } from './core/payload-limit';
 import { checkPipelineName, checkRunId, checkRunLabels } from './core/run-text';

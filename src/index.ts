@@ -86,6 +86,8 @@ export {
   type ChildRun,
   type ListRunsOptions,
   type ConnectOptions,
+  type Queryable,
+  type StoreValueCodec,
 } from './client';
 export type { BulkControlOptions, BulkControlResult, BulkOutcome, BulkRunOutcome } from './control/bulk-control';
 export { loadTemporalSettings, type TemporalSettings } from './control/connection';

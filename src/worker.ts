@@ -38,7 +38,7 @@ import { nodeLogAttributes } from './observability/node-log-attributes';
 import { nodeMetricsInterceptor } from './observability/node-metrics-interceptor';
 import { RecordMetrics } from './observability/record-metrics';
 import type { AttemptRecorder } from './store/attempt-recorder';
-import { storeValueCodec, type StoreValueCodec } from './store/value-codec';
+import type { StoreValueCodec } from './store/value-codec';
 import { UsageError } from './core/errors';
 import { DEFAULT_TASK_QUEUE } from './workflows/definitions';
 import { MAP_BATCH_ACTIVITY } from './workflows/map-batch-call';
@@ -135,7 +135,7 @@ export interface CreateWorkerOptions {
  */
 export async function createWorker(options: CreateWorkerOptions): Promise<TemporalWorker> {
   const dataConverter = options.dataConverter ?? options.workerOptions?.dataConverter;
-  if (options.store && storeValueCodec(dataConverter).encodes && !options.store.valueCodec?.encodes) {
+  if (options.store && (dataConverter?.payloadCodecs?.length ?? 0) > 0 && !options.store.valueCodec?.encodes) {
     // Temporal would hold only encoded payloads while the store kept every value in the clear.
     throw new UsageError(
       "the worker's data converter encodes payloads, but its store keeps values in the clear: open the store with the same data converter (openStore({ url, dataConverter }))",

@@ -3,10 +3,10 @@
  * under its export name.
  */
 import { TapflowError } from '../core/errors';
-import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import type { NodeFunction } from './wrap';
+import { importFile } from './import-file';
 
 /** A module that could not be loaded or exports nothing usable; the message is one line. */
 export class ActivityModuleError extends TapflowError {
@@ -30,7 +30,7 @@ export async function loadActivityModules(paths: readonly string[]): Promise<Rec
     if (!existsSync(file)) throw new ActivityModuleError(`activity module not found: ${path}`);
     let mod: Record<string, unknown>;
     try {
-      mod = await dynamicImport(pathToFileURL(file).href);
+      mod = await importFile(file);
     } catch (err) {
       throw new ActivityModuleError(`cannot load activity module ${path}: ${(err as Error).message.split('\n')[0]}`);
     }
@@ -56,6 +56,3 @@ function collectFunctions(mod: Record<string, unknown>): Record<string, NodeFunc
   if (def && typeof def === 'object') add(def as Record<string, unknown>);
   return out;
 }
-
-/** `import()` that TypeScript's CommonJS output leaves alone (it would turn it into `require`). */
-const dynamicImport = new Function('specifier', 'return import(specifier)') as (s: string) => Promise<Record<string, unknown>>;

@@ -8,7 +8,7 @@ import { API_ACTIONS, type ApiAction, type Grant } from './permissions';
 /** An example of the syntax, for messages. */
 export const GRANT_EXAMPLE = 'thumbnails:read+control,*:read';
 
-// A spec's name may be any non-empty string (src/pipeline/validate.ts); a grant can name every
+// A spec's name may be any non-empty string (src/core/validate.ts); a grant can name every
 // pipeline whose name has none of the characters the syntax uses and no control characters.
 // eslint-disable-next-line no-control-regex -- refuses control characters
 const FORBIDDEN_IN_NAME = /[,:+\u0000-\u001f\u007f]/;

@@ -19,7 +19,7 @@ import { requirePeers } from '../control/peer-dependencies';
 // Before Fastify loads: without it, one line naming what to install.
 requirePeers(['fastify', '@fastify/swagger'], 'tapflow/api');
 
-export { buildApi, apiRoutes, DEFAULT_BODY_LIMIT, type ApiOptions, type ApiRoute } from './server';
+export { buildApi, DEFAULT_BODY_LIMIT, type ApiOptions } from './server';
 export { createApiToken, StoreTokenVerifier, parseGrants, formatGrants, type NewApiToken, type CreatedApiToken } from './tokens';
 export {
   allows,

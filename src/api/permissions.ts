@@ -13,9 +13,9 @@
  * Pure: no I/O.
  */
 
-import type { ApiAction, Grant } from '../store/types';
+import type { ApiAction, Grant } from '../core/grants';
 
-export { API_ACTIONS, type ApiAction, type Grant } from '../store/types';
+export { API_ACTIONS, type ApiAction, type Grant } from '../core/grants';
 
 
 /** Whom a token stands for. */

@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { BundleOptions } from '@temporalio/worker';
 import { tapflowCacheDir } from '../control/cache-dir';
+import { packageManifest } from '../control/package-root';
 import { installedVersion } from '../control/peer-dependencies';
 
 /** Bundled workflow code: what `createWorker` and the SDK's `Worker.create` take as `workflowBundle`. */
@@ -80,7 +81,10 @@ export async function bundleTapflowWorkflows(options: TapflowBundleOptions = {})
     };
     const { bundleWorkflowCode } = await import('@temporalio/worker');
     const bundle = await bundleWorkflowCode(bundleOptions);
-    if (cached) writeQuietly(cached, bundle.code);
+    if (cached) {
+      writeQuietly(cached, bundle.code);
+      pruneBundles(dirname(cached));
+    }
     return { code: bundle.code };
   } finally {
     if (entry) rmSync(entry.dir, { recursive: true, force: true });
@@ -95,7 +99,7 @@ export async function bundleTapflowWorkflows(options: TapflowBundleOptions = {})
 function bundleKey(workflowsEntry: string): string {
   const hash = createHash('sha256');
   const root = dirname(dirname(workflowsEntry));
-  hash.update(`tapflow ${ownVersion()}\n`);
+  hash.update(`tapflow ${packageManifest().version ?? ''}\n`);
   hash.update(`@temporalio/workflow ${installedVersion('@temporalio/workflow') ?? ''} ${safeResolve('@temporalio/workflow')}\n`);
   for (const part of ['workflows', 'core']) hashFolder(hash, join(root, part));
   return hash.digest('hex').slice(0, 24);
@@ -123,6 +127,22 @@ function combinedEntry(own: string, theirs: string): { dir: string; path: string
   return { dir, path };
 }
 
+/** Bundles kept in the cache: each tapflow or SDK version (and, in a checkout, each edit) makes a new one. */
+const KEPT_BUNDLES = 5;
+
+/** Removes all but the {@link KEPT_BUNDLES} newest cached bundles; one that cannot be removed stays. */
+function pruneBundles(dir: string): void {
+  try {
+    const bundles = readdirSync(dir)
+      .filter((name) => /^workflows-[0-9a-f]+\.js$/.test(name))
+      .map((name) => ({ path: join(dir, name), at: statSync(join(dir, name)).mtimeMs }))
+      .sort((a, b) => b.at - a.at);
+    for (const old of bundles.slice(KEPT_BUNDLES)) rmSync(old.path, { force: true });
+  } catch {
+    // Another process pruning at the same time, or a read-only cache: the next start tries again.
+  }
+}
+
 /** A webpack configuration that also resolves modules from the folder holding the installed `@temporalio/workflow`. */
 function withSdkModules<C extends { resolve?: { modules?: string[] } }>(config: C): C {
   const sdk = dirname(require.resolve('@temporalio/workflow/package.json'));
@@ -139,15 +159,6 @@ function writeQuietly(path: string, text: string): void {
     renameSync(partial, path);
   } catch {
     // A read-only home or cache: the next start bundles again.
-  }
-}
-
-/** This package's version (from the package.json two folders up, in dist/ and in src/ alike). */
-function ownVersion(): string {
-  try {
-    return (JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version?: string }).version ?? '';
-  } catch {
-    return '';
   }
 }
 

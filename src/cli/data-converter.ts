@@ -7,24 +7,23 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { DataConverter } from '@temporalio/common';
 import { UsageError } from '../core/errors';
+import { importFile } from '../activities/import-file';
 import { storeValueCodec, type StoreValueCodec } from '../store/value-codec';
 
-let loaded: Promise<DataConverter | undefined> | undefined;
-
-// A real import() that TypeScript's CommonJS output keeps as it is (so ES modules load too).
-const importModule = new Function('url', 'return import(url)') as (url: string) => Promise<Record<string, unknown>>;
+const loaded = new Map<string, Promise<DataConverter | undefined>>();
 
 /**
- * The data converter `TAPFLOW_DATA_CONVERTER` names, loaded once; `undefined` when it is unset.
+ * The data converter `TAPFLOW_DATA_CONVERTER` names, loaded once per path; `undefined` when it is unset.
  *
  * @throws {UsageError} when the module is missing, fails to load or exports no data converter.
  */
 export function commandDataConverter(env: NodeJS.ProcessEnv = process.env): Promise<DataConverter | undefined> {
-  loaded ??= load(env.TAPFLOW_DATA_CONVERTER);
-  return loaded;
+  const path = env.TAPFLOW_DATA_CONVERTER ?? '';
+  let found = loaded.get(path);
+  if (!found) loaded.set(path, (found = load(path || undefined)));
+  return found;
 }
 
 /** How the store's values are read and written with {@link commandDataConverter}. */
@@ -38,12 +37,14 @@ async function load(path: string | undefined): Promise<DataConverter | undefined
   if (!existsSync(file)) throw new UsageError(`TAPFLOW_DATA_CONVERTER: no such file ${path}`);
   let mod: Record<string, unknown>;
   try {
-    mod = await importModule(pathToFileURL(file).href);
+    mod = await importFile(file);
   } catch (err) {
     throw new UsageError(`TAPFLOW_DATA_CONVERTER: cannot load ${path}: ${(err as Error).message.split('\n')[0]}`);
   }
   const found = mod.dataConverter ?? (mod.default as Record<string, unknown> | undefined)?.dataConverter ?? mod.default;
-  if (typeof found !== 'object' || found === null) {
+  // A CommonJS module's default is its exports object, always there: a converter must say something.
+  const converterKeys = ['payloadCodecs', 'payloadConverterPath', 'failureConverterPath'];
+  if (typeof found !== 'object' || found === null || !converterKeys.some((k) => k in found)) {
     throw new UsageError(`TAPFLOW_DATA_CONVERTER: ${path} exports no dataConverter (export const dataConverter = { payloadCodecs: [...] })`);
   }
   return found as DataConverter;

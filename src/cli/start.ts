@@ -2,6 +2,8 @@
  * `tapflow start SPEC [--input JSON] [--id ID] [--wait] [--tag T]... [--group G]... [--user U]
  * [--priority N] [--site S] [--event JSON] [--timeout D] [--idempotency-key K]`.
  */
+import { EncodedValuesError } from '../store/decode-records';
+import { isFinal } from '../core/states';
 import { commandValueCodec } from './data-converter';
 import { formatProblem, validateSpec } from '../core/validate';
 import { IdempotencyConflictError, RunFailedError, UsageError } from '../core/errors';
@@ -66,7 +68,7 @@ export async function startCommand(path: string, options: StartOptions): Promise
   runMeta(startOptions); // bad --priority, --timeout or --idempotency-key: say so before connecting
   const key = startOptions.idempotencyKey;
   const stored = key === undefined ? undefined : await findStartInCommandStore(checked.spec, key, input, options.id);
-  if (stored && (!options.wait || isFinal(stored))) return reportStored(stored, key as string, options);
+  if (stored && (!options.wait || isFinal(stored.record.state))) return reportStored(stored, key as string, options);
   return withClient(options, async (client) => {
     const started = stored?.started ?? (await client.startRun(checked.spec, startOptions));
     if (!options.wait) {
@@ -119,15 +121,11 @@ export async function findStartInCommandStore(
     const codec = await commandValueCodec(env);
     return await withStore((db) => findStartInStore(db, spec, key, input, id, codec), commandStoreUrl(env));
   } catch (err) {
-    if (err instanceof IdempotencyConflictError || env.DATABASE_URL) throw err;
+    if (err instanceof IdempotencyConflictError || err instanceof EncodedValuesError || env.DATABASE_URL) throw err;
     return undefined;
   }
 }
 
-function isFinal(stored: StoredStart): boolean {
-  const state = stored.record.state;
-  return state === 'completed' || state === 'failed' || state === 'cancelled';
-}
 
 /**
  * Reports a run the store holds under the key, without asking Temporal: the ids, or with

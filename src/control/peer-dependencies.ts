@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { MissingDependencyError, SdkVersionError } from '../core/errors';
+import { packageManifest } from './package-root';
 
 /**
  * The Temporal SDK versions this tapflow supports: `>= min` and `< below`. Kept equal to the
@@ -57,13 +58,8 @@ export function requirePeers(packages: readonly string[], neededBy: string): voi
  * is not there), so a message names the versions tapflow is tested with.
  */
 export function peerSpec(name: string): string {
-  try {
-    const manifest = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { peerDependencies?: Record<string, string> };
-    const range = manifest.peerDependencies?.[name];
-    return range ? `${name}@${range}` : name;
-  } catch {
-    return name;
-  }
+  const range = packageManifest().peerDependencies?.[name];
+  return range ? `${name}@${range}` : name;
 }
 
 /**

@@ -19,7 +19,7 @@ import { getRun } from '../store/sql/get-run';
 import { insertControlAction } from '../store/sql/insert-control-action';
 import { listReusableOutputs } from '../store/sql/list-reusable-outputs';
 import type { RunRecord } from '../store/types';
-import { decodeOutputs, decodeRun } from '../store/decode-records';
+import { assertDecoded, decodeOutputs, decodeRun } from '../store/decode-records';
 import { PLAIN_VALUES, type StoreValueCodec } from '../store/value-codec';
 import type { ControlRequest, RerunAck } from '../workflows/definitions';
 import type { ReusedOutputs } from '../workflows/run-book';
@@ -135,6 +135,7 @@ export async function readEndedRun(db: Queryable, id: string, codec: StoreValueC
 export async function endedRunOf(db: Queryable, stored: RunRecord, codec: StoreValueCodec = PLAIN_VALUES): Promise<EndedRun> {
   // The new run is started with the spec, input and outputs in the clear: the client encodes them again.
   const run = await decodeRun(stored, codec);
+  assertDecoded(run);
   const id = run.workflowId;
   if (!isFinal(run.state)) {
     throw new UsageError(`${id}: the store says the run is ${run.state}, but Temporal does not have it open; is this the right Temporal server?`);

@@ -8,8 +8,9 @@ import { requestHash, type StartedRun } from './idempotency';
 import type { PipelineSpec } from '../core/types';
 import { findRunByIdempotencyKey } from '../store/sql/find-run-by-idempotency-key';
 import type { RunRecord } from '../store/types';
-import type { Queryable } from '../store/pool';
-import { decodeRun } from '../store/decode-records';
+import { isConnectionError, type Queryable } from '../store/pool';
+import { StoreUnavailableError } from '../store/errors';
+import { assertDecoded, decodeRun } from '../store/decode-records';
 import { PLAIN_VALUES, type StoreValueCodec } from '../store/value-codec';
 
 /** A run the store holds under an idempotency key. */
@@ -28,7 +29,8 @@ export interface StoredStart {
  * @param codec decodes the values the store holds encoded. Default: as they are.
  * @throws {IdempotencyConflictError} when that run was started with another spec or input, or
  *   under another run id than `id`.
- * @throws the database's error when the store cannot be read.
+ * @throws {StoreUnavailableError} when the store cannot be reached (nothing is started).
+ * @throws {EncodedValuesError} when the store keeps the run's values encoded and `codec` cannot read them.
  */
 export async function findStartInStore(
   db: Queryable,
@@ -38,10 +40,18 @@ export async function findStartInStore(
   id?: string,
   codec: StoreValueCodec = PLAIN_VALUES,
 ): Promise<StoredStart | undefined> {
-  const stored: RunRecord | undefined = await findRunByIdempotencyKey(db, spec.name, idempotencyKey);
+  let stored: RunRecord | undefined;
+  try {
+    stored = await findRunByIdempotencyKey(db, spec.name, idempotencyKey);
+  } catch (err) {
+    // Without the store's answer a start could double a run: say so as the store being away.
+    if (isConnectionError(err)) throw new StoreUnavailableError(`the run store cannot be reached to check idempotency key "${idempotencyKey}": ${(err as Error).message}`, { cause: err });
+    throw err;
+  }
   if (!stored) return undefined;
   // The request is compared in the clear, as it was hashed when it started.
   const record = await decodeRun(stored, codec);
+  assertDecoded(record);
   if (id !== undefined && id !== record.workflowId) {
     throw new IdempotencyConflictError(idempotencyKey, record.workflowId, 'run id');
   }

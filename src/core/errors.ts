@@ -177,7 +177,7 @@ export class RunFailedError extends TapflowError {
 
   constructor(
     public readonly runId: string,
-    public readonly state: 'failed' | 'cancelled',
+    public readonly state: 'failed' | 'cancelled' | 'terminated',
     message: string,
   ) {
     super(`${runId} ${state}: ${message}`);

@@ -13,7 +13,7 @@ export const RUN_CANCELLED = 'TapflowCancelled';
 export const RUN_TIMED_OUT = 'TapflowRunTimedOut';
 /**
  * An activity asked for a person (a partial failure): its node is held whatever its
- * `onFailure` says. Thrown by `needsReview()` from the package exports.
+ * `onFailure` says. Thrown by `needsReview()` from `tapflow/worker`.
  */
 export const NEEDS_REVIEW = 'TapflowNeedsReview';
 /** A run or node passed its `deadline` (active time: paused time does not count). */

@@ -38,23 +38,9 @@ export class PayloadTooLargeError extends UsageError {
 /** The size in bytes of `value` as Temporal's default data converter sends it: UTF-8 JSON. */
 export function payloadBytes(value: unknown): number {
   const text = JSON.stringify(value);
-  return text === undefined ? 0 : utf8Length(text);
+  return text === undefined ? 0 : new TextEncoder().encode(text).length;
 }
 
-/** UTF-8 length of a string, counted without an encoder so the core stays free of Node and DOM globals. */
-function utf8Length(text: string): number {
-  let bytes = 0;
-  for (let i = 0; i < text.length; i++) {
-    const unit = text.charCodeAt(i);
-    if (unit < 0x80) bytes += 1;
-    else if (unit < 0x800) bytes += 2;
-    else if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
-      bytes += 4; // a surrogate pair: one code point past U+FFFF
-      i++;
-    } else bytes += 3; // the rest of the BMP, and a lone surrogate (written as U+FFFD, 3 bytes)
-  }
-  return bytes;
-}
 
 /**
  * Checks that `value` fits in one Temporal payload.

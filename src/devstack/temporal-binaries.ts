@@ -8,13 +8,13 @@
  * - the per-user cache's `tools/bin` (`npx tapflow setup` installs there, for an installed package);
  * - the test server on PATH.
  */
-import { accessSync, constants, existsSync } from 'node:fs';
-import { delimiter, dirname, join } from 'node:path';
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import { TapflowError } from '../core/errors';
 import { tapflowCacheDir } from '../control/cache-dir';
+import { PACKAGE_ROOT } from '../control/package-root';
 
-/** The package's root: the nearest folder above this file that holds package.json (the checkout, or `node_modules/tapflow`). */
-export const PACKAGE_ROOT = findRoot(__dirname);
+export { PACKAGE_ROOT } from '../control/package-root';
 
 /** Where the checkout's `npm run setup` installs tools. */
 export const CHECKOUT_TOOLS_DIR = join(PACKAGE_ROOT, '.tools');
@@ -71,21 +71,12 @@ function findTool(name: string, envVar: string, what: string, pathFirst: boolean
   );
 }
 
-function isExecutable(path: string): boolean {
+/** Whether `path` is a file this process may run. */
+export function isExecutable(path: string): boolean {
   try {
     accessSync(path, constants.X_OK);
     return true;
   } catch {
     return false;
   }
-}
-
-function findRoot(from: string): string {
-  let dir = from;
-  while (!existsSync(join(dir, 'package.json'))) {
-    const up = dirname(dir);
-    if (up === dir) return from;
-    dir = up;
-  }
-  return dir;
 }

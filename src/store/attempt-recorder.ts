@@ -22,6 +22,8 @@ import type { AttemptEnd, AttemptStart } from './types';
 interface Queued {
   write: AttemptWrite;
   at: number;
+  /** Its output is encoded already (by the value codec): a retry writes the same bytes. */
+  encoded?: boolean;
 }
 
 /** Options of {@link AttemptRecorder}. */
@@ -78,6 +80,7 @@ export class AttemptRecorder {
   private loop: Promise<void> | undefined;
   private stopping = false;
   private outage = false;
+  private codecOutage = false;
 
   constructor(
     private readonly pool: Pool,
@@ -188,7 +191,22 @@ export class AttemptRecorder {
         await this.pause(lingerLeft);
         continue;
       }
-      const batch = this.queue.slice(0, this.maxBatch).map((q) => q.write);
+      const queued = this.queue.slice(0, this.maxBatch);
+      try {
+        // Encoding comes first and apart: a codec that fails (a key service away) is waited out
+        // like a database outage, never taken for a record the database refuses.
+        await this.encodeOutputs(queued);
+      } catch (err) {
+        if (!this.codecOutage) this.warn(`tapflow store: the payload codec failed (${(err as Error).message}); keeping attempt records until it works`);
+        this.codecOutage = true;
+        await new Promise((resolve) => setTimeout(resolve, backoff));
+        backoff = Math.min(backoff * 2, this.maxBackoffMs);
+        if (this.stopping && backoff >= this.maxBackoffMs) return;
+        continue;
+      }
+      if (this.codecOutage) this.warn('tapflow store: the payload codec works again');
+      this.codecOutage = false;
+      const batch = queued.map((q) => q.write);
       try {
         await this.write(batch);
         this.takeOff(batch.length);
@@ -245,8 +263,8 @@ export class AttemptRecorder {
    * (a start after its attempt's end) make a second round, and the rounds then share a
    * transaction, so a batch is always all in or all out.
    */
-  private async write(batch: AttemptWrite[]): Promise<unknown> {
-    const rounds = foldAttemptWrites(this.valueCodec.encodes ? await this.encodeOutputs(batch) : batch);
+  private write(batch: AttemptWrite[]): Promise<unknown> {
+    const rounds = foldAttemptWrites(batch);
     const options = { maxInlineOutputBytes: this.maxInlineOutputBytes };
     return withPgClient(this.pool, async (client) => {
       if (rounds.length === 1) return upsertAttemptRows(client, rounds[0] ?? [], options);
@@ -261,13 +279,15 @@ export class AttemptRecorder {
     });
   }
 
-  /** The batch with every output encoded (a codec that fails fails the batch, as a refusal would). */
-  private encodeOutputs(batch: AttemptWrite[]): Promise<AttemptWrite[]> {
-    return Promise.all(
-      batch.map(async (w) =>
-        w.kind === 'end' && w.record.output !== undefined ? { ...w, record: { ...w.record, output: await this.valueCodec.encode(w.record.output) } } : w,
-      ),
-    );
+  /** Encodes the outputs of queued ends, once each: what is encoded stays so across retries. */
+  private async encodeOutputs(queued: Queued[]): Promise<void> {
+    if (!this.valueCodec.encodes) return;
+    for (const q of queued) {
+      const w = q.write;
+      if (q.encoded || w.kind !== 'end' || w.record.output === undefined) continue;
+      q.write = { ...w, record: { ...w.record, output: await this.valueCodec.encode(w.record.output) } };
+      q.encoded = true;
+    }
   }
 
   /** After a refused batch: writes each record alone, dropping only the ones refused. */

@@ -3,7 +3,8 @@
  * same whether the store holds values in the clear or encoded by the application's codec.
  */
 import type { ControlActionRecord, NodeAttemptRecord, RunHistory, RunRecord } from './types';
-import type { StoreValueCodec } from './value-codec';
+import { isEncodedValue, type StoreValueCodec } from './value-codec';
+import { UsageError } from '../core/errors';
 
 /** A run's record with its spec, input and result decoded. */
 export async function decodeRun(run: RunRecord, codec: StoreValueCodec): Promise<RunRecord> {
@@ -37,4 +38,23 @@ export async function decodeHistory(history: RunHistory, codec: StoreValueCodec)
 export async function decodeOutputs(outputs: Map<string, unknown>, codec: StoreValueCodec): Promise<Map<string, unknown>> {
   if (!codec.encodes) return outputs;
   return new Map(await Promise.all([...outputs].map(async ([id, v]) => [id, await codec.decode(v)] as const)));
+}
+
+/**
+ * Checks that a run's values could be read: a reader without the data converter that encoded
+ * them gets envelopes, and comparing or restarting from an envelope would go wrong silently.
+ *
+ * @throws {EncodedValuesError} when the spec or the input is still encoded.
+ */
+export function assertDecoded(run: RunRecord): void {
+  if (isEncodedValue(run.spec) || isEncodedValue(run.params)) throw new EncodedValuesError(run.workflowId);
+}
+
+/** The store keeps a run's values encoded, and this reader has not the data converter to read them. */
+export class EncodedValuesError extends UsageError {
+  constructor(public readonly runId: string) {
+    super(
+      `${runId}: the store keeps this run's values encoded by the application's payload codec: give tapflow the same data converter (the client's dataConverter; TAPFLOW_DATA_CONVERTER for the command line)`,
+    );
+  }
 }

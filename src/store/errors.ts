@@ -2,12 +2,12 @@
  * Errors the store raises. Each message is one line meant for a person: the command line prints
  * it as is, without a stack trace.
  */
+import { TapflowError } from '../core/errors';
 
 /**
  * The store's PostgreSQL cannot be reached or refused the connection (server down, wrong host
  * or port, bad password, missing database). The message names the server without its password.
  */
-import { TapflowError } from '../core/errors';
 export class StoreUnavailableError extends TapflowError {
   readonly code = 'store_unavailable';
 

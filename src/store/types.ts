@@ -282,20 +282,6 @@ export type StoreEvent =
   | { table: 'control_actions'; op: 'insert' | 'update'; workflowId: string; id: number; action: ControlActionName; seq: number }
   | { table: 'runs' | 'node_attempts' | 'control_actions'; op: 'insert' | 'update'; oversized: true };
 
-// API tokens: who may do what through the HTTP API (see `api/permissions.ts`).
-
-/** What a route does, for the permission check. */
-export type ApiAction = 'read' | 'start' | 'control' | 'admin';
-
-/** Every action, least to most. */
-export const API_ACTIONS: readonly ApiAction[] = ['read', 'start', 'control', 'admin'];
-
-/** Actions allowed on one pipeline, or on every pipeline (`*`). */
-export interface Grant {
-  /** A pipeline name, or `*` for every pipeline. */
-  pipeline: string;
-  actions: ApiAction[];
-}
 
 /**
  * A run's history as the store keeps it: its row, every node attempt and every control action.

@@ -17,10 +17,11 @@
  * });
  * ```
  */
-import { requirePeers } from '../control/peer-dependencies';
+import { checkTemporalSdk, WORKER_SDK_PACKAGES } from '../control/peer-dependencies';
 
-// Before the testing SDK loads: without it, one line naming what to install.
-requirePeers(['@temporalio/testing'], 'tapflow/testing');
+// Before the testing SDK loads: without it, or at another version than the worker's (a second
+// native bridge), one line naming what to install.
+checkTemporalSdk([...WORKER_SDK_PACKAGES, '@temporalio/testing'], 'tapflow/testing');
 
 export { createTestEnvironment, type TapflowTestEnvironment, type TestEnvironmentOptions } from './test-environment';
 export { temporalCliPath, testServerPath, ToolNotFoundError } from '../devstack/temporal-binaries';

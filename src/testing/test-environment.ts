@@ -49,6 +49,7 @@ export interface TapflowTestEnvironment {
   temporal: TestWorkflowEnvironment;
   /** The worker, already running. */
   worker: Worker;
+  /** The worker's task queue, the client's default. */
   taskQueue: string;
   /**
    * Starts a run of `spec` and waits for its result (in skipped time on the test server).
@@ -57,7 +58,7 @@ export interface TapflowTestEnvironment {
    * @throws {InvalidSpecError} when the spec does not validate.
    */
   run(spec: unknown, options?: StartRunOptions): Promise<PipelineRunResult>;
-  /** Stops the worker, then the server. */
+  /** Stops the worker, then the server; rethrows what stopped the worker, if it failed. */
   teardown(): Promise<void>;
 }
 
@@ -71,7 +72,7 @@ const INDEXED_VALUE_TYPE = { Keyword: 2, Int: 3 } as const;
  * @throws {ToolNotFoundError} when the server binary is not installed (the message says how).
  */
 export async function createTestEnvironment(options: TestEnvironmentOptions = {}): Promise<TapflowTestEnvironment> {
-  const temporal = await startServer(options.server ?? 'time-skipping');
+  const temporal = await startServer(options.server ?? 'time-skipping', options.dataConverter);
   const taskQueue = options.taskQueue ?? `tapflow-test-${randomUUID()}`;
   let worker: Worker;
   try {
@@ -89,7 +90,11 @@ export async function createTestEnvironment(options: TestEnvironmentOptions = {}
     await temporal.teardown();
     throw err;
   }
-  const running = worker.run();
+  // Held from the start: a worker that dies mid-suite is reported at teardown, not as an unhandled rejection.
+  let failure: unknown;
+  const running = worker.run().catch((err: unknown) => {
+    failure = err;
+  });
   const client = new TapflowClient(temporal.client, { taskQueue });
   return {
     client,
@@ -102,22 +107,25 @@ export async function createTestEnvironment(options: TestEnvironmentOptions = {}
     },
     async teardown() {
       if (worker.getState() === 'RUNNING') worker.shutdown();
-      await running.catch(() => undefined);
+      await running;
       await temporal.teardown();
+      if (failure) throw failure;
     },
   };
 }
 
-async function startServer(kind: 'time-skipping' | 'dev'): Promise<TestWorkflowEnvironment> {
+async function startServer(kind: 'time-skipping' | 'dev', dataConverter: DataConverter | undefined): Promise<TestWorkflowEnvironment> {
+  const client = dataConverter ? { client: { dataConverter } } : {};
   if (kind === 'dev') {
     return TestWorkflowEnvironment.createLocal({
+      ...client,
       server: {
         executable: { type: 'existing-path', path: temporalCliPath() },
         searchAttributes: [PIPELINE_SEARCH_ATTRIBUTE, STATE_SEARCH_ATTRIBUTE, PROGRESS_SEARCH_ATTRIBUTE],
       },
     });
   }
-  const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: testServerPath() } } });
+  const env = await TestWorkflowEnvironment.createTimeSkipping({ ...client, server: { executable: { type: 'existing-path', path: testServerPath() } } });
   try {
     // The test server refuses a start that sets search attributes it does not know.
     const searchAttributes = Object.fromEntries(Object.entries(SEARCH_ATTRIBUTES).map(([name, type]) => [name, INDEXED_VALUE_TYPE[type]]));

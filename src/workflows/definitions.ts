@@ -36,8 +36,8 @@ export const PIPELINE_WORKFLOW_TYPE = 'pipelineWorkflow';
 export const DEFAULT_TASK_QUEUE = 'tapflow';
 
 /**
- * What a run is about and who it is for: kept on the run's record in the store (its work order
- * object) and, for `priority` and `timeout`, acted on.
+ * What a run is about and who it is for: kept on the run's record in the store and, for
+ * `priority`, `timeout`, `deadline` and `onFailure`, acted on.
  */
 export interface RunMeta {
   /** Free labels to find the run by (`tapflow runs search --tag`). */

@@ -4,7 +4,9 @@
  * PostgreSQL outage (the server is stopped and started again on the same data directory).
  */
 import type { Pool } from 'pg';
+import type { DataConverter } from '@temporalio/common';
 import { AttemptRecorder } from '../../src/store/attempt-recorder';
+import { storeValueCodec, type StoreValueCodec } from '../../src/store/value-codec';
 import { createPool } from '../../src/store/pool';
 import { getAttemptOutput } from '../../src/store/sql/get-attempt-output';
 import { listAttempts } from '../../src/store/sql/list-attempts';
@@ -174,4 +176,32 @@ test('a record the database refuses is reported and dropped, and the rest still 
   const rows = await listAttempts(db.pool, 'run-1');
   expect(rows.filter((r) => r.nodeId === 'c').map((r) => r.attempt)).toEqual([1, 3]);
   expect(warnings.some((w) => w.includes('refused'))).toBe(true);
+});
+
+test('with a payload codec, outputs are stored encoded; a codec that fails for a while is waited out, nothing dropped', async () => {
+  const { dataConverter } = require('../fixtures/encrypting-converter.cjs') as { dataConverter: DataConverter };
+  const inner = storeValueCodec(dataConverter);
+  let failures = 2;
+  const flaky: StoreValueCodec = {
+    encodes: true,
+    encode: async (value) => {
+      if (failures-- > 0) throw new Error('key service unavailable');
+      return inner.encode(value);
+    },
+    decode: (value) => inner.decode(value),
+  };
+  const seen: string[] = [];
+  const recorder = new AttemptRecorder(db.pool, { valueCodec: flaky, initialBackoffMs: 10, warn: (m) => seen.push(m) });
+  recorder.start();
+  recorder.recordStart({ ...key('enc', 1), workflowId: 'run-enc' });
+  recorder.recordEnd({ ...key('enc', 1), workflowId: 'run-enc', outcome: 'completed', output: { secret: 'sealed' } });
+  expect(await recorder.drain()).toBe(0);
+
+  const [row] = await listAttempts(db.pool, 'run-enc');
+  expect(JSON.stringify(row?.output)).not.toContain('sealed');
+  expect(await inner.decode(row?.output)).toEqual({ secret: 'sealed' });
+  expect(seen).toEqual([
+    'tapflow store: the payload codec failed (key service unavailable); keeping attempt records until it works',
+    'tapflow store: the payload codec works again',
+  ]);
 });

@@ -14,6 +14,7 @@ import { UsageError } from '../../src/core/errors';
 import { buildApi } from '../../src/api/server';
 import { createApiToken, StoreTokenVerifier } from '../../src/api/tokens';
 import { readEndedRun } from '../../src/control/rerun';
+import { EncodedValuesError } from '../../src/store/decode-records';
 import { openStore, type OpenStore } from '../../src/store/open-store';
 import { readRunHistory } from '../../src/store/run-history';
 import { ENCODED_VALUE_KEY } from '../../src/store/value-codec';
@@ -185,4 +186,23 @@ test('the command line reads Temporal and the store with TAPFLOW_DATA_CONVERTER,
   const missing = await tapflow({ ...base, TAPFLOW_DATA_CONVERTER: '/nonexistent/converter.js' }, 'result', workflowId);
   expect(missing.code).toBe(2);
   expect(missing.stderr.trim()).toBe('tapflow: TAPFLOW_DATA_CONVERTER: no such file /nonexistent/converter.js');
+});
+
+test('a reader without the converter stops with one clear error where it would need the values', async () => {
+  const { workflowId } = await tf.startRun(spec, { id: 'enc-blind', input: { patient: SECRET }, idempotencyKey: 'enc-blind-key' });
+  await tf.result(workflowId, { wait: true });
+  await finished(workflowId);
+  await expect(readEndedRun(db.pool, workflowId)).rejects.toBeInstanceOf(EncodedValuesError);
+  // A client with the store but not the converter cannot compare the stored request: it says so.
+  const blind = new TapflowClient(env.client, { taskQueue: TASK_QUEUE, store: db.pool });
+  await expect(blind.startRun(spec, { input: { patient: SECRET }, idempotencyKey: 'enc-blind-key' })).rejects.toThrow(
+    /enc-blind: the store keeps this run's values encoded by the application's payload codec: give tapflow the same data converter/,
+  );
+});
+
+test('a TAPFLOW_DATA_CONVERTER module that exports no data converter is refused, not taken for the default', async () => {
+  // A CommonJS module of activities: its default export is its exports object, which is no converter.
+  const r = await tapflow({ TAPFLOW_DATA_CONVERTER: join(__dirname, '..', '..', 'examples', 'wordcount', 'activities.js') }, 'list');
+  expect(r.code).toBe(2);
+  expect(r.stderr.trim()).toMatch(/^tapflow: TAPFLOW_DATA_CONVERTER: .*activities\.js exports no dataConverter/);
 });

@@ -2,7 +2,7 @@
  * Reads what checking a presented token needs: the hash of its secret, its grants, its name and
  * whether it was revoked.
  */
-import type { Grant } from '../types';
+import type { Grant } from '../../core/grants';
 import type { Queryable } from '../pool';
 
 const SQL = /* sql */ `

@@ -1,7 +1,7 @@
 /**
  * Records a new API token: its public id, name, grants and the hash of its secret.
  */
-import type { Grant } from '../types';
+import type { Grant } from '../../core/grants';
 import type { Queryable } from '../pool';
 import { jsonParam } from './params';
 

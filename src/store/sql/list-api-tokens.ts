@@ -1,7 +1,7 @@
 /**
  * Lists API tokens for operators, without the hashes of their secrets.
  */
-import type { Grant } from '../types';
+import type { Grant } from '../../core/grants';
 import type { Queryable } from '../pool';
 
 // Never the secret's hash: a list is for people to read.

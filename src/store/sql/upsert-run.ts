@@ -1,6 +1,7 @@
 /**
  * Records a run, or what changed about it.
  */
+import { FINAL_RUN_STATES } from '../../core/states';
 import type { Queryable } from '../pool';
 import type { RunWrite, WriteOutcome } from '../types';
 import { jsonParam, textArrayParam, timeParam } from './params';
@@ -16,6 +17,9 @@ import { jsonParam, textArrayParam, timeParam } from './params';
  * - first_run_id, spec, params, pipeline, idempotency_key, rerun_of and created_at keep their first value;
  *   started_at and finished_at keep their first value within an attempt, so no time moves backwards.
  */
+// A final state is never left: the one list of them, as SQL literals (fixed words, no input).
+const FINAL_STATES_SQL = [...FINAL_RUN_STATES].map((state) => `'${state}'`).join(', ');
+
 const SQL = /* sql */ `
 INSERT INTO tapflow.runs AS r (
   workflow_id, first_run_id, pipeline, spec, params, result, products, plots, tags, groups,
@@ -73,7 +77,7 @@ ON CONFLICT (workflow_id) DO UPDATE SET
                  coalesce($17::integer, r.attempt) > r.attempt AS newer,
                  coalesce($17::integer, r.attempt) = r.attempt
                    AND coalesce($18::bigint, r.seq) >= r.seq
-                   AND (r.state NOT IN ('cancelled', 'completed', 'failed') OR excluded.state = r.state) AS same
+                   AND (r.state NOT IN (${FINAL_STATES_SQL}) OR excluded.state = r.state) AS same
               ) s
         ) w)
 RETURNING (xmax = 0) AS inserted`;
