@@ -21,7 +21,7 @@ import {
   WorkflowUpdateFailedError,
   type WorkflowHandle,
 } from '@temporalio/client';
-import type { DataConverter, UpdateDefinition } from '@temporalio/common';
+import type { DataConverter, Duration, UpdateDefinition } from '@temporalio/common';
 import { findStartInStore } from './control/start-once';
 import type { Queryable } from './store/pool';
 import { storeValueCodec, type StoreValueCodec } from './store/value-codec';
@@ -33,6 +33,7 @@ import {
   RunFailedError,
   RunNotFinishedError,
   RunNotFoundError,
+  TemporalUnreachableError,
   UsageError,
 } from './core/errors';
 import { bulkControl, type BulkControlOptions, type BulkControlResult } from './control/bulk-control';
@@ -195,6 +196,10 @@ export interface ConnectOptions extends TapflowClientOptions {
    * Default task queue for new runs. Default: `TAPFLOW_TASK_QUEUE`, else `tapflow`.
    */
   taskQueue?: string;
+  /** How long connecting may take before the server counts as unreachable. Default: 10 s. */
+  connectTimeout?: Duration;
+  /** Where `address` came from, for the message when it cannot be reached (`from --address`). */
+  addressFrom?: string;
   /**
    * How payloads are converted and encoded: give the same data converter (a payload codec that
    * encrypts, say) as the workers, or they cannot read what this client sends. Default: Temporal's.
@@ -227,11 +232,18 @@ export class TapflowClient {
    * Connects using Temporal's standard settings: `TEMPORAL_ADDRESS`, `TEMPORAL_NAMESPACE`, TLS
    * and API-key settings and profiles (`@temporalio/envconfig`), overridden by `options`.
    *
-   * @throws Error when the server cannot be reached.
+   * @throws {TemporalUnreachableError} when the server cannot be reached within `connectTimeout`.
    */
   static async connect(options: ConnectOptions = {}): Promise<TapflowClient> {
     const settings = loadTemporalSettings(options);
-    const connection = await Connection.connect(settings.connectionOptions);
+    const address = settings.connectionOptions.address ?? '';
+    let connection: Connection;
+    try {
+      connection = await Connection.connect({ ...settings.connectionOptions, connectTimeout: options.connectTimeout ?? '10s' });
+    } catch (err) {
+      if (isUnreachable(err)) throw new TemporalUnreachableError(address, firstLine(err), options.addressFrom);
+      throw err;
+    }
     const client = new Client({ connection, namespace: settings.namespace, ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}) });
     return new TapflowClient(client, { ...options, taskQueue: options.taskQueue ?? process.env.TAPFLOW_TASK_QUEUE ?? DEFAULT_TASK_QUEUE });
   }
@@ -666,4 +678,15 @@ function isDeadlineExceeded(err: unknown): boolean {
 
 function quote(value: string): string {
   return value.replace(/\\/g, '\\\\').replace(/'/g, "\\'");
+}
+
+// How a connection that never came up reads (refused, timed out, unknown host).
+const UNREACHABLE = /UNAVAILABLE|Failed to connect|ECONNREFUSED|connect.*timed? ?out|Connection refused|before the deadline|ENOTFOUND|EAI_AGAIN/i;
+
+function isUnreachable(err: unknown): boolean {
+  return err instanceof Error && UNREACHABLE.test(err.message);
+}
+
+function firstLine(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '';
 }

@@ -69,6 +69,7 @@ export {
   RunNotFinishedError,
   RunFailedError,
   NoWorkerAnsweredError,
+  TemporalUnreachableError,
   MissingDependencyError,
   SdkVersionError,
   type TapflowErrorCode,

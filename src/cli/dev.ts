@@ -5,6 +5,8 @@
  * `/healthz` and `/readyz` on `--metrics-port`. Prints the addresses, then `ready`;
  * SIGINT/SIGTERM stops everything it started.
  */
+import { terminalDestination } from '../observability/terminal-lines';
+import { removeDevStack, writeDevStack, type DevStackInfo } from '../devstack/dev-stack-file';
 import { requirePeers } from '../control/peer-dependencies';
 import { commandDataConverter } from './data-converter';
 import { join, relative, resolve } from 'node:path';
@@ -39,6 +41,7 @@ export interface DevOptions extends GlobalOptions {
   storePort?: string;
   apiPort?: string;
   metricsPort?: string;
+  logJson?: boolean;
 }
 
 /**
@@ -66,10 +69,10 @@ export async function devCommand(options: DevOptions): Promise<number> {
   const metricsPort = options.metricsPort === undefined ? await devMetricsPort() : parsePort('--metrics-port', options.metricsPort);
   // JSON lines on stderr, warnings and worse unless TAPFLOW_LOG_LEVEL says otherwise: this
   // terminal is a person's. This command handles signals itself, so the servers it started stop in order.
-  const logger = createLogger({ service: 'worker', defaultLevel: 'warn' });
+  const logger = createLogger({ service: 'worker', defaultLevel: 'warn', ...terminal(options) });
   const telemetry = await setUpWorkerTelemetry({ logger, metrics: true, shutdownSignals: [] });
   try {
-    return await runDev({ activities, dataDir, taskQueue, port, uiPort, storePort, apiPort, metricsPort, telemetry });
+    return await runDev({ activities, dataDir, taskQueue, port, uiPort, storePort, apiPort, metricsPort, telemetry, logJson: options.logJson });
   } finally {
     // Last: the runtime keeps the process alive until it is shut down.
     await telemetry.shutdown();
@@ -87,6 +90,8 @@ interface DevSettings {
   apiPort: number;
   metricsPort: number;
   telemetry: WorkerTelemetry;
+  /** JSON log lines instead of one short line each. */
+  logJson?: boolean;
 }
 
 /** Starts the stack and runs it until a signal. */
@@ -107,6 +112,7 @@ async function runDev(settings: DevSettings): Promise<number> {
   let apiClient: TapflowClient | undefined;
   let api: FastifyInstance | undefined;
   let metricsServer: WorkerMetricsServer | undefined;
+  let stackInfo: DevStackInfo | undefined;
   const stopServer = (): Promise<void> => (stopping ??= server.stop());
   // Last resort: never leave the server behind if this process ends some other way.
   process.once('exit', () => {
@@ -140,10 +146,22 @@ async function runDev(settings: DevSettings): Promise<number> {
       client: apiClient,
       store: store.pool,
       tokens: new StoreTokenVerifier(store.pool),
-      loggerInstance: createLogger({ service: 'api', defaultLevel: 'warn' }),
+      loggerInstance: createLogger({ service: 'api', defaultLevel: 'warn', ...terminal(settings) }),
     });
     const apiUrl = await api.listen({ host: '127.0.0.1', port: apiPort });
     metricsServer = await telemetry.serve(worker, '127.0.0.1', metricsPort);
+    // The other commands find this stack on its ports without TEMPORAL_ADDRESS or TAPFLOW_STORE_PORT.
+    stackInfo = {
+      pid: process.pid,
+      temporalAddress: server.address,
+      namespace: 'default',
+      taskQueue,
+      ...(store.embedded ? { storePort } : {}),
+      apiUrl,
+      uiUrl: server.uiUrl,
+      dataDir,
+    };
+    writeDevStack(stackInfo);
     print(
       `temporal   ${server.address}`,
       `web ui     ${server.uiUrl}`,
@@ -160,6 +178,7 @@ async function runDev(settings: DevSettings): Promise<number> {
     await running;
     return 0;
   } finally {
+    if (stackInfo) removeDevStack(stackInfo);
     await metricsServer?.close().catch(() => undefined);
     await api?.close().catch(() => undefined);
     await apiClient?.close().catch(() => undefined);
@@ -167,6 +186,11 @@ async function runDev(settings: DevSettings): Promise<number> {
     await stopServer();
     await store.close();
   }
+}
+
+/** Where the stack's log lines go: one short line each for a person, unless JSON lines are asked for. */
+function terminal(options: { logJson?: boolean }): { destination?: ReturnType<typeof terminalDestination> } {
+  return options.logJson ? {} : { destination: terminalDestination() };
 }
 
 /** The default metrics port, or a free one when something else has it (another dev stack, a test's). */

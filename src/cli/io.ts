@@ -2,6 +2,8 @@
  * What every command shares: global options, printing (plain or `--json`), reading spec files
  * and JSON arguments, and connecting to Temporal.
  */
+import { loadTemporalSettings } from '../control/connection';
+import { findDevStack } from '../devstack/dev-stack-file';
 import { commandDataConverter } from './data-converter';
 import { randomUUID } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
@@ -105,10 +107,34 @@ export function currentUser(): string {
   }
 }
 
-/** Connects the programmatic client with the global options and the application's data converter. */
+/** How long a command waits for Temporal to answer before it says it cannot reach it. */
+export const COMMAND_CONNECT_TIMEOUT = '3s';
+
+/**
+ * Connects the programmatic client with the global options and the application's data
+ * converter. Without `--address` and `TEMPORAL_ADDRESS` (or a profile), a running `tapflow dev`
+ * says where Temporal is, and its task queue is the default one.
+ *
+ * @throws {TemporalUnreachableError} naming the address tried and where it came from.
+ */
 export async function connect(options: GlobalOptions): Promise<TapflowClient> {
   const dataConverter = await commandDataConverter();
-  return TapflowClient.connect({ address: options.address, namespace: options.namespace, taskQueue: options.taskQueue, ...(dataConverter ? { dataConverter } : {}) });
+  const stack = findDevStack();
+  const settings = loadTemporalSettings({ address: options.address, namespace: options.namespace, fallbackAddress: stack?.info.temporalAddress });
+  const from = {
+    override: 'from --address',
+    environment: 'from TEMPORAL_ADDRESS or the Temporal profile',
+    fallback: `where the running tapflow dev listens, ${stack?.file ?? ''}`,
+    default: 'the default; no TEMPORAL_ADDRESS, --address or running tapflow dev says otherwise',
+  }[settings.addressFrom];
+  return TapflowClient.connect({
+    address: settings.connectionOptions.address,
+    namespace: settings.namespace,
+    taskQueue: options.taskQueue ?? process.env.TAPFLOW_TASK_QUEUE ?? stack?.info.taskQueue,
+    connectTimeout: COMMAND_CONNECT_TIMEOUT,
+    addressFrom: from,
+    ...(dataConverter ? { dataConverter } : {}),
+  });
 }
 
 /** Runs `fn` with a connected client and closes it afterwards. */

@@ -45,6 +45,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--store-port <n>', 'port of the embedded PostgreSQL (unless DATABASE_URL is set)', '7432')
     .option('--api-port <n>', 'port of the HTTP API', '8080')
     .option('--metrics-port <n>', "port of the worker's /metrics, /healthz, /readyz (default 9464, else a free one)")
+    .option('--log-json', 'log JSON lines, as `worker` and `api` do, instead of one short line each')
     .action(act(async (opts) => exitOnceStopped(await (await import('./dev')).devCommand(opts))));
 
   withGlobals(program.command('worker'))
@@ -233,6 +234,7 @@ export async function main(argv: string[]): Promise<number> {
 const CLI_HINTS: Partial<Record<TapflowErrorCode, string>> = {
   run_exists: '; choose another --id',
   run_not_finished: '; use --wait to wait for it',
+  temporal_unreachable: '; is "tapflow dev" (npm start) running? Otherwise set TEMPORAL_ADDRESS or --address',
 };
 
 function report(err: unknown): number {

@@ -3,6 +3,7 @@
  * machine (port `TAPFLOW_STORE_PORT`, default 7432). A short connection timeout, the pool closed
  * afterwards, and a store that cannot be read turned into one clear line.
  */
+import { findDevStack } from '../devstack/dev-stack-file';
 import { devStoreUrl } from '../devstack/dev-store';
 import { StoreOpenError } from '../store/open-store';
 import { StoreUnavailableError } from '../store/errors';
@@ -23,12 +24,13 @@ export class StoreReadError extends StoreOpenError {
 
 /**
  * The URL of the store commands read: `DATABASE_URL`, else the dev store on
- * `TAPFLOW_STORE_PORT` (default 7432).
+ * `TAPFLOW_STORE_PORT`, else on the port a running `tapflow dev` says, else on 7432.
  */
 export function commandStoreUrl(env: NodeJS.ProcessEnv = process.env): string {
   if (env.DATABASE_URL) return env.DATABASE_URL;
   const port = Number(env.TAPFLOW_STORE_PORT ?? '');
-  return devStoreUrl(Number.isInteger(port) && port > 0 && port < 65536 ? port : undefined);
+  if (Number.isInteger(port) && port > 0 && port < 65536) return devStoreUrl(port);
+  return devStoreUrl(findDevStack(env)?.info.storePort);
 }
 
 /**

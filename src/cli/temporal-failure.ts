@@ -2,7 +2,7 @@
  * Which failures of Temporal let a command answer from the run store instead, and how to say
  * so. Pure.
  */
-import { NoWorkerAnsweredError, RunFailedError, RunNotFoundError, UsageError } from '../core/errors';
+import { isTapflowError, NoWorkerAnsweredError, RunFailedError, RunNotFoundError, UsageError } from '../core/errors';
 
 /**
  * Why Temporal could not answer for a run:
@@ -19,6 +19,7 @@ const UNREACHABLE = /UNAVAILABLE|Failed to connect|ECONNREFUSED|connect.*timed? 
 export function classifyTemporalFailure(err: unknown): TemporalFailure | undefined {
   if (err instanceof RunNotFoundError) return 'not-found';
   if (err instanceof NoWorkerAnsweredError) return 'no-worker';
+  if (isTapflowError(err, 'temporal_unreachable')) return 'unreachable';
   // The run's own answer (it failed, it refused, it has not finished): never a reason to look elsewhere.
   if (!(err instanceof Error) || err instanceof RunFailedError || err instanceof UsageError) return undefined;
   if (UNREACHABLE.test(err.message)) return 'unreachable';

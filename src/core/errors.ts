@@ -48,6 +48,8 @@ export const ERROR_CODES = {
   run_failed: { exitCode: 1, httpStatus: 409, httpCode: 'conflict' },
   /** No worker answered the run's status query in time. */
   no_worker: { exitCode: 1, httpStatus: 503, httpCode: 'unavailable' },
+  /** The Temporal server could not be reached. */
+  temporal_unreachable: { exitCode: 1, httpStatus: 503, httpCode: 'unavailable' },
   /** The store's database cannot be reached or refused the connection. */
   store_unavailable: { exitCode: 1, httpStatus: 503, httpCode: 'unavailable' },
   /** The store is not configured (no `DATABASE_URL`). */
@@ -194,6 +196,21 @@ export class NoWorkerAnsweredError extends TapflowError {
     timeoutMs: number,
   ) {
     super(`${runId}: no worker answered within ${timeoutMs / 1000}s; is a tapflow worker polling task queue "${taskQueue}"?`);
+  }
+}
+
+/** The Temporal server at `address` could not be reached (refused, timed out, no such host). */
+export class TemporalUnreachableError extends TapflowError {
+  readonly code = 'temporal_unreachable';
+
+  constructor(
+    public readonly address: string,
+    /** Why, as the connection said it. */
+    why: string,
+    /** Where the address came from, when that helps (a flag, the environment, a dev stack's file). */
+    from?: string,
+  ) {
+    super(`cannot reach Temporal at ${address}${from ? ` (${from})` : ''}: ${why}`);
   }
 }
 

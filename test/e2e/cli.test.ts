@@ -25,7 +25,12 @@ interface Result {
 }
 
 function tapflow(...args: string[]): Result {
-  const r = spawnSync('node', [BIN, ...args], { cwd: ROOT, env, encoding: 'utf8', timeout: 60_000 });
+  return tapflowIn(env, ...args);
+}
+
+/** `tapflow ...args` with the environment `e` instead of the file's. */
+function tapflowIn(e: NodeJS.ProcessEnv, ...args: string[]): Result {
+  const r = spawnSync('node', [BIN, ...args], { cwd: ROOT, env: e, encoding: 'utf8', timeout: 60_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -102,6 +107,8 @@ beforeAll(async () => {
     TEMPORAL_ADDRESS: `127.0.0.1:${port}`,
     TEMPORAL_NAMESPACE: 'default',
     TAPFLOW_STORE_PORT: String(storePort),
+    // The dev stack says where it listens in the per-user cache: one of this file's own.
+    TAPFLOW_CACHE_DIR: join(dataDir, 'cache'),
   };
   delete env.TEMPORAL_PROFILE;
   delete env.DATABASE_URL;
@@ -118,6 +125,25 @@ describe('tapflow dev', () => {
     expect(devOutput).toContain(`web ui     http://127.0.0.1:${uiPort}`);
     expect(devOutput).toContain(`store      postgres://tapflow:***@127.0.0.1:${storePort}/tapflow`);
     expect(devOutput).toContain(`api        http://127.0.0.1:${apiPort}`);
+  });
+
+  test('other commands find it on its ports with no TEMPORAL_ADDRESS or TAPFLOW_STORE_PORT; it says where it listens', () => {
+    const info = JSON.parse(readFileSync(join(dataDir, 'stack.json'), 'utf8')) as Record<string, unknown>;
+    expect(info).toMatchObject({ temporalAddress: `127.0.0.1:${port}`, storePort, taskQueue: 'tapflow', dataDir });
+    const bare = { ...env };
+    delete bare.TEMPORAL_ADDRESS;
+    delete bare.TAPFLOW_STORE_PORT;
+    expect(json<unknown[]>(tapflowIn(bare, 'list', '--json'))).toEqual(expect.any(Array));
+    expect(json<{ runs: unknown[] }>(tapflowIn(bare, 'runs', 'search', '--json')).runs).toEqual(expect.any(Array));
+  });
+
+  test('a command that cannot reach Temporal says which address it tried and how to change it', async () => {
+    const dead = `127.0.0.1:${await freePort()}`;
+    const r = tapflowIn({ ...env, TEMPORAL_ADDRESS: dead }, 'list');
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toBe(
+      `tapflow: cannot reach Temporal at ${dead} (from TEMPORAL_ADDRESS or the Temporal profile): Failed to connect before the deadline; is "tapflow dev" (npm start) running? Otherwise set TEMPORAL_ADDRESS or --address`,
+    );
   });
 
   test('serves the HTTP API, with tokens from its store', async () => {
@@ -302,6 +328,27 @@ describe('runs', () => {
       return rows.some((r) => r.workflowId === workflowId) ? rows : undefined;
     }, 'the cancelled run to be listed');
     expect(listed.length).toBeGreaterThan(0);
+  });
+
+  test("a failed attempt is one short line in the dev stack's terminal, not a JSON dump", async () => {
+    const file = join(dataDir, 'broken.json');
+    writeFileSync(
+      file,
+      JSON.stringify({ name: 'broken', nodes: [{ id: 'count', activity: 'countWords', input: { part: 3 }, retry: { maximumAttempts: 2, initialInterval: '100ms' } }] }),
+    );
+    expect(tapflow('start', file, '--id', 'e2e-broken', '--wait').code).toBe(1);
+    // The command ran synchronously: the stack's output comes in once the event loop turns.
+    await until(() => (devOutput.includes('node "count" failed after 2 attempts') ? true : undefined), 'the run to fail in the terminal');
+    const failed = devOutput.split('\n').filter((line) => line.includes('e2e-broken'));
+    expect(failed).toEqual(
+      expect.arrayContaining([
+        'attempt failed  run e2e-broken  node count  attempt 1: countWords needs a splitCorpus node upstream, or a chunk path as its map item',
+        'attempt failed  run e2e-broken  node count  attempt 2: countWords needs a splitCorpus node upstream, or a chunk path as its map item',
+      ]),
+    );
+    // No task tokens, payloads or stacks: those stay in `tapflow worker`'s JSON lines.
+    expect(devOutput).not.toContain('taskToken');
+    for (const line of failed) expect(line.length).toBeLessThan(300);
   });
 
   test('an unknown run id exits 2 with one line', () => {

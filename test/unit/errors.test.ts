@@ -16,6 +16,7 @@ import {
   RunNotFoundError,
   SdkVersionError,
   TapflowError,
+  TemporalUnreachableError,
   UsageError,
 } from '../../src/core/errors';
 import { InvalidSpecError } from '../../src/core/validate';
@@ -35,6 +36,7 @@ const samples: Array<[TapflowError, string, 1 | 2, number]> = [
   [new PayloadTooLargeError('--input', 3 * 1024 * 1024, 2 * 1024 * 1024), 'payload_too_large', 2, 413],
   [new RunFailedError('r', 'failed', 'boom'), 'run_failed', 1, 409],
   [new NoWorkerAnsweredError('r', 'tapflow', 10_000), 'no_worker', 1, 503],
+  [new TemporalUnreachableError('127.0.0.1:7300', 'Failed to connect before the deadline', 'from --address'), 'temporal_unreachable', 1, 503],
   [new MissingDependencyError(['fastify'], 'tapflow/api'), 'missing_dependency', 1, 500],
   [new SdkVersionError('mixed'), 'sdk_incompatible', 1, 500],
 ];
