@@ -23,6 +23,7 @@ import {
 } from '@temporalio/client';
 import type { DataConverter, Duration, UpdateDefinition } from '@temporalio/common';
 import { findStartInStore } from './control/start-once';
+import { checkHostedActivitiesIfReadable } from './control/hosted-activities';
 import type { Queryable } from './store/pool';
 import { storeValueCodec, type StoreValueCodec } from './store/value-codec';
 import { loadTemporalSettings } from './control/connection';
@@ -136,6 +137,12 @@ export interface StartRunOptions {
    * starts a run).
    */
   idempotencyKey?: string;
+  /**
+   * Start even when a node names an activity no live worker on its task queue hosts (a worker
+   * that is not up yet). The check needs the client's `store`; without one nothing is checked.
+   * Default: false.
+   */
+  allowUnknownActivities?: boolean;
 }
 
 
@@ -289,6 +296,7 @@ export class TapflowClient {
     if (options.continueAsNewAfterEvents !== undefined) args.continueAsNewAfterEvents = options.continueAsNewAfterEvents;
     if (options.reuse) args.reuse = options.reuse;
     assertPayloadFits("the run's start (its spec, input and metadata)", args);
+    if (this.store && !options.allowUnknownActivities) await checkHostedActivitiesIfReadable(this.store, valid, options.taskQueue ?? this.taskQueue);
     const start = async (policy?: StartOncePolicy): Promise<string> => {
       const handle = await this.client.workflow.start(PIPELINE_WORKFLOW_TYPE, {
         ...policy,

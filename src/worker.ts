@@ -38,6 +38,7 @@ import { nodeLogAttributes } from './observability/node-log-attributes';
 import { nodeMetricsInterceptor } from './observability/node-metrics-interceptor';
 import { RecordMetrics } from './observability/record-metrics';
 import type { AttemptRecorder } from './store/attempt-recorder';
+import { startPublishingHostedActivities } from './store/hosted-activities-publisher';
 import type { StoreValueCodec } from './store/value-codec';
 import { UsageError } from './core/errors';
 import { DEFAULT_TASK_QUEUE } from './workflows/definitions';
@@ -164,7 +165,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Tempor
       payloadConverterPath: options.dataConverter?.payloadConverterPath ?? workerOptions.dataConverter?.payloadConverterPath,
       failureConverterPath: options.dataConverter?.failureConverterPath ?? workerOptions.dataConverter?.failureConverterPath,
     }));
-  return Worker.create({
+  const worker = await Worker.create({
     connection: options.connection,
     namespace: options.namespace ?? 'default',
     taskQueue: options.taskQueue ?? DEFAULT_TASK_QUEUE,
@@ -195,6 +196,18 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Tempor
       ],
     },
   });
+  if (options.store) {
+    // So a start can refuse a node whose activity no live worker hosts (the names reserved for
+    // tapflow's own bookkeeping are not a node's to call).
+    startPublishingHostedActivities(options.store.pool, {
+      taskQueue: options.taskQueue ?? DEFAULT_TASK_QUEUE,
+      activities: Object.keys(activities).filter((name) => name !== RECORD_ACTIVITY && name !== MAP_BATCH_ACTIVITY),
+      worker: worker.options.identity,
+      running: () => !['STOPPED', 'FAILED'].includes(worker.getState()),
+      warn: (message) => process.stderr.write(`${message}\n`),
+    });
+  }
+  return worker;
 }
 
 /** The functions of an activities object (a module namespace holds other exports too). */

@@ -64,7 +64,8 @@ export function toHttpError(err: unknown): HttpError {
   if (isTapflowError(err)) {
     const { httpStatus, httpCode } = meaningOf(err.code);
     // A refusal is the run's own words; the id is in the path already.
-    const message = err.code === 'action_refused' ? ((err as ActionRefusedError).reason ?? err.message) : err.message;
+    // One line, as every reply's message is (several problems are joined).
+    const message = (err.code === 'action_refused' ? ((err as ActionRefusedError).reason ?? err.message) : err.message).replace(/\n/g, '; ');
     // A 500 says nothing of the inside (paths, hosts) to a caller; the API log has it.
     if (httpStatus < 500 || httpCode === 'unavailable') return new HttpError(httpStatus, httpCode, message);
   }

@@ -59,6 +59,10 @@ export const startBody = {
     deadline: { type: ['string', 'integer'], description: 'Limit counting only unpaused time, e.g. "30m".' },
     onFailure: { type: 'string', enum: ['fail', 'hold'] },
     idempotencyKey: { type: 'string', minLength: 1, maxLength: 200, description: 'A second start with the same key returns the first run.' },
+    allowUnknownActivities: {
+      type: 'boolean',
+      description: 'Start even when a node names an activity no live worker on its task queue hosts (a worker not up yet).',
+    },
   },
 } as const;
 

@@ -87,6 +87,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--timeout <duration>', 'longest the whole run may take, e.g. 2h; then it fails')
     .option('--deadline <duration>', 'longest the run may take not counting time paused (overrides the spec)')
     .option('--on-failure <fail|hold>', 'what a failed node does unless it says: fail the run, or hold it for an operator')
+    .option('--allow-unknown-activities', 'start even when a node names an activity no live worker on its task queue hosts')
     .option('--idempotency-key <key>', 'start at most once for this key: a repeat returns the first run (run id <pipeline>-<key> unless --id)')
     .action(act(async (spec: string, opts) => (await import('./start')).startCommand(spec, opts)));
 
@@ -235,6 +236,7 @@ const CLI_HINTS: Partial<Record<TapflowErrorCode, string>> = {
   run_exists: '; choose another --id',
   run_not_finished: '; use --wait to wait for it',
   temporal_unreachable: '; is "tapflow dev" (npm start) running? Otherwise set TEMPORAL_ADDRESS or --address',
+  unknown_activity: '\nstart anyway with --allow-unknown-activities (a worker that is not up yet)',
 };
 
 function report(err: unknown): number {

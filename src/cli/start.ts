@@ -2,11 +2,12 @@
  * `tapflow start SPEC [--input JSON] [--id ID] [--wait] [--tag T]... [--group G]... [--user U]
  * [--priority N] [--site S] [--event JSON] [--timeout D] [--idempotency-key K]`.
  */
+import { checkHostedActivitiesIfReadable } from '../control/hosted-activities';
 import { EncodedValuesError } from '../store/decode-records';
 import { isFinal } from '../core/states';
 import { commandValueCodec } from './data-converter';
 import { formatProblem, validateSpec } from '../core/validate';
-import { IdempotencyConflictError, RunFailedError, UsageError } from '../core/errors';
+import { IdempotencyConflictError, RunFailedError, UnknownActivityError, UsageError } from '../core/errors';
 import { runMeta, type StartedRun, type StartRunOptions } from '../client';
 import { currentUser, parseJsonArg, print, printJson, readSpecFile, withClient, type GlobalOptions } from './io';
 import { SpecProblemsError } from './validate';
@@ -30,6 +31,7 @@ export interface StartOptions extends GlobalOptions {
   deadline?: string;
   onFailure?: string;
   idempotencyKey?: string;
+  allowUnknownActivities?: boolean;
 }
 
 /**
@@ -70,6 +72,7 @@ export async function startCommand(path: string, options: StartOptions): Promise
   const stored = key === undefined ? undefined : await findStartInCommandStore(checked.spec, key, input, options.id);
   if (stored && (!options.wait || isFinal(stored.record.state))) return reportStored(stored, key as string, options);
   return withClient(options, async (client) => {
+    if (!stored && !options.allowUnknownActivities) await checkActivitiesInCommandStore(checked.spec, client.taskQueue, options.taskQueue);
     const started = stored?.started ?? (await client.startRun(checked.spec, startOptions));
     if (!options.wait) {
       if (options.json) printJson(started);
@@ -131,6 +134,23 @@ export async function findStartInCommandStore(
  * Reports a run the store holds under the key, without asking Temporal: the ids, or with
  * `--wait` (the run has ended) its result or how it ended, as the store recorded them.
  */
+/**
+ * Refuses a node whose activity no live worker on its task queue hosts, from the store the
+ * command reads (see {@link findStartInCommandStore} for which). Without a store that answers,
+ * the check is skipped and one line says so.
+ *
+ * @throws {UnknownActivityError} naming each such node.
+ */
+async function checkActivitiesInCommandStore(spec: PipelineSpec, clientQueue: string, flagQueue: string | undefined): Promise<void> {
+  let checked;
+  try {
+    checked = await withStore((db) => checkHostedActivitiesIfReadable(db, spec, flagQueue ?? clientQueue), commandStoreUrl());
+  } catch (err) {
+    if (err instanceof UnknownActivityError || process.env.DATABASE_URL) throw err;
+  }
+  if (!checked) process.stderr.write('tapflow: no run store answered, so the activities the nodes call were not checked against what the workers host\n');
+}
+
 function reportStored(stored: StoredStart, key: string, options: StartOptions): number {
   const { started, record } = stored;
   if (!options.wait) {

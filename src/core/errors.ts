@@ -42,6 +42,8 @@ export const ERROR_CODES = {
   idempotency_conflict: { exitCode: 2, httpStatus: 409, httpCode: 'conflict' },
   /** The run's result was asked for before it ended (without waiting). */
   run_not_finished: { exitCode: 2, httpStatus: 409, httpCode: 'conflict' },
+  /** A node names an activity no live worker on its task queue hosts. */
+  unknown_activity: { exitCode: 2, httpStatus: 400, httpCode: 'invalid_request' },
   /** An activity module could not be loaded or exports no function. */
   activity_module: { exitCode: 2, httpStatus: 400, httpCode: 'invalid_request' },
   /** The run ended without a result: it failed or was cancelled. */
@@ -161,6 +163,18 @@ export class IdempotencyConflictError extends UsageError {
     what = 'spec or input',
   ) {
     super(`idempotency key "${idempotencyKey}" was first used with a different ${what} (run ${runId})`);
+  }
+}
+
+/**
+ * Nodes name activities no live worker on their task queues hosts: nothing is started. One line
+ * per node, as spec problems are.
+ */
+export class UnknownActivityError extends UsageError {
+  override readonly code = 'unknown_activity';
+
+  constructor(public readonly problems: readonly string[]) {
+    super(problems.join('\n'));
   }
 }
 

@@ -380,3 +380,19 @@ describe('POST /api/runs/:id/rerun of an ended run', () => {
     await eventually('second to run again', async () => (stack.rig.recorder.startsOf(live, 'second').length === 2 ? true : undefined));
   });
 });
+
+describe('POST /api/runs with an activity no live worker hosts', () => {
+  test('is 400 naming the node and what is hosted, and starts nothing; allowUnknownActivities starts it', async () => {
+    const spec = { name: 'api-typo', nodes: [{ id: 'only', activity: 'stpe' }] };
+    const refused = await call('POST', '/api/runs', 'admin', { spec, id: 'api-typo-1' });
+    expect(refused.statusCode).toBe(400);
+    const body = refused.json() as { error: { code: string; message: string } };
+    expect(body.error.code).toBe('invalid_request');
+    expect(body.error.message).toMatch(/^nodes\[0\] "only": no live worker on task queue "[^"]+" hosts activity "stpe"; hosted there: .*\bstep\b/);
+    await expect(stack.env.client.workflow.getHandle('api-typo-1').describe()).rejects.toThrow();
+
+    const anyway = await call('POST', '/api/runs', 'admin', { spec, id: 'api-typo-2', allowUnknownActivities: true });
+    expect(anyway.statusCode).toBe(201);
+    await stack.env.client.workflow.getHandle('api-typo-2').terminate('test over');
+  });
+});

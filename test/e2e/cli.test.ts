@@ -351,6 +351,21 @@ describe('runs', () => {
     for (const line of failed) expect(line.length).toBeLessThan(300);
   });
 
+  test('a node naming an activity the dev worker does not host is refused at start, exit 2; --allow-unknown-activities starts it', () => {
+    const file = join(dataDir, 'typo.json');
+    writeFileSync(file, JSON.stringify({ name: 'typo', nodes: [{ id: 'count', activity: 'countWord' }] }));
+    const refused = tapflow('start', file, '--id', 'e2e-typo');
+    expect(refused.code).toBe(2);
+    expect(refused.stderr.trim().split('\n')).toEqual([
+      'tapflow: nodes[0] "count": no live worker on task queue "tapflow" hosts activity "countWord"; hosted there: countWords, mergeCounts, noop, splitCorpus, wait, writeReport',
+      'tapflow: start anyway with --allow-unknown-activities (a worker that is not up yet)',
+    ]);
+    expect(tapflow('status', 'e2e-typo').code).toBe(2);
+    const anyway = tapflow('start', file, '--id', 'e2e-typo', '--allow-unknown-activities');
+    expect(anyway.code).toBe(0);
+    expect(tapflow('cancel', 'e2e-typo').code).toBe(0);
+  });
+
   test('an unknown run id exits 2 with one line', () => {
     for (const args of [['status', 'no-such-run'], ['pause', 'no-such-run'], ['result', 'no-such-run']]) {
       const r = tapflow(...args);

@@ -27,6 +27,7 @@ interface StartBody {
   deadline?: string | number;
   onFailure?: 'fail' | 'hold';
   idempotencyKey?: string;
+  allowUnknownActivities?: boolean;
 }
 
 const errors = { 400: errorReply, 401: errorReply, 403: errorReply, 404: errorReply, 409: errorReply };

@@ -10,6 +10,7 @@ import * as m004 from './004-operator-actions';
 import * as m005 from './005-api-tokens';
 import * as m006 from './006-change-sequence';
 import * as m007 from './007-declared-run-states';
+import * as m008 from './008-hosted-activities';
 
 /** One numbered migration. */
 export interface Migration {
@@ -30,4 +31,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { id: 5, ...m005 },
   { id: 6, ...m006 },
   { id: 7, ...m007 },
+  { id: 8, ...m008 },
 ];
