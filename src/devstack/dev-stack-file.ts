@@ -8,6 +8,7 @@
 import { readFileSync, renameSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { tapflowCacheDir } from '../control/cache-dir';
+import { processAlive } from './process-alive';
 
 /** What a running dev stack says about itself. */
 export interface DevStackInfo {
@@ -66,7 +67,7 @@ export function removeDevStack(info: DevStackInfo, env: NodeJS.ProcessEnv = proc
 export function findDevStack(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): FoundDevStack | undefined {
   for (const file of [join(resolve(cwd), '.tapflow', DATA_DIR_FILE), join(tapflowCacheDir(env), USER_FILE)]) {
     const info = readStackFile(file);
-    if (info && isAlive(info.pid)) return { info, file };
+    if (info && processAlive(info.pid)) return { info, file };
   }
   return undefined;
 }
@@ -77,15 +78,5 @@ function readStackFile(file: string): DevStackInfo | undefined {
     return typeof info.pid === 'number' && typeof info.temporalAddress === 'string' ? (info as DevStackInfo) : undefined;
   } catch {
     return undefined;
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: alive, but another user's.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -15,6 +15,7 @@
  *
  * The server listens on TCP on one address only (no Unix socket), with password authentication.
  */
+import { processAlive } from './process-alive';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
@@ -607,15 +608,6 @@ function clearStalePidFile(dataDir: string): void {
     );
   }
   unlinkSync(pidFile);
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Whether process `pid` is a PostgreSQL server working in `dataDir` (it runs from that directory). */
