@@ -72,8 +72,10 @@ export async function startCommand(path: string, options: StartOptions): Promise
   const stored = key === undefined ? undefined : await findStartInCommandStore(checked.spec, key, input, options.id);
   if (stored && (!options.wait || isFinal(stored.record.state))) return reportStored(stored, key as string, options);
   return withClient(options, async (client) => {
-    if (!stored && !options.allowUnknownActivities) await checkActivitiesInCommandStore(checked.spec, client.taskQueue, options.taskQueue);
+    const activitiesChecked = !stored && !options.allowUnknownActivities ? await checkActivitiesInCommandStore(checked.spec, client.taskQueue, options.taskQueue) : true;
     const started = stored?.started ?? (await client.startRun(checked.spec, startOptions));
+    // Said once the run has started: a start refused for another reason is its one line alone.
+    if (!activitiesChecked) process.stderr.write('tapflow: no run store answered, so the activities the nodes call were not checked against what the workers host\n');
     if (!options.wait) {
       if (options.json) printJson(started);
       else print(...startedLines(started, key));
@@ -136,19 +138,18 @@ export async function findStartInCommandStore(
  */
 /**
  * Refuses a node whose activity no live worker on its task queue hosts, from the store the
- * command reads (see {@link findStartInCommandStore} for which). Without a store that answers,
- * the check is skipped and one line says so.
+ * command reads (see {@link findStartInCommandStore} for which).
  *
+ * @returns false when no store answered, so nothing was checked.
  * @throws {UnknownActivityError} naming each such node.
  */
-async function checkActivitiesInCommandStore(spec: PipelineSpec, clientQueue: string, flagQueue: string | undefined): Promise<void> {
-  let checked;
+async function checkActivitiesInCommandStore(spec: PipelineSpec, clientQueue: string, flagQueue: string | undefined): Promise<boolean> {
   try {
-    checked = await withStore((db) => checkHostedActivitiesIfReadable(db, spec, flagQueue ?? clientQueue), commandStoreUrl());
+    return (await withStore((db) => checkHostedActivitiesIfReadable(db, spec, flagQueue ?? clientQueue), commandStoreUrl())) !== undefined;
   } catch (err) {
     if (err instanceof UnknownActivityError || process.env.DATABASE_URL) throw err;
+    return false;
   }
-  if (!checked) process.stderr.write('tapflow: no run store answered, so the activities the nodes call were not checked against what the workers host\n');
 }
 
 function reportStored(stored: StoredStart, key: string, options: StartOptions): number {
