@@ -2,7 +2,7 @@
  * PostgreSQL for tests: one throwaway embedded server per test file, and a fresh database per
  * test on it (CREATE DATABASE with a unique name), migrated unless asked not to be.
  */
-import type { Pool } from 'pg';
+import { Client, type Pool } from 'pg';
 import { startEmbeddedPostgres, type EmbeddedPostgres, type EmbeddedPostgresOptions } from '../../src/devstack/embedded-postgres';
 import { migrate } from '../../src/store/migrate';
 import { createPool, withPgClient } from '../../src/store/pool';
@@ -65,4 +65,15 @@ export function databasePerTest(options: { migrated?: boolean } = {}): DatabaseP
       return db;
     },
   };
+}
+
+/** Runs one statement on its own connection to `url` and closes it: for a server under test. */
+export async function queryOnce<T = Record<string, unknown>>(url: string, text: string): Promise<T[]> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(text)).rows as T[];
+  } finally {
+    await client.end();
+  }
 }

@@ -4,6 +4,7 @@
  * binaries are copied where that user reaches them, a new data directory is kept under /var/lib
  * behind a symlink, and what cannot be fixed says so. Real servers, real copies.
  */
+import { queryOnce } from '../helpers/postgres';
 import { execFileSync } from 'node:child_process';
 import {
   cpSync,
@@ -21,7 +22,6 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { Client } from 'pg';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/devstack/embedded-postgres';
 import { packagedBinDir } from '../../src/devstack/embedded-postgres-binaries';
 import { RELOCATED_DATA_ROOT, SHARED_BINARIES_ROOT } from '../../src/devstack/embedded-postgres-reachable';
@@ -38,15 +38,6 @@ jest.mock('node:os', () => {
 const asRoot = process.getuid?.() === 0;
 const MARKER = '.tapflow-complete';
 
-async function query<T = Record<string, unknown>>(url: string, text: string): Promise<T[]> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query(text)).rows as T[];
-  } finally {
-    await client.end();
-  }
-}
 
 const started: EmbeddedPostgres[] = [];
 const cleanup: string[] = [];
@@ -129,7 +120,7 @@ afterAll(async () => {
     const dataDir = join(home, 'project', '.tapflow', 'postgres');
     cleanup.unshift(dataDir);
     const first = await start({ binDir, dataDir, database: 'tapflow' });
-    expect((await query<{ one: number }>(first.url, 'SELECT 1 AS one'))[0]!.one).toBe(1);
+    expect((await queryOnce<{ one: number }>(first.url, 'SELECT 1 AS one'))[0]!.one).toBe(1);
 
     // The server runs from a root-owned copy every user can read, not from the private folder.
     const copiedBin = runningBinDir(first);
@@ -152,11 +143,11 @@ afterAll(async () => {
     expect(existsSync(join(dataDir, 'PG_VERSION'))).toBe(true);
     expect(existsSync(`${dataDir}.log`)).toBe(true);
 
-    await query(first.url, 'CREATE TABLE kept (v text); INSERT INTO kept VALUES ($$still here$$)');
+    await queryOnce(first.url, 'CREATE TABLE kept (v text); INSERT INTO kept VALUES ($$still here$$)');
     await first.stop();
 
     const second = await start({ binDir, dataDir, database: 'tapflow' });
-    expect(await query<{ v: string }>(second.url, 'SELECT v FROM kept')).toEqual([{ v: 'still here' }]);
+    expect(await queryOnce<{ v: string }>(second.url, 'SELECT v FROM kept')).toEqual([{ v: 'still here' }]);
     expect(realpathSync(dataDir)).toBe(kept);
     // The copy is reused, not made again.
     expect(runningBinDir(second)).toBe(copiedBin);
@@ -172,8 +163,8 @@ afterAll(async () => {
   it('makes one copy for concurrent starts, and makes it again when it was damaged', async () => {
     const binDir = packageCopyIn(privateDir());
     const [a, b] = await Promise.all([start({ binDir }), start({ binDir })]);
-    expect(await query(a.url, 'SELECT 1')).toHaveLength(1);
-    expect(await query(b.url, 'SELECT 1')).toHaveLength(1);
+    expect(await queryOnce(a.url, 'SELECT 1')).toHaveLength(1);
+    expect(await queryOnce(b.url, 'SELECT 1')).toHaveLength(1);
     const copiedBin = runningBinDir(a);
     expect(runningBinDir(b)).toBe(copiedBin);
     const key = copiedBin.split('/').at(-2)!;
@@ -192,7 +183,7 @@ afterAll(async () => {
     tempFolder = privateDir();
     const server = await start({}).finally(() => (tempFolder = undefined));
     expect(server.dataDir.startsWith('/var/tmp/tapflow-pg-')).toBe(true);
-    expect(await query(server.url, 'SELECT 1')).toHaveLength(1);
+    expect(await queryOnce(server.url, 'SELECT 1')).toHaveLength(1);
     await server.stop();
     expect(existsSync(server.dataDir)).toBe(false);
   });

@@ -2,6 +2,7 @@
  * The embedded PostgreSQL: throwaway and kept data directories, reuse, restart with the data kept,
  * and the clear errors (port in use, directory in use, stale pid file, wrong directory).
  */
+import { queryOnce } from '../helpers/postgres';
 import { execFileSync, spawn } from 'node:child_process';
 import {
   chmodSync,
@@ -19,7 +20,6 @@ import {
 import { createServer, type Server as NetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from 'pg';
 import { startDevPostgres, startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/devstack/embedded-postgres';
 import { packagedBinDir } from '../../src/devstack/embedded-postgres-binaries';
 import { EmbeddedPostgresError } from '../../src/devstack/errors';
@@ -28,15 +28,6 @@ import { createPool, withPgClient } from '../../src/store/pool';
 import { getRun } from '../../src/store/sql/get-run';
 import { upsertRun } from '../../src/store/sql/upsert-run';
 
-async function query<T = Record<string, unknown>>(url: string, text: string): Promise<T[]> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query(text)).rows as T[];
-  } finally {
-    await client.end();
-  }
-}
 
 function postgresUid(): number | undefined {
   if (process.getuid?.() !== 0) return undefined;
@@ -83,7 +74,7 @@ describe('a throwaway server', () => {
   it('answers on its URL, runs as the postgres user under root, and is removed by stop()', async () => {
     const server = await start();
     expect(server.persistent).toBe(false);
-    const rows = await query<{ server_version: string }>(server.url, 'SHOW server_version');
+    const rows = await queryOnce<{ server_version: string }>(server.url, 'SHOW server_version');
     expect(rows[0]!.server_version).toMatch(/^18\./);
     const uid = postgresUid();
     if (uid !== undefined) expect(statSync(server.dataDir).uid).toBe(uid);
@@ -101,7 +92,7 @@ describe('a throwaway server', () => {
     const server = await start();
     const url = await server.createDatabase('some_db');
     expect(url).toContain('/some_db');
-    const rows = await query<{ db: string }>(url, 'SELECT current_database() AS db');
+    const rows = await queryOnce<{ db: string }>(url, 'SELECT current_database() AS db');
     expect(rows[0]!.db).toBe('some_db');
   });
 });
@@ -111,14 +102,14 @@ describe('a kept data directory', () => {
     const dataDir = join(tempDir(), 'pg');
     const first = await start({ dataDir, database: 'tapflow' });
     expect(first.url).toMatch(/\/tapflow$/);
-    await query(first.url, 'CREATE TABLE kept (v text); INSERT INTO kept VALUES ($$still here$$)');
+    await queryOnce(first.url, 'CREATE TABLE kept (v text); INSERT INTO kept VALUES ($$still here$$)');
     const controlFile = statSync(join(dataDir, 'global', 'pg_control')).ino;
     await first.stop();
     expect(existsSync(join(dataDir, 'PG_VERSION'))).toBe(true);
 
     const second = await start({ dataDir, database: 'tapflow' });
     expect(statSync(join(dataDir, 'global', 'pg_control')).ino).toBe(controlFile);
-    const rows = await query<{ v: string }>(second.url, 'SELECT v FROM kept');
+    const rows = await queryOnce<{ v: string }>(second.url, 'SELECT v FROM kept');
     expect(rows).toEqual([{ v: 'still here' }]);
     await second.stop();
     expect(existsSync(join(dataDir, 'PG_VERSION'))).toBe(true);
@@ -289,7 +280,7 @@ describe('tapflow dev', () => {
     expect(server.port).toBe(port);
     expect(existsSync(join(root, '.tapflow', 'postgres', 'PG_VERSION'))).toBe(true);
     expect(existsSync(join(root, '.tapflow', 'postgres.log'))).toBe(true);
-    const rows = await query<{ db: string }>(server.url, 'SELECT current_database() AS db');
+    const rows = await queryOnce<{ db: string }>(server.url, 'SELECT current_database() AS db');
     expect(rows[0]!.db).toBe('tapflow');
   });
 });
