@@ -106,6 +106,19 @@ const kinds = [
     { key: `baseline-${heartbeatMs}`, side: 'baseline', heartbeatMs, timeoutMs: heartbeatTimeoutMs },
   ]),
   {
+    // The contract's `cancel` update from a plain client, with no Temporal cancel request after it:
+    // the run asks Temporal to cancel it itself.
+    key: 'update-only',
+    side: 'engine',
+    via: 'update',
+    heartbeatMs: heartbeats[0],
+    timeoutMs: heartbeatTimeoutMs,
+    spec: {
+      name: 'bench-cancel-update',
+      nodes: [{ id: 'n0000', activity: CANCEL_ACTIVITY, heartbeatTimeout: heartbeatTimeoutMs, input: { heartbeatMs: heartbeats[0] } }],
+    },
+  },
+  {
     key: 'wait',
     side: 'engine',
     heartbeatMs: WAIT_HEARTBEAT_MS,
@@ -170,7 +183,12 @@ async function cancelOne(kind, i) {
   const phaseMs = kind.spreadMs * (((i + 1) * SPREAD_STEP) % 1);
   await delay(Math.max(0, attempt.startedAt + phaseMs - performance.now()));
   const t0 = performance.now();
-  const call = kind.side === 'engine' ? await timed(() => tf.cancel(id, { reason: 'bench' })) : await timed(() => handle.cancel());
+  const call =
+    kind.via === 'update'
+      ? await timed(() => handle.executeUpdate('cancel', { args: [{ reason: 'bench' }] }))
+      : kind.side === 'engine'
+        ? await timed(() => tf.cancel(id, { reason: 'bench' }))
+        : await timed(() => handle.cancel());
   const end = await within(closed, 60_000, `the end of ${id} after its cancel`);
   if (!(end.error instanceof WorkflowFailedError && end.error.cause instanceof CancelledFailure)) {
     throw new Error(`bench: ${id} did not end cancelled: ${end.error ? end.error.message : 'it completed'}`);
@@ -255,9 +273,14 @@ const group = (label, engine, baseline) => {
   rows.push(['  request -> run cancelled', ...cells(engine.done), ...cells(baseline?.done)]);
   rows.push(['  activity sees it -> run cancelled', ...cells(engine.ending), ...cells(baseline?.ending)]);
 };
-for (const k of kinds.filter((x) => x.side === 'engine' && x.key !== 'wait')) {
+for (const k of kinds.filter((x) => x.side === 'engine' && x.key !== 'wait' && x.key !== 'update-only')) {
   group(`${CANCEL_ACTIVITY}, heartbeat ${k.heartbeatMs} ms (throttle ${k.throttleMs} ms)`, figures[k.key], figures[`baseline-${k.heartbeatMs}`]);
 }
+group(
+  `${CANCEL_ACTIVITY}, heartbeat ${heartbeats[0]} ms, the cancel update alone from a plain client (no Temporal cancel after it)`,
+  figures['update-only'],
+  figures[`baseline-${heartbeats[0]}`],
+);
 const wait = kinds.find((k) => k.key === 'wait');
 group(`built-in wait, heartbeat ${wait.heartbeatMs} ms, no heartbeatTimeout (throttle ${wait.throttleMs} ms)`, figures.wait, undefined);
 
@@ -304,6 +327,9 @@ const byHeartbeat = heartbeats.map((heartbeatMs) => {
 const json = {
   ...byHeartbeat[0],
   byHeartbeat,
+  ...fig('updateOnlyCancelSeen', figures['update-only'].seen),
+  ...fig('updateOnlyCancelDone', figures['update-only'].done),
+  ...fig('updateOnlyEnding', figures['update-only'].ending),
   ...fig('waitCancelAck', figures.wait.ret),
   ...fig('waitCancelSeen', figures.wait.seen),
   ...fig('waitCancelDone', figures.wait.done),

@@ -15,6 +15,8 @@ import {
   CancelledFailure,
   Client,
   Connection,
+  TerminatedFailure,
+  TimeoutFailure,
   WorkflowExecutionAlreadyStartedError,
   WorkflowFailedError,
   WorkflowNotFoundError,
@@ -38,6 +40,8 @@ import {
   UsageError,
 } from './core/errors';
 import { bulkControl, type BulkControlOptions, type BulkControlResult } from './control/bulk-control';
+import { asEndedByTemporal, endedByTemporal, temporalEndReason } from './control/temporal-end';
+import { stateClause } from './control/state-query';
 import { checkIdempotencyKey, idempotentRunId, requestHash, startOnce, type StartedRun, type StartOncePolicy } from './control/idempotency';
 
 export type { StartedRun } from './control/idempotency';
@@ -329,7 +333,9 @@ export class TapflowClient {
 
   /**
    * The run's status. Asks the run itself (a query); running nodes are completed with live
-   * attempt counts and last errors from Temporal's description of the run.
+   * attempt counts and last errors from Temporal's description of the run. A run Temporal ended
+   * (terminated, or past its execution timeout) is `terminated` with Temporal's reason: the query
+   * of a closed run replays it and answers the state it last had.
    *
    * @throws {RunNotFoundError} when no run has this id.
    * @throws {NoWorkerAnsweredError} when no worker answers the query within `queryTimeoutMs`.
@@ -349,6 +355,10 @@ export class TapflowClient {
         throw new NoWorkerAnsweredError(id, description.taskQueue, this.queryTimeoutMs);
       }
       throw err;
+    }
+    if (endedByTemporal(description.status.name)) {
+      const reason = await temporalEndReason(this.client, id, description.runId, description.status.name);
+      return asEndedByTemporal(status, { reason, closedAt: description.closeTime ?? new Date() });
     }
     for (const pending of description.raw.pendingActivities ?? []) {
       const node = status.nodes.find((n) => n.id === pending.activityId);
@@ -484,6 +494,11 @@ export class TapflowClient {
     } catch (err) {
       if (err instanceof WorkflowFailedError) {
         const cause = err.cause;
+        if (cause instanceof TerminatedFailure || cause instanceof TimeoutFailure) {
+          const description = await handle.describe();
+          const reason = await temporalEndReason(this.client, id, description.runId, description.status.name);
+          throw new RunFailedError(id, 'terminated', reason);
+        }
         if (cause instanceof CancelledFailure) {
           // Temporal's cancel carries no reason; the run keeps the one it was given.
           const status = await this.getStatus(id).catch(() => undefined);
@@ -530,7 +545,7 @@ export class TapflowClient {
         const state = description.typedSearchAttributes.get(STATE_SEARCH_ATTRIBUTE);
         const pipeline = description.typedSearchAttributes.get(PIPELINE_SEARCH_ATTRIBUTE);
         const percent = description.typedSearchAttributes.get(PROGRESS_SEARCH_ATTRIBUTE);
-        row.state = state ?? description.status.name.toLowerCase();
+        row.state = endedByTemporal(description.status.name) ? 'terminated' : (state ?? description.status.name.toLowerCase());
         if (pipeline) row.pipeline = pipeline;
         if (percent !== undefined) row.progressPercent = percent;
       } catch (err) {
@@ -552,24 +567,39 @@ export class TapflowClient {
     return description.typedSearchAttributes.get(PIPELINE_SEARCH_ATTRIBUTE) ?? undefined;
   }
 
-  /** The run's state from its search attributes, without asking the run. */
+  /**
+   * The run's state from its search attributes, without asking the run; `terminated` when
+   * Temporal ended it (its `TapflowState` then still says what the run last was).
+   */
   async getState(id: string): Promise<RunState | undefined> {
     const description = await this.wrapNotFound(id, () => this.handle(id).describe());
+    if (endedByTemporal(description.status.name)) return 'terminated';
     return description.typedSearchAttributes.get(STATE_SEARCH_ATTRIBUTE) as RunState | undefined;
   }
 
-  /** Runs, newest first, filtered by state and pipeline (through the search attributes). */
+  /**
+   * Runs, newest first, filtered by state and pipeline (through the search attributes). A closed
+   * execution's `TapflowState` can no longer change, so the state filter goes with Temporal's
+   * `ExecutionStatus` (`stateClause`), and a run Temporal terminated or timed out is listed
+   * `terminated`. An execution a reset replaced is left out: its run goes on in the newer one.
+   */
   async listRuns(options: ListRunsOptions = {}): Promise<RunSummary[]> {
     const clauses = [`WorkflowType = '${PIPELINE_WORKFLOW_TYPE}'`];
-    if (options.state) clauses.push(`TapflowState = '${quote(options.state)}'`);
+    if (options.state) clauses.push(stateClause(options.state));
     if (options.pipeline) clauses.push(`TapflowPipeline = '${quote(options.pipeline)}'`);
     const limit = options.limit ?? 50;
     const rows: RunSummary[] = [];
+    const seen = new Set<string>();
     for await (const wf of this.client.workflow.list({ query: clauses.join(' AND '), pageSize: limit })) {
+      // Newest first: an older execution of a run already listed was replaced (a reset).
+      if (seen.has(wf.workflowId)) continue;
+      seen.add(wf.workflowId);
+      const ended = endedByTemporal(wf.status.name);
+      if (ended && (await this.replacedByNewer(wf.workflowId, wf.runId))) continue;
       const row: RunSummary = {
         workflowId: wf.workflowId,
         runId: wf.runId,
-        state: wf.typedSearchAttributes.get(STATE_SEARCH_ATTRIBUTE) ?? wf.status.name.toLowerCase(),
+        state: ended ? 'terminated' : (wf.typedSearchAttributes.get(STATE_SEARCH_ATTRIBUTE) ?? wf.status.name.toLowerCase()),
         startTime: wf.startTime.toISOString(),
       };
       const pipeline = wf.typedSearchAttributes.get(PIPELINE_SEARCH_ATTRIBUTE);
@@ -581,6 +611,16 @@ export class TapflowClient {
       if (rows.length >= limit) break;
     }
     return rows;
+  }
+
+  /** Whether the workflow's latest execution is another one than `runId` (a reset replaced it). */
+  private async replacedByNewer(workflowId: string, runId: string): Promise<boolean> {
+    try {
+      return (await this.handle(workflowId).describe()).runId !== runId;
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return false;
+      throw err;
+    }
   }
 
   private control(id: string, action: ControlAction, request: ControlRequest): Promise<ControlAck> {

@@ -23,7 +23,7 @@ import { checkTemporalSdk } from './control/peer-dependencies';
 // Before the SDK loads: a missing or mismatched SDK is one clear error, not a native crash.
 checkTemporalSdk();
 
-import type { NativeConnection, Worker as TemporalWorker, WorkerOptions } from '@temporalio/worker';
+import type { InjectedSinks, NativeConnection, Worker as TemporalWorker, WorkerOptions } from '@temporalio/worker';
 import type { DataConverter, Duration } from '@temporalio/common';
 import type { Pool } from 'pg';
 import { builtinActivities } from './activities/builtin';
@@ -32,6 +32,7 @@ import { attemptInterceptor } from './activities/attempt-interceptor';
 import { loadActivityModules } from './activities/load-modules';
 import { createMapBatchActivity } from './activities/map-batch';
 import { createRecordActivity } from './activities/record';
+import { runCancelActivities } from './activities/run-cancel';
 import { bundleTapflowWorkflows } from './bundle/workflow-bundle';
 import type { WorkerMetrics } from './observability/metrics';
 import { nodeLogAttributes } from './observability/node-log-attributes';
@@ -39,11 +40,15 @@ import { nodeMetricsInterceptor } from './observability/node-metrics-interceptor
 import { RecordMetrics } from './observability/record-metrics';
 import type { AttemptRecorder } from './store/attempt-recorder';
 import { startPublishingHostedActivities } from './store/hosted-activities-publisher';
+import { attachRunReconciler, type RunReconcilerSettings } from './control/attach-run-reconciler';
 import type { StoreValueCodec } from './store/value-codec';
+import { RunWriteQueue } from './store/run-write-queue';
+
 import { UsageError } from './core/errors';
 import { DEFAULT_TASK_QUEUE } from './workflows/definitions';
 import { MAP_BATCH_ACTIVITY } from './workflows/map-batch-call';
-import { RECORD_ACTIVITY } from './workflows/record-call';
+import { RECORD_ACTIVITY, STORE_SINK, type TapflowStoreSinks } from './workflows/record-call';
+import { RESERVED_ACTIVITIES } from './core/types';
 
 export { NativeConnection } from '@temporalio/worker';
 export { bundleTapflowWorkflows, tapflowWorkflowsPath, type TapflowBundleOptions, type WorkflowCode } from './bundle/workflow-bundle';
@@ -63,6 +68,12 @@ export { DEFAULT_TASK_QUEUE, PIPELINE_WORKFLOW_TYPE, SEARCH_ATTRIBUTES } from '.
 export interface WorkerStore {
   pool: Pool;
   recorder: AttemptRecorder;
+  /**
+   * Where runs' live changes are written; `openStore` makes one and drains it on close. Without
+   * it the worker makes its own, which is not drained when the store closes (each run's final
+   * record is written durably all the same).
+   */
+  runWrites?: RunWriteQueue;
   /** How run values are kept; `openStore({ url, dataConverter })` sets it. Default: as they are. */
   valueCodec?: StoreValueCodec;
 }
@@ -124,6 +135,12 @@ export interface CreateWorkerOptions {
    * tapflow's own; `interceptors.workflowModules` are bundled into the workflow code.
    */
   workerOptions?: Partial<WorkerOptions>;
+  /**
+   * The run reconciler a worker with a store runs while it runs (one across all workers sweeps,
+   * under a PostgreSQL advisory lock): it writes runs Temporal terminated, timed out or reset to
+   * the store. Settings, or `false` for none. Default: a sweep every 15 s.
+   */
+  runReconciler?: RunReconcilerSettings | false;
 }
 
 /**
@@ -152,6 +169,9 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Tempor
   activities[MAP_BATCH_ACTIVITY] = createMapBatchActivity({ ...activities }, recorder) as (call: unknown) => Promise<unknown>;
   const recordMetrics = options.metrics ? new RecordMetrics(options.metrics, { store: options.store?.pool }) : undefined;
   activities[RECORD_ACTIVITY] = createRecordActivity(options.store, recordMetrics) as (call: unknown) => Promise<unknown>;
+  const runWrites = options.store && (options.store.runWrites ?? new RunWriteQueue(options.store.pool, { valueCodec: options.store.valueCodec }));
+  if (runWrites && recordMetrics) runWrites.observe((run, outcome) => recordMetrics.written({ kind: 'run', run }, outcome));
+  Object.assign(activities, runCancelActivities);
 
   const { workflowsPath: theirWorkflows, workflowBundle: theirBundle, ...workerOptions } = options.workerOptions ?? {};
   // Workflow interceptors go into the bundle; given to the SDK beside a bundle, they would only warn.
@@ -185,6 +205,10 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Tempor
     ...workerOptions,
     ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
     workflowBundle,
+    sinks: {
+      ...workerOptions.sinks,
+      ...storeSinks(runWrites),
+    },
     interceptors: {
       ...interceptors,
       activity: [
@@ -201,13 +225,36 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Tempor
     // tapflow's own bookkeeping are not a node's to call).
     startPublishingHostedActivities(options.store.pool, {
       taskQueue: options.taskQueue ?? DEFAULT_TASK_QUEUE,
-      activities: Object.keys(activities).filter((name) => name !== RECORD_ACTIVITY && name !== MAP_BATCH_ACTIVITY),
+      activities: Object.keys(activities).filter((name) => !RESERVED_ACTIVITIES.has(name)),
       worker: worker.options.identity,
       running: () => !['STOPPED', 'FAILED'].includes(worker.getState()),
       warn: (message) => process.stderr.write(`${message}\n`),
     });
   }
+  if (options.store && options.runReconciler !== false) {
+    // So the store says what Temporal did behind the runs' backs (terminate, timeout, reset).
+    attachRunReconciler(worker, {
+      connection: options.connection,
+      namespace: options.namespace ?? 'default',
+      ...(dataConverter ? { dataConverter } : {}),
+      pool: options.store.pool,
+      ...(options.store.valueCodec ? { valueCodec: options.store.valueCodec } : {}),
+      ...(options.runReconciler ? { settings: options.runReconciler } : {}),
+    });
+  }
   return worker;
+}
+
+/**
+ * The sink runs' live changes come through (not called on replay: those writes were made when
+ * the task first ran). Without a store it drops them, as the record activity does.
+ */
+function storeSinks(runWrites: RunWriteQueue | undefined): InjectedSinks<TapflowStoreSinks> {
+  return {
+    [STORE_SINK]: {
+      run: { fn: (_info, write) => runWrites?.push(write), callDuringReplay: false },
+    },
+  };
 }
 
 /** The functions of an activities object (a module namespace holds other exports too). */

@@ -22,12 +22,15 @@ function detailOf(node) {
   const look = nodeLook(node);
   const attempts = node.attempts > 1 ? ` · ${node.attempts} attempts` : '';
   const items = node.items ? ` · ${node.items.done}/${node.items.total}` : '';
-  return `${look}${items}${attempts}`;
+  // A waiting event node is running as far as the run goes; the box says what it waits for.
+  const waiting = node.waitingFor ? ` · waits for ${node.waitingFor}` : '';
+  return `${look}${waiting}${items}${attempts}`;
 }
 
 function labelOf(node) {
   const kind = node.kind ? `${node.kind} node` : `activity ${node.activity ?? ''}`.trim();
-  return `${node.id}: ${nodeLook(node)} (${kind}${node.attempts ? `, ${node.attempts} attempt${node.attempts === 1 ? '' : 's'}` : ''})`;
+  const waiting = node.waitingFor ? `, waits for ${node.waitingFor}` : '';
+  return `${node.id}: ${nodeLook(node)}${waiting} (${kind}${node.attempts ? `, ${node.attempts} attempt${node.attempts === 1 ? '' : 's'}` : ''})`;
 }
 
 /**

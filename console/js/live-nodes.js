@@ -1,14 +1,12 @@
 /**
- * Node states brought up to date with the node attempts. A run's `status` event carries the
- * nodes as the workflow last wrote them to the store, which it does when the run's state
- * changes; the `attempt` events come with every attempt's start and end. So an activity node
- * whose latest attempt is running is shown running, and one whose attempt completed is shown
- * completed, before the next status says so. States only an operator or the run decide (failed,
- * held, skipped, cancelled) are kept as the status has them. Pure.
+ * What the run page shows of a run's nodes and progress. Node states and progress are the run's
+ * own (the `nodes` and `progress` of its status: what `GET /api/runs/:id`, `tapflow status` and
+ * the event streams show), never worked out again from the node attempts: attempts know nothing
+ * of a map node's items, an event node waiting, a sleep or a child run, so states read from them
+ * disagreed with every other view (a map node pending with all its items done, a waiting event
+ * node pending). Attempts only add detail: how many there were, and when the first started. Pure.
  * @module live-nodes
  */
-
-const SETTLED = new Set(['failed', 'skipped', 'cancelled']);
 
 /**
  * Remembers what each node is (its kind and activity: they never change in a run) from any
@@ -30,8 +28,10 @@ export function createShapeMemory() {
 }
 
 /**
- * @param {Array<{ id: string, state: string, held?: boolean, attempts?: number, startedAt?: string, finishedAt?: string }>} nodes from the status
- * @param {Iterable<{ nodeId: string, attempt: number, outcome: string, startedAt?: string | null, finishedAt?: string | null }>} attempts
+ * The nodes with the detail their attempts add: the attempt count (an activity retrying has made
+ * attempts its run counts only once it ends) and the first attempt's start. Never the state.
+ * @param {Array<{ id: string, state: string, attempts?: number, startedAt?: string }>} nodes from the status
+ * @param {Iterable<{ nodeId: string, attempt: number, startedAt?: string | null }>} attempts
  * @returns the nodes, with the ones the attempts tell more about replaced by updated copies
  */
 export function withAttempts(nodes, attempts) {
@@ -47,34 +47,33 @@ export function withAttempts(nodes, attempts) {
   }
   return nodes.map((node) => {
     const seen = byNode.get(node.id);
-    if (!seen || node.held || SETTLED.has(node.state) || node.state === 'completed') return node;
-    const { latest, first } = seen;
-    const next = { ...node, attempts: Math.max(node.attempts ?? 0, latest.attempt) };
-    if (!next.startedAt && first.startedAt) next.startedAt = first.startedAt;
-    if (latest.outcome === 'completed') {
-      next.state = 'completed';
-      if (!next.finishedAt && latest.finishedAt) next.finishedAt = latest.finishedAt;
-    } else {
-      // Running, or failed and about to be tried again: the node is in flight until the run says otherwise.
-      next.state = 'running';
-    }
-    return next;
+    // A node that has not started (again, after a retry or rerun) keeps what its status says.
+    if (!seen || node.state === 'pending') return node;
+    const attemptsMade = Math.max(node.attempts ?? 0, seen.latest.attempt);
+    const startedAt = node.startedAt ?? seen.first.startedAt ?? undefined;
+    if (attemptsMade === node.attempts && startedAt === node.startedAt) return node;
+    return { ...node, attempts: attemptsMade, ...(startedAt ? { startedAt } : {}) };
   });
 }
 
 /**
- * Progress counted over `nodes`, never below what the run reported.
- * @param {{ completed: number, total: number, running?: number, failed?: number, percent?: number } | undefined} reported
+ * The run's progress as it reported it. Statuses from before the skipped count have none: it is
+ * counted from the nodes then, and the percentage counts skipped nodes as done, as the run's own.
+ * @param {{ completed: number, skipped?: number, total: number, running?: number, failed?: number, percent?: number } | undefined} reported
  * @param {Array<{ state: string }>} nodes
+ * @returns {{ completed: number, skipped: number, total: number, running: number, failed: number, percent: number }}
  */
-export function progressOver(reported, nodes) {
-  const total = Math.max(reported?.total ?? 0, nodes.length);
-  const completed = Math.max(reported?.completed ?? 0, nodes.filter((n) => n.state === 'completed').length);
+export function progressOf(reported, nodes) {
+  const count = (state) => nodes.filter((n) => n.state === state).length;
+  const total = reported && reported.total > 0 ? reported.total : nodes.length;
+  const completed = reported && reported.total > 0 ? reported.completed : count('completed');
+  const skipped = reported?.skipped ?? count('skipped');
   return {
     completed,
+    skipped,
     total,
-    running: nodes.filter((n) => n.state === 'running').length,
-    failed: nodes.filter((n) => n.state === 'failed').length,
-    percent: total === 0 ? 100 : Math.floor((completed * 100) / total),
+    running: reported?.running ?? count('running'),
+    failed: reported?.failed ?? count('failed'),
+    percent: reported?.percent ?? (total === 0 ? 100 : Math.floor(((completed + skipped) * 100) / total)),
   };
 }

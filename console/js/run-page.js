@@ -7,6 +7,13 @@
  * live from `GET /api/runs/:id/events`: `status` replaces the status, `attempt` and `action`
  * add or update one attempt or action, `end` closes the stream and fetches the result. After a
  * drop the stream resumes with `Last-Event-ID`, so nothing is missed.
+ *
+ * Node states and progress are the run's own, as its status has them (see live-nodes.js): the
+ * same as `tapflow status` and the API. The store's row, which the stream's `status` events
+ * carry, may trail the run by a moment, so each change the stream announces also reads the run's
+ * live status again (`GET /api/runs/:id`, at most one read in flight and one every
+ * {@link REFRESH_GAP_MS}), and the page shows the live answer, falling back to the stream's when
+ * the API cannot read the run.
  * @module run-page
  */
 import { h, replaceChildren } from './dom.js';
@@ -18,11 +25,13 @@ import { createRunControls } from './run-controls.js';
 import { progressBar, stateBadge } from './runs-table.js';
 import { openEventStream } from './sse-reader.js';
 import { isFinal, nodeLook } from './states.js';
-import { createShapeMemory, progressOver, withAttempts } from './live-nodes.js';
+import { createShapeMemory, progressOf, withAttempts } from './live-nodes.js';
 
 /** How often, and how many times, a completed run's result is asked for while its workflow closes. */
 const RESULT_RETRY_MS = 500;
 const RESULT_TRIES = 20;
+/** Least time between two reads of the run's live status, whatever the stream announces. */
+const REFRESH_GAP_MS = 250;
 
 function section(id, title, ...children) {
   return h('section', { class: `panel ${id}`, 'aria-labelledby': `${id}-title` }, h('h2', { id: `${id}-title` }, title), ...children);
@@ -140,7 +149,12 @@ export function mountRunView(root, { api, id, backHash, onError, onLive }) {
       tr.dataset.state = look;
       const took = node.startedAt && node.finishedAt ? formatDuration(new Date(node.finishedAt) - new Date(node.startedAt)) : '';
       whatCell.textContent = node.kind ? `${node.kind}${node.activity && node.activity !== node.kind ? ` (${node.activity})` : ''}` : node.activity ?? '';
-      replaceChildren(stateCellOfNode, h('span', { class: `badge state-${look}` }, look), node.waitingFor ? h('span', { class: 'muted' }, ` waits for "${node.waitingFor}"`) : null);
+      replaceChildren(
+        stateCellOfNode,
+        h('span', { class: `badge state-${look}` }, look),
+        node.waitingFor ? h('span', { class: 'muted waiting' }, ` waits for "${node.waitingFor}"`) : null,
+        node.items ? h('span', { class: 'muted items' }, ` ${node.items.done}/${node.items.total} items`) : null,
+      );
       attemptsCell.textContent = String(node.attempts ?? 0);
       replaceChildren(startedCellOfNode, node.startedAt ? h('time', { datetime: node.startedAt, title: formatDateTime(node.startedAt) }, formatClock(new Date(node.startedAt).getTime())) : '');
       tookCell.textContent = took;
@@ -153,7 +167,12 @@ export function mountRunView(root, { api, id, backHash, onError, onLive }) {
     stateCell.dataset.state = status.state;
     pipelineCell.textContent = status.pipeline;
     const p = view.progress;
-    replaceChildren(progressCell, progressBar(p.completed, p.total, status.state), h('span', { class: 'muted' }, ` ${p.percent ?? 0}% · ${p.running ?? 0} running · ${p.failed ?? 0} failed`));
+    progressCell.dataset.percent = String(p.percent);
+    replaceChildren(
+      progressCell,
+      progressBar(p, status.state),
+      h('span', { class: 'muted' }, ` ${p.percent}% · ${p.running} running · ${p.failed} failed${p.skipped ? ` · ${p.skipped} skipped` : ''}`),
+    );
     startedCell.textContent = formatDateTime(status.startedAt);
     finishedCell.textContent = formatDateTime(status.finishedAt) || '—';
     reasonCell.textContent = status.reason ?? '';
@@ -197,10 +216,52 @@ export function mountRunView(root, { api, id, backHash, onError, onLive }) {
     renderTimeline();
   }
 
-  /** The status with the node states the attempts have moved on since it was written. */
+  /** The status as the run has it, with the detail the attempts add (never a node's state). */
   function current() {
     const nodes = withAttempts(shaped(status.nodes), attempts.values());
-    return { ...status, nodes, progress: progressOver(status.progress, nodes) };
+    return { ...status, nodes, progress: progressOf(status.progress, nodes) };
+  }
+
+  /**
+   * Takes a status: the live one (`GET /api/runs/:id`) or the stream's (the store's row). A run
+   * that has ended stays ended: an answer read before the end and arriving after it is dropped.
+   */
+  function take(next) {
+    if (status && isFinal(status.state) && !isFinal(next.state)) return;
+    status = next;
+    render();
+  }
+
+  /** Whether the last read of the live status answered: the page then shows live answers. */
+  let liveAnswers = false;
+  let refreshing = false;
+  let refreshAgain = false;
+  let lastRefresh = 0;
+  /** Reads the run's live status again: after each change the stream announces. */
+  function refresh() {
+    if (closed || (status && isFinal(status.state))) return;
+    if (refreshing) {
+      refreshAgain = true;
+      return;
+    }
+    refreshing = true;
+    setTimeout(async () => {
+      lastRefresh = Date.now();
+      try {
+        const live = await api.get(runPath(id));
+        liveAnswers = true;
+        shaped(live.nodes ?? []);
+        if (!closed) take(live);
+      } catch (err) {
+        liveAnswers = false;
+        if (err?.isAuth) onError(err);
+      }
+      refreshing = false;
+      if (refreshAgain) {
+        refreshAgain = false;
+        refresh();
+      }
+    }, Math.max(0, lastRefresh + REFRESH_GAP_MS - Date.now()));
   }
 
   function render() {
@@ -287,12 +348,15 @@ export function mountRunView(root, { api, id, backHash, onError, onLive }) {
     }
     switch (event.type) {
       case 'status':
-        status = data;
-        render();
+        // The store's row may trail the run: while the live status answers, it is the one shown,
+        // read again now; the stream's is shown when there is no other, and once the run has ended.
+        if (!status || !liveAnswers || isFinal(data.state)) take(data);
+        refresh();
         return undefined;
       case 'attempt':
         putAttempt(data);
         renderAttempts();
+        refresh();
         return undefined;
       case 'action':
         putAction(data);
@@ -327,14 +391,13 @@ export function mountRunView(root, { api, id, backHash, onError, onLive }) {
 
   void (async () => {
     try {
+      lastRefresh = Date.now();
       const first = await api.get(runPath(id));
-      // Temporal's live answer knows each node's kind even when the stream's first status does not.
+      liveAnswers = true;
+      // Temporal's live answer knows each node's kind even when the stream's first status does
+      // not, and is as new as the run: it replaces a status the stream sent first.
       shaped(first.nodes ?? []);
-      if (status) render();
-      else {
-        status = first;
-        render();
-      }
+      take(first);
     } catch (err) {
       onError(err);
     }

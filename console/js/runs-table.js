@@ -54,14 +54,17 @@ export function stateBadge(state) {
 }
 
 /**
- * A progress bar with its count: `completed / total`.
- * @param {number} completed
- * @param {number} total
+ * A progress bar with its count: `completed/total`, and `+N skipped` when nodes were skipped. The
+ * bar fills with completed and skipped nodes alike, as the run's percentage counts them (the
+ * same number as `tapflow status`, `tapflow list` and the API).
+ * @param {{ completed: number, skipped?: number, total: number }} progress
  * @param {string} state colours the bar
  */
-export function progressBar(completed, total, state) {
-  const bar = h('progress', { class: `state-${state}`, max: Math.max(1, total), value: Math.min(completed, Math.max(1, total)), 'aria-label': `${completed} of ${total} nodes completed` });
-  return h('span', { class: 'progress' }, bar, h('span', { class: 'progress-text' }, `${completed}/${total}`));
+export function progressBar({ completed, skipped = 0, total }, state) {
+  const most = Math.max(1, total);
+  const label = `${completed} of ${total} nodes completed${skipped ? `, ${skipped} skipped` : ''}`;
+  const bar = h('progress', { class: `state-${state}`, max: most, value: Math.min(completed + skipped, most), 'aria-label': label });
+  return h('span', { class: 'progress' }, bar, h('span', { class: 'progress-text' }, `${completed}/${total}${skipped ? ` +${skipped} skipped` : ''}`));
 }
 
 /**
@@ -126,7 +129,7 @@ export function mountRunsView(root, { api, filters, onError, onLive }) {
       h('td', { class: 'run-id' }, h('a', { href: runHash(row.workflowId) }, row.workflowId)),
       h('td', {}, row.pipeline),
       h('td', {}, stateBadge(row.state)),
-      h('td', {}, progressBar(row.progressCompleted ?? 0, row.progressTotal ?? 0, row.state)),
+      h('td', {}, progressBar({ completed: row.progressCompleted ?? 0, skipped: row.progressSkipped ?? 0, total: row.progressTotal ?? 0 }, row.state)),
       h('td', { class: 'tags' }, (row.tags ?? []).map((t) => h('span', { class: 'tag' }, t))),
       h('td', {}, row.userName ?? ''),
       h('td', {}, h('time', { datetime: created, title: formatDateTime(created) }, formatAgo(created))),

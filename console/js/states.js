@@ -1,6 +1,6 @@
 /**
  * Run and node states, and when each control applies: the same rules as the API's
- * (src/core/states.ts `refusal`, src/core/operator-rules.ts `retryRefusal` and
+ * (src/core/run-transitions.ts `refusal`, src/core/operator-rules.ts `retryRefusal` and
  * `skipRefusal`), with the same words, so a button is enabled exactly when the run would take
  * the action and a disabled one says why. test/console/console.test.ts checks that the two agree
  * for every state.

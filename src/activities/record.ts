@@ -5,13 +5,12 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import type { Pool } from 'pg';
-import { isConnectionError } from '../store/pool';
+import { encodeAction, encodeRun, isRejectedWrite } from '../store/encode-writes';
 import { insertControlAction } from '../store/sql/insert-control-action';
 import { reconcileAttempts } from '../store/sql/reconcile-attempts';
 import { upsertRun } from '../store/sql/upsert-run';
 import { RECORD_REJECTED, type RecordCall, type RecordResult } from '../workflows/record-call';
 import type { RecordObserver } from '../observability/record-metrics';
-import type { ControlActionWrite, RunWrite } from '../core/record-writes';
 import { PLAIN_VALUES, type StoreValueCodec } from '../store/value-codec';
 
 /** What the record activity writes through. */
@@ -51,7 +50,7 @@ export function createRecordActivity(
     try {
       const codec = store.valueCodec ?? PLAIN_VALUES;
       if (call.kind === 'control') {
-        await insertControlAction(store.pool, codec.encodes ? await encodeAction(call.action, codec) : call.action);
+        await insertControlAction(store.pool, await encodeAction(call.action, codec));
         return { recorded: true };
       }
       // The run's last write comes after its attempts: the worker's queued attempt rows, then the
@@ -64,39 +63,13 @@ export function createRecordActivity(
         reconciled = added + closed;
       }
       // Not inside `observer?.written(...)`: optional chaining would skip the write without an observer.
-      const outcome = await upsertRun(store.pool, codec.encodes ? await encodeRun(call.run, codec) : call.run);
+      const outcome = await upsertRun(store.pool, await encodeRun(call.run, codec));
       observer?.written(call, outcome);
       return reconciled === undefined ? { recorded: true } : { recorded: true, reconciled };
     } catch (err) {
-      throw isRejected(err)
+      throw isRejectedWrite(err)
         ? ApplicationFailure.nonRetryable(`the run store refused the record: ${(err as Error).message}`, RECORD_REJECTED)
         : err;
     }
   };
-}
-
-/**
- * The run's values encoded: each node output on its own, so the store still merges them by node.
- * Labels (tags, user, site, `event`) stay readable: searches and the runs list show them.
- */
-async function encodeRun(run: RunWrite, codec: StoreValueCodec): Promise<RunWrite> {
-  const outputs = run.outputs && Object.fromEntries(await Promise.all(Object.entries(run.outputs).map(async ([id, v]) => [id, await codec.encode(v)] as const)));
-  return {
-    ...run,
-    spec: await codec.encode(run.spec),
-    params: await codec.encode(run.params),
-    result: await codec.encode(run.result),
-    ...(outputs ? { outputs } : {}),
-  };
-}
-
-async function encodeAction(action: ControlActionWrite, codec: StoreValueCodec): Promise<ControlActionWrite> {
-  return { ...action, details: await codec.encode(action.details) };
-}
-
-/** SQLSTATE classes 22 (data exception) and 23 (integrity constraint violation): the data is at fault. */
-function isRejected(err: unknown): boolean {
-  if (isConnectionError(err)) return false;
-  const code = (err as { code?: unknown }).code;
-  return typeof code === 'string' && /^2[23]/.test(code);
 }

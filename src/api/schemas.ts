@@ -162,6 +162,55 @@ export const eventBody = {
   properties: { data: { description: "The event's data: the waiting node's output." }, reason, requestId },
 } as const;
 
+/**
+ * A run's progress, as every view of the run counts it (`Progress` in core/states.ts):
+ * `percent` counts skipped nodes as done. `skipped` is absent only from a status answered by a
+ * worker older than the count.
+ */
+export const progressSchema = {
+  type: 'object',
+  additionalProperties: true,
+  required: ['completed', 'total', 'percent'],
+  properties: {
+    completed: { type: 'integer', minimum: 0, description: 'Nodes completed (skipped ones not included).' },
+    skipped: { type: 'integer', minimum: 0, description: 'Nodes skipped (a false condition, an operator, an event timeout, after a failure).' },
+    total: { type: 'integer', minimum: 0, description: 'Nodes in all.' },
+    running: { type: 'integer', minimum: 0, description: 'Nodes in flight (an event node waiting, a sleep, a map or child run in progress).' },
+    failed: { type: 'integer', minimum: 0, description: 'Nodes failed (held ones included).' },
+    percent: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 100,
+      description: 'floor(100 * (completed + skipped) / total); 100 with no nodes. The same number as the TapflowProgress search attribute.',
+    },
+  },
+} as const;
+
+/**
+ * `GET /api/runs/:id`: the run's status, as `tapflow status --json` prints it and the `status`
+ * query answers it. Open (`additionalProperties`): new fields are additive.
+ */
+export const runStatusReply = {
+  type: 'object',
+  additionalProperties: true,
+  required: ['workflowId', 'pipeline', 'state', 'progress', 'nodes'],
+  properties: {
+    workflowId: { type: 'string' },
+    runId: { type: 'string' },
+    pipeline: { type: 'string' },
+    state: { type: 'string', description: `One of ${RUN_STATES.join(', ')}; show a state you do not know as it is.` },
+    reason: { type: 'string' },
+    progress: progressSchema,
+    nodes: {
+      type: 'array',
+      description: "Every node's status as the run itself has it (state, attempts, times, error, items, waitingFor...).",
+      items: { type: 'object', additionalProperties: true, required: ['id', 'state'], properties: { id: { type: 'string' }, state: { type: 'string' } } },
+    },
+    startedAt: { type: 'string' },
+    finishedAt: { type: 'string' },
+  },
+} as const;
+
 /** Any JSON object reply (documented by its route's description). */
 export const objectReply = { type: 'object', additionalProperties: true } as const;
 

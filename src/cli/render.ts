@@ -24,11 +24,20 @@ export function paint(state: string, tty: boolean): string {
   return tty && code ? `\u001b[${code}m${state}\u001b[0m` : state;
 }
 
-/** `[##########..........]  50%  2/4`. */
+/**
+ * `[###############...............]  50%  2/4 nodes`, and `, 1 skipped` when nodes were skipped.
+ * The bar fills as far as the run's own percentage (skipped nodes count as done), so the bar,
+ * the number and `tapflow list` never disagree.
+ */
 export function progressBar(status: RunStatus, width = 30): string {
   const { completed, total, percent } = status.progress;
-  const filled = total === 0 ? width : Math.round((completed / total) * width);
-  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(percent).padStart(3)}%  ${completed}/${total} nodes`;
+  // A worker older than the skipped count answers without it.
+  const skipped = (status.progress.skipped as number | undefined) ?? 0;
+  const filled = Math.max(0, Math.min(width, Math.round((percent / 100) * width)));
+  return (
+    `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(percent).padStart(3)}%  ${completed}/${total} nodes` +
+    (skipped > 0 ? `, ${skipped} skipped` : '')
+  );
 }
 
 /** Lays out rows as aligned columns. */

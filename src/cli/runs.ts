@@ -73,11 +73,22 @@ function renderSearch(runs: readonly RunRecord[], tty: boolean): string[] {
       r.workflowId,
       r.pipeline,
       paint(r.state, tty),
-      `${r.progressCompleted}/${r.progressTotal}`,
+      progressCell(r),
       r.userName ?? '',
       r.tags.join(','),
       time(r.createdAt),
       time(r.finishedAt),
     ]),
   );
+}
+
+/**
+ * `75% 3/4`, and `100% 3/4 +1 skipped`: the percentage as every other view of the run counts it
+ * (skipped nodes as done), then nodes completed of all. `0/0` for a run that has not reported.
+ */
+function progressCell(r: RunRecord): string {
+  if (r.progressTotal === 0) return `${r.progressCompleted}/${r.progressTotal}`;
+  const percent = Math.floor(((r.progressCompleted + r.progressSkipped) * 100) / r.progressTotal);
+  const skipped = r.progressSkipped > 0 ? ` +${r.progressSkipped} skipped` : '';
+  return `${percent}% ${r.progressCompleted}/${r.progressTotal}${skipped}`;
 }

@@ -43,7 +43,17 @@ export interface RunWrite {
   /** Why the run is in `state`. A write that changes the state replaces the reason (or clears it). */
   reason?: string;
   progressCompleted?: number;
+  /** Nodes skipped (they count as done in the percentage, not in `progressCompleted`). */
+  progressSkipped?: number;
   progressTotal?: number;
+  /**
+   * The Temporal run id of the execution that made this write. With `executionStartedAt` it
+   * tells the store which execution is the newest: after a reset the run goes on in a new
+   * execution whose writes restart from a lower `seq`, and must still win.
+   */
+  executionRunId?: string;
+  /** When the execution that made this write started (Temporal's run start time). */
+  executionStartedAt?: TimeInput;
   /** Every node's status; replaces the stored list (a current write only, like `result`). */
   nodes?: readonly NodeStatus[];
   /**

@@ -57,28 +57,6 @@ export type ControlAction = 'pause' | 'resume' | 'cancel';
  */
 export type OperatorAction = 'retry' | 'skip' | 'rerun' | 'edit' | 'send';
 
-/**
- * Why a run in `state` cannot take `action`, or `undefined` when it can.
- * The text is shown to the person who asked, so it says what to do instead.
- */
-export function refusal(action: ControlAction, state: RunState): string | undefined {
-  if (isFinal(state)) return `cannot ${action}: the run has already ended (${state})`;
-  switch (action) {
-    case 'pause':
-      if (state === 'pausing' || state === 'paused') return `cannot pause: the run is already ${state}`;
-      if (state === 'cancelling') return 'cannot pause: the run is being cancelled';
-      return undefined;
-    case 'resume':
-      if (state === 'pausing' || state === 'paused') return undefined;
-      if (state === 'cancelling') return 'cannot resume: the run is being cancelled';
-      if (state === 'held') return 'cannot resume: the run is held, not paused; retry or skip the held node (tapflow retry|skip ID NODE)';
-      return `cannot resume: the run is ${state}, not paused`;
-    case 'cancel':
-      if (state === 'cancelling') return 'cannot cancel: the run is already being cancelled';
-      return undefined;
-  }
-}
-
 /** One node's part of a run's status. */
 export interface NodeStatus {
   id: string;
@@ -123,13 +101,28 @@ export interface NodeStatus {
   outputDropped?: boolean;
 }
 
-/** Counts of nodes by how far they got. */
+/**
+ * Counts of nodes by how far they got. Every view of a run (the `status` query, the API, the
+ * event streams, the store's row, the CLI, the console, the `TapflowProgress` search attribute)
+ * shows these same numbers.
+ */
 export interface Progress {
+  /** Nodes completed (not skipped ones: see `skipped`). */
   completed: number;
+  /**
+   * Nodes skipped: by a false `when`, an operator's skip, an event's timeout that skips, or
+   * after a failure ended the run. Absent from statuses written before it was counted (read
+   * as 0).
+   */
+  skipped: number;
   total: number;
   running: number;
   failed: number;
-  /** Whole percent of nodes completed (skipped and cancelled nodes do not count). */
+  /**
+   * Whole percent of nodes done, skipped nodes counting as done:
+   * `floor(100 * (completed + skipped) / total)`, 100 when there are no nodes. Failed and
+   * cancelled nodes do not count.
+   */
   percent: number;
 }
 

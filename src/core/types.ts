@@ -255,6 +255,23 @@ export const RECORD_ACTIVITY = 'tapflowRecord';
  */
 export const MAP_BATCH_ACTIVITY = 'tapflowMapBatch';
 
+/**
+ * The local activities every tapflow worker registers for a run's cancel: asking Temporal to
+ * cancel the run (a workflow cannot ask that of itself), and reading who cancelled it through
+ * Temporal, and why, from its history (see `workflows/cancel-calls.ts`). Reserved.
+ */
+export const CANCEL_RUN_ACTIVITY = 'tapflowCancelRun';
+/** See {@link CANCEL_RUN_ACTIVITY}. */
+export const CANCEL_REASON_ACTIVITY = 'tapflowCancelReason';
+
+/** Activity names tapflow's workers keep for themselves: no node may call one. */
+export const RESERVED_ACTIVITIES: ReadonlyMap<string, string> = new Map([
+  [RECORD_ACTIVITY, 'tapflow records runs with it'],
+  [MAP_BATCH_ACTIVITY, 'tapflow runs map batches with it'],
+  [CANCEL_RUN_ACTIVITY, 'tapflow cancels runs with it'],
+  [CANCEL_REASON_ACTIVITY, 'tapflow reads cancel requests with it'],
+]);
+
 /** What an activity reports with `call.report`. */
 export interface ReportedPaths {
   products?: readonly string[];

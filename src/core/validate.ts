@@ -7,7 +7,7 @@ import { findCycle } from './graph';
 import { parseDuration } from './duration';
 import { checkKindFields, fieldsOfKind, kindOf } from './validate-kinds';
 import { describe, isObject, isPositiveDuration, isPositiveInt, withArticle } from './value-checks';
-import { DEFAULT_MAX_DEPTH, MAP_BATCH_ACTIVITY, MAX_NODES, MAX_PIPELINE_DEPTH, RECORD_ACTIVITY, type NodeSpec, type PipelineSpec } from './types';
+import { DEFAULT_MAX_DEPTH, MAX_NODES, MAX_PIPELINE_DEPTH, RESERVED_ACTIVITIES, type NodeSpec, type PipelineSpec } from './types';
 
 /** One thing wrong with a spec. `path` says where (`nodes[3].needs[0]`), empty for the whole. */
 export interface SpecProblem {
@@ -145,11 +145,9 @@ function checkSpecBody(
     } else if (firstIndexOf.get(id) !== i) {
       add(`${at}.id`, `duplicate id "${id}" (first used by nodes[${firstIndexOf.get(id)}])`);
     }
-    if (node.activity === RECORD_ACTIVITY) {
-      add(`${at}.activity`, `"${RECORD_ACTIVITY}" is reserved: tapflow records runs with it`);
-    }
-    if (node.activity === MAP_BATCH_ACTIVITY) {
-      add(`${at}.activity`, `"${MAP_BATCH_ACTIVITY}" is reserved: tapflow runs map batches with it`);
+    const reserved = typeof node.activity === 'string' ? RESERVED_ACTIVITIES.get(node.activity) : undefined;
+    if (reserved !== undefined) {
+      add(`${at}.activity`, `"${node.activity}" is reserved: ${reserved}`);
     }
     if (kind !== undefined) {
       checkKindFields(node, kind, at, add, {

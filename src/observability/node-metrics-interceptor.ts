@@ -7,7 +7,7 @@
  */
 import { CancelledFailure, type Context } from '@temporalio/activity';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
-import { RECORD_ACTIVITY } from '../core/types';
+import { RESERVED_ACTIVITIES } from '../core/types';
 import type { AttemptOutcome, WorkerMetrics } from './metrics';
 
 /** Builds the worker's `interceptors.activity` entry for `metrics`. */
@@ -16,7 +16,8 @@ export function nodeMetricsInterceptor(metrics: WorkerMetrics): ActivityIntercep
     inbound: {
       async execute(input, next) {
         const activity = ctx.info.activityType;
-        if (activity === RECORD_ACTIVITY) return next(input);
+        // tapflow's own bookkeeping is not a node: it is not counted with them.
+        if (RESERVED_ACTIVITIES.has(activity)) return next(input);
         if (ctx.info.attempt > 1) metrics.nodeRetries.inc({ activity });
         const end = metrics.nodeDuration.startTimer({ activity });
         let outcome: AttemptOutcome = 'failed';

@@ -8,6 +8,7 @@ import type { Pool } from 'pg';
 import { storeValueCodec, type StoreValueCodec } from './value-codec';
 import { UsageError } from '../core/errors';
 import { AttemptRecorder } from './attempt-recorder';
+import { RunWriteQueue } from './run-write-queue';
 import { migrate } from './migrate';
 import { createPool, describeConnectionError, isConnectionError, redactUrl, withPgClient } from './pool';
 
@@ -17,9 +18,11 @@ export interface OpenStore {
   /** Where it is, password hidden. */
   displayUrl: string;
   recorder: AttemptRecorder;
+  /** Where runs' live changes are written (see `run-write-queue.ts`). */
+  runWrites: RunWriteQueue;
   /** How this store keeps the values of runs: encoded by the data converter's codecs, or as they are. */
   valueCodec: StoreValueCodec;
-  /** Writes what the recorder still holds, then closes the pool. */
+  /** Writes what the recorder and the run write queue still hold, then closes the pool. */
   close(): Promise<void>;
 }
 
@@ -103,13 +106,15 @@ export async function openStore(options: OpenStoreOptions): Promise<OpenStore> {
     ...(lingerMs === undefined ? {} : { lingerMs }),
   });
   recorder.start();
+  const runWrites = new RunWriteQueue(pool, { valueCodec, warn: (m) => process.stderr.write(`${m}\n`) });
   return {
     pool,
     displayUrl: redactUrl(url),
     recorder,
+    runWrites,
     valueCodec,
     async close() {
-      await recorder.drain();
+      await Promise.all([recorder.drain(), runWrites.drain()]);
       await pool.end().catch(() => undefined);
     },
   };

@@ -11,10 +11,13 @@ import { MAX_SEARCH_LIMIT, type RunRecord, type RunSearch } from './types';
 
 /**
  * One run in a search page: its store record without the bulky fields (`spec`, `params`,
- * `result`, `nodes`; `tapflow status`, `result` and `history` show those) and the internal write
- * order `seq`. Times are ISO-8601 strings once serialised as JSON.
+ * `result`, `nodes`; `tapflow status`, `result` and `history` show those), the internal write
+ * order `seq` and the Temporal execution that last wrote it (the reconciler's business). Times are ISO-8601 strings once serialised as JSON.
  */
-export type RunSearchRow = Omit<RunRecord, 'spec' | 'params' | 'result' | 'nodes' | 'seq'>;
+export type RunSearchRow = Omit<
+  RunRecord,
+  'spec' | 'params' | 'result' | 'nodes' | 'seq' | 'executionRunId' | 'executionStartedAt'
+>;
 
 /** One page of a search, as `tapflow runs search --json` prints it and the API answers it. */
 export interface RunSearchPage {
@@ -45,7 +48,7 @@ export async function searchPage(db: Queryable, search: ParsedRunSearch): Promis
   return { runs: page, next: more && last ? encodeRunCursor(last) : null };
 }
 
-/** A run's search row: its record without `spec`, `params`, `result`, `nodes` and `seq`. */
+/** A run's search row: its record without `spec`, `params`, `result`, `nodes`, `seq` and the execution. */
 export function searchRow(r: RunRecord): RunSearchRow {
   return {
     workflowId: r.workflowId,
@@ -54,6 +57,7 @@ export function searchRow(r: RunRecord): RunSearchRow {
     state: r.state,
     reason: r.reason,
     progressCompleted: r.progressCompleted,
+    progressSkipped: r.progressSkipped,
     progressTotal: r.progressTotal,
     tags: r.tags,
     groups: r.groups,

@@ -15,8 +15,10 @@ import type { NodeAttemptRecord, RunRecord } from './types';
  *
  * - `runId` is the run's first Temporal run id, or `''` when the store never learned it.
  * - `startedAt` is when the run started, or when it was created if its start was not recorded.
- * - `progress.completed` and `.total` are the counts the workflow reported, when it reported any;
- *   `running` and `failed` are counted from the nodes.
+ * - `progress.completed`, `.skipped` and `.total` are the counts the workflow reported, when it
+ *   reported any (`skipped` is counted from the nodes for rows written before the store kept it);
+ *   `running` and `failed` are counted from the nodes. `percent` counts skipped nodes as done,
+ *   as the workflow's own progress does.
  *
  * @param attempts the run's node attempts; read only when the row has no `nodes`.
  */
@@ -44,12 +46,17 @@ function progressOf(run: RunRecord, nodes: readonly NodeStatus[]): Progress {
   const reported = run.progressTotal > 0;
   const total = reported ? run.progressTotal : nodes.length;
   const completed = reported ? run.progressCompleted : nodes.filter((n) => n.state === 'completed').length;
+  const counted = nodes.filter((n) => n.state === 'skipped').length;
+  // A row written before migration 9 (or by a writer that does not send it) has 0 skipped even
+  // when its nodes say otherwise: the nodes are the better answer then.
+  const skipped = Math.max(reported ? (run.progressSkipped ?? 0) : 0, counted);
   return {
     completed,
+    skipped,
     total,
     running: nodes.filter((n) => n.state === 'running').length,
     failed: nodes.filter((n) => n.state === 'failed').length,
-    percent: total === 0 ? 100 : Math.floor((completed * 100) / total),
+    percent: total === 0 ? 100 : Math.floor(((completed + skipped) * 100) / total),
   };
 }
 

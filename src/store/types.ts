@@ -95,8 +95,17 @@ export interface RunRecord {
   reason: string | null;
   /** Nodes completed. */
   progressCompleted: number;
+  /** Nodes skipped (done in the percentage, not in `progressCompleted`); 0 before migration 9. */
+  progressSkipped: number;
   /** Nodes in all. */
   progressTotal: number;
+  /**
+   * The Temporal run id of the execution that last wrote the row: after a reset, the new
+   * execution's. `null` when its writer did not say (rows from before migration 9).
+   */
+  executionRunId: string | null;
+  /** When that execution started; a write from a later-started execution replaces the row. */
+  executionStartedAt: Date | null;
   /**
    * Every node's status as the workflow last reported it (at each state change and at the end);
    * `null` until the first report.
@@ -258,6 +267,8 @@ export type StoreEvent =
       pipeline: string;
       state: RunState;
       completed: number;
+      /** Nodes skipped (from migration 9). */
+      skipped?: number;
       total: number;
       seq: number;
     }

@@ -27,7 +27,8 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { formatDuration, parseDuration } from '../core/duration';
-import { refusal, type ControlAction, type OperatorAction, type RunState, type RunStatus } from '../core/states';
+import type { ControlAction, OperatorAction, RunState, RunStatus } from '../core/states';
+import { RunMachine, type CancelVia } from '../core/run-machine';
 import { DEFAULT_MAX_DEPTH, DEFAULT_MAX_PARALLEL, DEFAULT_MAXIMUM_ATTEMPTS, type DurationSpec } from '../core/types';
 import { formatProblem, validateSpec } from '../core/validate';
 import {
@@ -52,6 +53,7 @@ import { ProgressPublisher } from './progress-publisher';
 import { RunBook, type RunBookSnapshot } from './run-book';
 import { StoreReporter } from './store-reporter';
 import { startWaiting, type Waiter } from './waiting-nodes';
+import { requestOwnCancel, temporalCancelReason } from './cancel-calls';
 
 /**
  * Runs started before the run store was wired in have no record calls in their history; this
@@ -66,11 +68,21 @@ export const STORE_RECORDS_PATCH = 'tapflow-store-records';
  */
 export const PAUSE_HOLDS_END_PATCH = 'tapflow-pause-holds-end';
 
+/**
+ * A run cancelled by the `cancel` update or signal used to wait up to 30 s for a Temporal cancel
+ * request (only tapflow's client sent one) and otherwise end Failed in Temporal. It now asks
+ * Temporal to cancel it (through the worker) and ends Canceled at once; a Temporal cancel's
+ * reason is read from the history. Runs recorded before keep their old end on replay.
+ */
+export const CANCEL_ENDS_CANCELED_PATCH = 'tapflow-cancel-ends-canceled';
+
 /** State carried from one execution of a run to the next through continue-as-new. */
 interface Carried {
   book: RunBookSnapshot;
   state: RunState;
   reason?: string;
+  /** How a cancel in progress came (runs carried before this was kept have none). */
+  cancelVia?: CancelVia;
   startedAt: string;
   firstRunId: string;
   /** The store reporter's last sequence number. */
@@ -81,18 +93,24 @@ interface Carried {
   clock?: ActiveClockSnapshot;
 }
 
-/** Why a run stops before its nodes are done, when its own limit (timeout, deadline) ends it. */
-interface Expiry {
-  type: string;
-  message: string;
-}
-
 /** Continue-as-new once the history passes this many events (Temporal warns at 10,240). */
 const CONTINUE_AS_NEW_EVENTS = 8000;
 /** ... or this many bytes (Temporal warns at 10 MB). */
 const CONTINUE_AS_NEW_BYTES = 8 * 1024 * 1024;
-/** How long a run cancelled by update waits for the client's Temporal cancel request, in ms. */
+/**
+ * A run's live changes used to be written by the record activity, two or more rows of
+ * bookkeeping in every run's timeline. They now leave through the store sink (no history event);
+ * the final record stays an activity. Runs recorded before keep their record activities on replay.
+ */
+export const LIVE_RECORDS_PATCH = 'tapflow-live-records';
+
+/** Least time between two live writes of a run's nodes and progress, in ms of workflow time. */
+const LIVE_WRITE_INTERVAL_MS = 1000;
+
+/** How long a run recorded before {@link CANCEL_ENDS_CANCELED_PATCH} waits for the client's Temporal cancel request, in ms. */
 const TEMPORAL_CANCEL_GRACE_MS = 30_000;
+/** How long a cancelled run waits for its own cancel request to come back from Temporal, in ms. */
+const OWN_CANCEL_WAIT_MS = 10_000;
 
 /** Runs a pipeline spec. See the module comment for the rules. */
 export async function pipelineWorkflow(input: PipelineRunArgs): Promise<PipelineRunResult> {
@@ -107,7 +125,8 @@ export async function pipelineWorkflow(input: PipelineRunArgs): Promise<Pipeline
   const info = workflowInfo();
   const carried = input.carried as Carried | undefined;
   const meta = input.meta ?? {};
-  const reporter = new StoreReporter(patched(STORE_RECORDS_PATCH), info.taskQueue, carried?.seq);
+  const recorded = patched(STORE_RECORDS_PATCH);
+  const reporter = new StoreReporter(recorded, info.taskQueue, carried?.seq, recorded && patched(LIVE_RECORDS_PATCH));
   const book = new RunBook(spec, carried?.book, carried ? undefined : input.reuse);
   // The clock's timers run under the root scope: cancelling the nodes must not stop it.
   const clock = new ActiveClock(CancellationScope.current(), carried?.clock);
@@ -116,22 +135,14 @@ export async function pipelineWorkflow(input: PipelineRunArgs): Promise<Pipeline
   const firstRunId = carried?.firstRunId ?? info.runId;
   const runOnFailure = meta.onFailure ?? spec.defaults?.onFailure ?? 'fail';
 
-  let state: RunState = carried?.state ?? 'running';
-  let reason = carried?.reason;
+  /** The run's state, reason and how it ends: every change goes through it. */
+  const run = new RunMachine(carried ? { state: carried.state, reason: carried.reason, cancelVia: carried.cancelVia } : undefined);
   let finishedAt: string | undefined;
-  let cancelRequested = state === 'cancelling';
-  let failedNode: string | undefined;
-  /** Set when the run's own limit (`meta.timeout`, the deadline) has passed. */
-  let expired: Expiry | undefined;
   /** Paths the activities reported (the files they produced and the plots they drew), in order, once each. */
   const products = new Set(carried?.products);
   const plots = new Set(carried?.plots);
   /** The state last written to the store. */
   let recordedState: RunState | undefined = carried?.state;
-  /** How the cancel came: decides how the workflow ends (see the end of this function). */
-  let cancelVia: 'update' | 'signal' | 'temporal' | undefined;
-  /** Set once Temporal itself has asked this workflow to cancel. */
-  let temporalCancelSeen = false;
   /** Set whenever something the main loop acts on changes; the loop waits on it. */
   let dirty = false;
   const wake = (): void => {
@@ -153,23 +164,22 @@ export async function pipelineWorkflow(input: PipelineRunArgs): Promise<Pipeline
   /** Nodes in flight that work here (activities): a pause waits for these. */
   const working = (): number => busy() - children.size;
   const nesting = input.nesting ?? { depth: 0, maxDepth: spec.maxDepth ?? DEFAULT_MAX_DEPTH };
-  const ending = (): boolean => cancelRequested || failedNode !== undefined || expired !== undefined;
 
   const status = (): RunStatus => {
     const s: RunStatus = {
       workflowId: info.workflowId,
       runId: firstRunId,
       pipeline: spec.name,
-      state,
+      state: run.state,
       progress: book.progress(),
       nodes: book.nodeStatuses(),
       startedAt,
     };
-    if (reason !== undefined) s.reason = reason;
+    if (run.reason !== undefined) s.reason = run.reason;
     if (finishedAt !== undefined) s.finishedAt = finishedAt;
     return s;
   };
-  const view = () => ({ state, nodes: book.nodeStatuses() });
+  const view = () => ({ state: run.state, nodes: book.nodeStatuses() });
 
   const recordAction = (
     action: ControlAction | OperatorAction,
@@ -192,22 +202,17 @@ export async function pipelineWorkflow(input: PipelineRunArgs): Promise<Pipeline
     });
   };
 
-  /** Puts `state` right after nodes changed: `held` while a node is held, `paused` once nothing works. */
+  /** Tells the run what its nodes now say: `held` while a node is held, `paused` once nothing works. */
   const settle = (): void => {
-    if (state === 'running' || state === 'held') {
-      const held = book.heldIds();
-      if (held.length > 0) {
-        state = 'held';
-        const first = book.recordOf(held[0] as string);
-        const more = held.length > 1 ? ` (and ${held.length - 1} more held)` : '';
-        reason = `node "${held[0]}" is held: ${first.error ?? 'it failed'}${more}`;
-      } else if (state === 'held') {
-        state = 'running';
-        reason = undefined;
-      }
+    const held = book.heldIds();
+    if (held.length > 0) {
+      const first = book.recordOf(held[0] as string);
+      const more = held.length > 1 ? ` (and ${held.length - 1} more held)` : '';
+      run.hold(`node "${held[0]}" is held: ${first.error ?? 'it failed'}${more}`);
+    } else {
+      run.release();
     }
-    if (state === 'pausing' && working() === 0) {
-      state = 'paused';
+    if (run.state === 'pausing' && working() === 0 && run.drained()) {
       log.info('run paused: the nodes in flight have finished', { pipeline: spec.name });
     }
   };
@@ -222,9 +227,8 @@ export async function pipelineWorkflow(input: PipelineRunArgs): Promise<Pipeline
     cancelWaiting();
   };
 
-  const control = (action: ControlAction, request: ControlRequest, via: 'update' | 'signal'): ControlAck => {
+  const control = (action: ControlAction, request: ControlRequest, via: CancelVia): ControlAck => {
     recordAction(action, request);
-    const by = request.by ? ` by ${request.by}` : '';
     if (action !== 'cancel' && children.size > 0) {
       // Cancel reaches children through the node scope; pause and resume go as signals.
       cascade(action === 'pause' ? pauseSignal : resumeSignal, [...children.values()].flat(), {
@@ -232,37 +236,23 @@ export async function pipelineWorkflow(input: PipelineRunArgs): Promise<Pipeline
         requestId: request.requestId ?? currentUpdateInfo()?.id,
       });
     }
-    switch (action) {
-      case 'pause':
-        clock.stop();
-        state = working() > 0 ? 'pausing' : 'paused';
-        reason = request.reason ?? `paused${by}`;
-        break;
-      case 'resume':
-        clock.start();
-        state = 'running';
-        reason = undefined;
-        settle();
-        break;
-      case 'cancel':
-        state = 'cancelling';
-        reason = request.reason ?? `cancelled${by}`;
-        cancelRequested = true;
-        cancelVia = via;
-        stopNodes();
-        break;
-    }
-    log.info(`run ${action}`, { state, reason, by: request.by });
+    // The validator (an update) or the signal handler has checked the run takes the action.
+    run.control(action, request.reason, request.by, via);
+    if (action === 'pause') clock.stop();
+    if (action === 'resume') clock.start();
+    if (action === 'cancel') stopNodes();
+    else settle();
+    log.info(`run ${action}`, { state: run.state, reason: run.reason, by: request.by });
     wake();
-    return { state };
+    return { state: run.state };
   };
 
   const validator =
     (action: ControlAction) =>
     (_request: ControlRequest): void =>
-      refuseIf(refusal(action, state));
+      refuseIf(run.refusal(action));
   const onSignal = (action: ControlAction) => (request: ControlRequest = {}): void => {
-    const why = refusal(action, state);
+    const why = run.refusal(action);
     if (why) {
       log.warn(`${action} signal ignored: ${why}`, {});
       recordAction(action, request, why);
@@ -280,7 +270,7 @@ export async function pipelineWorkflow(input: PipelineRunArgs): Promise<Pipeline
     book,
     waiting,
     unrecordedOutputs,
-    state: () => state,
+    state: () => run.state,
     view,
     record: recordAction,
     changed: () => {
@@ -296,7 +286,7 @@ export async function pipelineWorkflow(input: PipelineRunArgs): Promise<Pipeline
   const nodeScope = new CancellationScope();
   const inFlight = new Map<string, Promise<void>>();
   const publisher = new ProgressPublisher(spec.name);
-  const publish = (force = false): void => publisher.publish(state, book.progress(), reason, force);
+  const publish = (force = false): void => publisher.publish(run.state, book.progress(), run.reason, force);
 
   /** Reports how a node ended: the one place a node leaves flight. */
   const finish = (id: string, outcome: NodeOutcome): void => {
@@ -379,7 +369,7 @@ export async function pipelineWorkflow(input: PipelineRunArgs): Promise<Pipeline
 
   const record = (id: string, outcome: NodeOutcome): void => {
     const now = new Date().toISOString();
-    if (outcome.kind === 'cancelled' && !pastDeadline.has(id) && !ending()) {
+    if (outcome.kind === 'cancelled' && !pastDeadline.has(id) && !run.ending) {
       // Nothing in this run cancelled it (a child run cancelled from outside, say): a node that
       // ends without its output is a failure, or the run would complete without it.
       outcome = { kind: 'failed', error: 'was cancelled, though the run was not', errorType: NODE_CANCELLED, attempts: outcome.attempts };
@@ -407,16 +397,14 @@ export async function pipelineWorkflow(input: PipelineRunArgs): Promise<Pipeline
     } else if (outcome.kind === 'cancelled') {
       book.cancelled(id, outcome.attempts, now);
       log.debug('node cancelled', { nodeId: id, attempts: outcome.attempts });
-    } else if (!ending() && (outcome.errorType === NEEDS_REVIEW || onFailureOf(id) === 'hold')) {
+    } else if (!run.ending && (outcome.errorType === NEEDS_REVIEW || onFailureOf(id) === 'hold')) {
       book.hold(id, outcome.error, outcome.errorType, outcome.attempts, now);
       log.warn('node held for an operator', { nodeId: id, error: outcome.error, attempts: outcome.attempts });
     } else {
       book.fail(id, outcome.error, outcome.errorType, outcome.attempts, now);
       log.warn('node failed', { nodeId: id, error: outcome.error, attempts: outcome.attempts });
-      if (!ending()) {
-        failedNode = id;
-        const plural = outcome.attempts === 1 ? '' : 's';
-        reason = `node "${id}" failed after ${outcome.attempts} attempt${plural}: ${outcome.error}`;
+      const plural = outcome.attempts === 1 ? '' : 's';
+      if (run.stop({ kind: 'failed', nodeId: id }, `node "${id}" failed after ${outcome.attempts} attempt${plural}: ${outcome.error}`)) {
         stopNodes();
       }
     }
@@ -426,31 +414,19 @@ export async function pipelineWorkflow(input: PipelineRunArgs): Promise<Pipeline
   const runReport = () => ({
     workflowId: info.workflowId,
     pipeline: spec.name,
-    state,
-    reason,
+    state: run.state,
+    reason: run.reason,
     attempt: info.attempt,
     progressCompleted: book.progress().completed,
+    progressSkipped: book.progress().skipped,
     progressTotal: book.progress().total,
+    executionRunId: info.runId,
+    executionStartedAt: executionStartedAt(),
   });
-  /** Outputs the store has no attempt row for, taken for the next write. */
-  const takeOutputs = (): { outputs?: Record<string, unknown> } => {
-    if (unrecordedOutputs.size === 0) return {};
-    const outputs = Object.fromEntries(unrecordedOutputs);
-    unrecordedOutputs.clear();
-    return { outputs };
-  };
-  /** Writes the run's row when its state has changed since the last write. */
-  const reportState = (force = false): void => {
-    if (!reporter.enabled || (state === recordedState && !force)) return;
-    recordedState = state;
-    reporter.run({ ...runReport(), nodes: book.nodeStatuses(), ...takeOutputs() });
-  };
-
-  if (!carried) {
-    recordedState = state;
+  /** What the run's first write carries; a live run's final record carries it too (a sink may lose the first write). */
+  const startFields = () => {
     const retry = spec.defaults?.retry?.maximumAttempts ?? DEFAULT_MAXIMUM_ATTEMPTS;
-    reporter.run({
-      ...runReport(),
+    return {
       firstRunId,
       spec: input.spec,
       params: input.params,
@@ -465,7 +441,67 @@ export async function pipelineWorkflow(input: PipelineRunArgs): Promise<Pipeline
       createdAt: meta.createdAt ?? startedAt,
       startedAt,
       idempotencyKey: meta.idempotencyKey,
-      ...(input.reuse ? { rerunOf: input.reuse.of, nodes: book.nodeStatuses() } : {}),
+      ...(input.reuse ? { rerunOf: input.reuse.of } : {}),
+    };
+  };
+  /** Outputs the store has no attempt row for, taken for the next write. */
+  const takeOutputs = (): { outputs?: Record<string, unknown> } => {
+    if (unrecordedOutputs.size === 0) return {};
+    const outputs = Object.fromEntries(unrecordedOutputs);
+    unrecordedOutputs.clear();
+    return { outputs };
+  };
+  /** What the last live write said (state, reason, progress), and when it was made. */
+  let liveSaid = '';
+  let liveAt = -Infinity;
+  /** A change the live writes have not carried yet (it came within the interval). */
+  let liveBehind = false;
+  /**
+   * Writes the run's row. Runs recorded before live records: when the state has changed since
+   * the last write (each write is an activity). Live runs: at once when the state changes, and
+   * when nodes or progress changed at most once per {@link LIVE_WRITE_INTERVAL_MS}, the rest
+   * at the interval's trailing edge (the main loop wakes for it); their outputs stay pending for
+   * the next durable write, since a live write may be lost.
+   */
+  const reportState = (force = false): void => {
+    if (!reporter.enabled) return;
+    if (!reporter.live) {
+      if (run.state === recordedState && !force) return;
+      recordedState = run.state;
+      reporter.run({ ...runReport(), nodes: book.nodeStatuses(), ...takeOutputs() });
+      return;
+    }
+    const p = book.progress();
+    const said = `${run.state}|${run.reason ?? ''}|${p.completed}|${p.skipped}|${p.running}|${p.failed}|${book.held}|${unrecordedOutputs.size}`;
+    if (said === liveSaid && !force) {
+      // Back to what the store has: nothing is waiting (else the main loop would wake for it).
+      liveBehind = false;
+      return;
+    }
+    const now = Date.now();
+    if (run.state === recordedState && !force && now - liveAt < LIVE_WRITE_INTERVAL_MS) {
+      liveBehind = true;
+      return;
+    }
+    recordedState = run.state;
+    liveSaid = said;
+    liveAt = now;
+    liveBehind = false;
+    const outputs = unrecordedOutputs.size > 0 ? { outputs: Object.fromEntries(unrecordedOutputs) } : {};
+    reporter.run({ ...runReport(), nodes: book.nodeStatuses(), ...outputs });
+  };
+  /** Writes the run's row through the record activity, durably, with its pending outputs. */
+  const recordDurably = (): void => {
+    recordedState = run.state;
+    reporter.run({ ...runReport(), nodes: book.nodeStatuses(), ...takeOutputs() }, { durable: true });
+  };
+
+  if (!carried) {
+    recordedState = run.state;
+    reporter.run({
+      ...runReport(),
+      ...startFields(),
+      ...(input.reuse ? { nodes: book.nodeStatuses() } : {}),
     });
     log.info('run started', { pipeline: spec.name, nodes: spec.nodes.length, ...(input.reuse ? { rerunOf: input.reuse.of } : {}) });
   }
@@ -478,17 +514,17 @@ export async function pipelineWorkflow(input: PipelineRunArgs): Promise<Pipeline
 
   /** Stops the run for its own limit (the wall-clock timeout, the active-time deadline). */
   const expire = (type: string, message: string): void => {
-    if (ending() || book.allFinished()) return;
-    expired = { type, message };
-    reason = message;
+    if (book.allFinished() || !run.stop({ kind: 'expired', failureType: type, message }, message)) return;
     stopNodes();
     wake();
   };
 
   // A run restarted by continue-as-new while cancelling finishes its cancel straight away.
-  if (cancelRequested) nodeScope.cancel();
+  if (run.cancelling) nodeScope.cancel();
   CancellationScope.current().cancelRequested.catch(() => {
-    temporalCancelSeen = true;
+    // Temporal's cancel (the Web UI, `temporal workflow cancel`, a client's cancel(), or the
+    // run's own request after a cancel update): the node scope is cancelled with the root.
+    if (run.temporalCancel()) cancelWaiting();
     wake();
   });
   const limit = meta.timeout === undefined ? undefined : parseDuration(meta.timeout);
@@ -512,13 +548,13 @@ export async function pipelineWorkflow(input: PipelineRunArgs): Promise<Pipeline
    * once resumed or cancelled. Its wall-clock timeout no longer applies then (`expire` returns
    * early once every node has finished): the work is done, and it waits for the operator.
    */
-  const pauseHoldsEnd = (): boolean => (state === 'pausing' || state === 'paused') && patched(PAUSE_HOLDS_END_PATCH);
+  const pauseHoldsEnd = (): boolean => (run.state === 'pausing' || run.state === 'paused') && patched(PAUSE_HOLDS_END_PATCH);
   /** Starts nodes as they become ready until the run ends, is cancelled or a node fails. */
   const mainLoop = async (): Promise<void> => {
     for (;;) {
-      if (ending()) return;
+      if (run.ending) return;
       const draining = historyIsLong();
-      if ((state === 'running' || state === 'held') && !draining) {
+      if ((run.state === 'running' || run.state === 'held') && !draining) {
         while (busy() < maxParallel) {
           const id = book.startNext(new Date().toISOString(), clock.now());
           if (id === undefined) break;
@@ -527,16 +563,22 @@ export async function pipelineWorkflow(input: PipelineRunArgs): Promise<Pipeline
       }
       settle();
       if (book.allFinished() && !pauseHoldsEnd()) return;
-      if (ending()) return;
-      if (book.inFlight === 0 && !book.hasReady() && state === 'running' && !draining) {
+      if (run.ending) return;
+      if (book.inFlight === 0 && !book.hasReady() && run.state === 'running' && !draining) {
         // Unreachable with a valid graph; fail loudly rather than hang.
         throw ApplicationFailure.nonRetryable('no node can start and none is running', NODE_FAILED);
       }
       if (draining && busy() === 0) {
         await condition(allHandlersFinished);
         publish(true);
-        reportState(unrecordedOutputs.size > 0);
+        if (reporter.live) {
+          if (unrecordedOutputs.size > 0) recordDurably();
+          else reportState(true);
+        } else {
+          reportState(unrecordedOutputs.size > 0);
+        }
         await reporter.settle();
+        const { state, reason, cancelVia } = run.snapshot();
         const next: Carried = {
           book: book.snapshot(),
           state,
@@ -548,6 +590,7 @@ export async function pipelineWorkflow(input: PipelineRunArgs): Promise<Pipeline
           clock: clock.snapshot(),
         };
         if (reason !== undefined) next.reason = reason;
+        if (cancelVia !== undefined) next.cancelVia = cancelVia;
         log.info('continuing as new', { historyLength: workflowInfo().historyLength });
         const nextInput: PipelineRunArgs = { ...input, carried: next };
         await continueAsNew<typeof pipelineWorkflow>(nextInput);
@@ -555,7 +598,11 @@ export async function pipelineWorkflow(input: PipelineRunArgs): Promise<Pipeline
       publish();
       reportState();
       dirty = false;
-      await condition(() => dirty);
+      // A progress upsert or a live write held back by its interval is due at the interval's end:
+      // wake then (one timer for both), if nothing else wakes us first; the next turn makes them.
+      const due = Math.min(publisher.dueAt ?? Infinity, liveBehind ? liveAt + LIVE_WRITE_INTERVAL_MS : Infinity);
+      if (due === Infinity) await condition(() => dirty);
+      else await condition(() => dirty, Math.max(due - Date.now(), 1));
     }
   };
 
@@ -564,33 +611,30 @@ export async function pipelineWorkflow(input: PipelineRunArgs): Promise<Pipeline
   } catch (err) {
     if (!isCancellation(err)) throw err;
     // The scope is cancelled by our own cancel, a failed node and the run's own limits (all
-    // already recorded), and by Temporal's cancel (Web UI, `temporal workflow cancel`, client.cancel()).
-    if (!ending()) {
-      cancelRequested = true;
-      cancelVia = 'temporal';
-      state = 'cancelling';
-      reason ??= 'cancelled through Temporal';
-      cancelWaiting();
-    }
+    // already with the machine), and by Temporal's cancel: the root scope's handler above has
+    // usually seen that first, but the order of the two is not promised.
+    if (!run.ending && run.temporalCancel()) cancelWaiting();
   }
 
   // Ending: let the nodes in flight settle (cancelled ones acknowledge), whatever cancels us.
   return await CancellationScope.nonCancellable(async () => {
-    if (ending()) {
+    if (run.ending) {
       publish(true);
       reportState();
     }
+    const cause = run.cause;
+    // Both asked while the nodes settle, so neither adds to how long the end takes.
+    const explained = cause?.kind === 'cancel' && cause.via === 'temporal' && patched(CANCEL_ENDS_CANCELED_PATCH) ? temporalCancelReason() : undefined;
+    const ownCancel =
+      cause?.kind === 'cancel' && !run.cancelledThroughTemporal && patched(CANCEL_ENDS_CANCELED_PATCH) ? requestOwnCancel() : undefined;
     await Promise.all(inFlight.values());
+    const told = await explained;
+    if (told) run.explainTemporalCancel(told);
     const now = new Date().toISOString();
-    if (cancelRequested) {
-      book.endPending('cancelled', now);
-      state = 'cancelled';
-    } else if (failedNode || expired) {
-      book.endPending('skipped', now);
-      state = 'failed';
-    } else {
-      state = 'completed';
-    }
+    if (run.cancelling) book.endPending('cancelled', now);
+    else if (run.ending) book.endPending('skipped', now);
+    const state = run.end();
+    const reason = run.reason;
     finishedAt = now;
     publish(true);
     await condition(allHandlersFinished);
@@ -600,6 +644,7 @@ export async function pipelineWorkflow(input: PipelineRunArgs): Promise<Pipeline
       reporter.run(
         {
           ...runReport(),
+          ...(reporter.live ? startFields() : {}),
           nodes,
           result: state === 'completed' ? book.result() : undefined,
           products: [...products],
@@ -607,35 +652,50 @@ export async function pipelineWorkflow(input: PipelineRunArgs): Promise<Pipeline
           finishedAt: now,
           ...takeOutputs(),
         },
-        nodes,
+        { reconcile: nodes },
       );
       // The run stays open until its final record has landed: the store must not miss it.
       await reporter.settle();
     }
     log.info(`run ${state}`, { pipeline: spec.name, reason });
-    if (state === 'cancelled') {
-      // Temporal shows a run as Canceled only when Temporal itself was asked to cancel it. The
-      // client follows an accepted cancel update with that request; wait a little for it, so
-      // the Web UI agrees with tapflow. A signal has no such follow-up.
-      if (cancelVia === 'update' && !temporalCancelSeen) {
-        await condition(() => temporalCancelSeen, TEMPORAL_CANCEL_GRACE_MS);
+    if (cause?.kind === 'cancel') {
+      // Temporal shows a run as Canceled only when Temporal itself was asked to cancel it. A
+      // workflow cannot ask that of itself, so a cancel that came as an update or a signal has
+      // the worker ask (requestOwnCancel); the request arrives as Temporal's cancel.
+      if (ownCancel) {
+        if (await ownCancel) await condition(() => run.cancelledThroughTemporal, OWN_CANCEL_WAIT_MS);
+      } else if (cause.via === 'update' && !run.cancelledThroughTemporal) {
+        // Runs recorded before the own request: the client follows an accepted cancel update with
+        // that request; wait a little for it.
+        await condition(() => run.cancelledThroughTemporal, TEMPORAL_CANCEL_GRACE_MS);
       }
-      if (temporalCancelSeen) throw new CancelledFailure(reason ?? 'cancelled');
+      if (run.cancelledThroughTemporal) throw new CancelledFailure(reason ?? 'cancelled');
       throw ApplicationFailure.create({ message: reason ?? 'cancelled', type: RUN_CANCELLED, nonRetryable: true });
     }
-    if (expired) {
-      throw ApplicationFailure.create({ message: expired.message, type: expired.type, nonRetryable: true });
+    if (cause?.kind === 'expired') {
+      throw ApplicationFailure.create({ message: cause.message, type: cause.failureType, nonRetryable: true });
     }
-    if (state === 'failed') {
+    if (cause?.kind === 'failed') {
       throw ApplicationFailure.create({
         message: reason ?? 'a node failed',
         type: NODE_FAILED,
         nonRetryable: true,
-        details: [{ nodeId: failedNode }],
+        details: [{ nodeId: cause.nodeId }],
       });
     }
     return book.result();
   });
+}
+
+/**
+ * When this execution started, as the store orders executions by it. A reset execution replays
+ * the original's start, so its writes give the time they are made instead (every write that goes
+ * out is made after the reset): either way later than anything an earlier execution wrote.
+ */
+function executionStartedAt(): string {
+  const info = workflowInfo();
+  const reset = info.originalExecutionRunId !== undefined && info.runId !== info.originalExecutionRunId;
+  return (reset ? new Date() : info.runStartTime).toISOString();
 }
 
 /** A duration as the spec wrote it, or formatted. */

@@ -5,6 +5,7 @@
  */
 import type { NodeStatus } from '../core/states';
 import type { ControlActionWrite, RunWrite } from '../core/record-writes';
+import type { Sinks } from '@temporalio/workflow';
 
 export { RECORD_ACTIVITY } from '../core/types';
 
@@ -27,4 +28,22 @@ export interface RecordResult {
   recorded: boolean;
   /** Attempt rows the reconciliation added or closed. */
   reconciled?: number;
+}
+
+/**
+ * The sink a run's live changes leave the workflow through (see `store/run-write-queue.ts`): a
+ * sink call is made by the worker after the workflow task, and costs no history event and no
+ * workflow task, so a run's timeline and history show its nodes, not its bookkeeping. A sink is
+ * not durable (a worker that dies right after a task may lose that task's call), which is why
+ * each run's final record still goes through {@link RECORD_ACTIVITY}, and every live write
+ * carries the run's whole current state, so the next one makes up for a lost one.
+ */
+export const STORE_SINK = 'tapflowStore';
+
+/** The sink's functions, as the worker injects them (`worker.ts`). */
+export interface TapflowStoreSinks extends Sinks {
+  [STORE_SINK]: {
+    /** A live write of the run's row. */
+    run(write: RunWrite): void;
+  };
 }

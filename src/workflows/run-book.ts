@@ -78,6 +78,7 @@ export class RunBook {
   // every workflow task, and counting would make a long chain quadratic.
   private finishedCount = 0;
   private completedCount = 0;
+  private skippedCount = 0;
   private failedCount = 0;
   private heldCount = 0;
 
@@ -357,15 +358,20 @@ export class RunBook {
     return this.finishedCount === this.graph.ids.length;
   }
 
-  /** Node counts for status and search attributes. */
+  /**
+   * Node counts for status and search attributes. Skipped nodes count as done in the percentage
+   * (the run is past them), apart in `skipped`.
+   */
   progress(): Progress {
     const total = this.graph.ids.length;
+    const done = this.completedCount + this.skippedCount;
     return {
       completed: this.completedCount,
+      skipped: this.skippedCount,
       total,
       running: this.running.size,
       failed: this.failedCount,
-      percent: total === 0 ? 100 : Math.floor((this.completedCount * 100) / total),
+      percent: total === 0 ? 100 : Math.floor((done * 100) / total),
     };
   }
 
@@ -439,6 +445,7 @@ export class RunBook {
     if (record.held) this.heldCount += sign;
     else if (record.state !== 'pending' && record.state !== 'running') this.finishedCount += sign;
     if (record.state === 'completed') this.completedCount += sign;
+    if (record.state === 'skipped') this.skippedCount += sign;
     if (record.state === 'failed') this.failedCount += sign;
   }
 

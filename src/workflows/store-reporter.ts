@@ -1,14 +1,16 @@
 /**
  * The workflow's side of the run store: describes each write (the run's row, a control action)
- * and hands it to the worker's {@link RECORD_ACTIVITY}. Writes are fired without waiting, so a
- * pipeline goes on while the store is away (the calls wait in Temporal and retry, durably), and
- * the workflow awaits them all with {@link StoreReporter.settle} before it ends or continues as
- * new, so the store never misses a run's final state.
+ * and hands it to the worker. The run's live changes go through the store sink (no history
+ * event, no row in the Web UI's timeline; see `record-call.ts`); its final record and the
+ * control actions it takes go through the worker's {@link RECORD_ACTIVITY}, durably. Activity
+ * writes are fired without waiting, so a pipeline goes on while the store is away (the calls
+ * wait in Temporal and retry), and the workflow awaits them all with {@link StoreReporter.settle}
+ * before it ends or continues as new, so the store never misses a run's final state.
  */
-import { CancellationScope, log, scheduleActivity, type ActivityOptions } from '@temporalio/workflow';
+import { CancellationScope, log, proxySinks, scheduleActivity, type ActivityOptions } from '@temporalio/workflow';
 import type { NodeStatus } from '../core/states';
 import type { ControlActionWrite, RunWrite } from '../core/record-writes';
-import { RECORD_ACTIVITY, RECORD_REJECTED, type RecordCall, type RecordResult } from './record-call';
+import { RECORD_ACTIVITY, RECORD_REJECTED, STORE_SINK, type RecordCall, type RecordResult, type TapflowStoreSinks } from './record-call';
 
 /**
  * Retries without end (Temporal's default with no `maximumAttempts`), backing off to a minute
@@ -27,6 +29,8 @@ const RECORD_OPTIONS: Omit<ActivityOptions, 'taskQueue'> = {
 /** A run write as the workflow describes it: `seq` is the reporter's to number. */
 export type RunReport = Omit<RunWrite, 'seq'>;
 
+const sink = proxySinks<TapflowStoreSinks>()[STORE_SINK];
+
 /** See the module comment. One per workflow execution. */
 export class StoreReporter {
   private readonly pending = new Set<Promise<void>>();
@@ -40,11 +44,15 @@ export class StoreReporter {
    *   the workflow): then nothing is recorded and no command is added.
    * @param taskQueue where the record activity runs: the workflow's own task queue.
    * @param seq the last sequence number used, carried across continue-as-new.
+   * @param live whether writes other than the final one go through the store sink ({@link
+   *   STORE_SINK}: no history event, not durable) rather than the record activity; false for
+   *   runs recorded before (see the `patched` call in the workflow).
    */
   constructor(
     readonly enabled: boolean,
     taskQueue: string,
     seq = 0,
+    readonly live = false,
   ) {
     this.options = { ...RECORD_OPTIONS, taskQueue };
     this.seq = seq;
@@ -57,16 +65,22 @@ export class StoreReporter {
 
   /**
    * Records the run's row. Each write gets the next sequence number, so a write delivered late
-   * never undoes a later one.
+   * never undoes a later one. A live reporter sends every write but the final one (the one with
+   * `reconcile`) through the sink.
    *
-   * @param reconcile every node's status, on the final write only: the store adds the attempt
-   *   rows it is missing so its counts match the run's.
+   * @param options.reconcile every node's status, on the final write only: the store adds the
+   *   attempt rows it is missing so its counts match the run's. Such a write is durable.
+   * @param options.durable write through the record activity even when live.
    */
-  run(write: RunReport, reconcile?: NodeStatus[]): void {
+  run(write: RunReport, options: { reconcile?: NodeStatus[]; durable?: boolean } = {}): void {
     if (!this.enabled) return;
     this.seq += 1;
+    if (this.live && !options.durable && !options.reconcile) {
+      sink.run({ ...write, seq: this.seq });
+      return;
+    }
     const call: RecordCall = { kind: 'run', run: { ...write, seq: this.seq } };
-    if (reconcile) call.reconcile = reconcile;
+    if (options.reconcile) call.reconcile = options.reconcile;
     this.send(call, `record run ${write.state}`);
   }
 

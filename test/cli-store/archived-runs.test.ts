@@ -49,7 +49,7 @@ describe('status', () => {
     const out = parseJson<StoredRunStatus>(await run('status', 'archived-ok', '--json'));
     expect(out).toEqual({
       workflowId: 'archived-ok', runId: 'run-1', pipeline: 'thumbs', state: 'completed',
-      progress: { completed: 2, total: 2, running: 0, failed: 0, percent: 100 },
+      progress: { completed: 2, skipped: 0, total: 2, running: 0, failed: 0, percent: 100 },
       nodes: NODES, startedAt: at(1), finishedAt: at(5),
       source: 'store', fallback: 'not-found', note: 'Temporal no longer has this run', recordedAt: expect.stringMatching(/^\d{4}-.*Z$/),
     });
@@ -74,7 +74,8 @@ describe('status', () => {
     const out = parseJson<RunStatus & { source: string }>(await run('status', 'archived-old', '--json'));
     expect(out.source).toBe('store');
     expect(out.reason).toBe('b failed');
-    expect(out.progress).toEqual({ completed: 1, total: 3, running: 0, failed: 1, percent: 33 });
+    // The node after the failed one was skipped: it counts as done in the percentage.
+    expect(out.progress).toEqual({ completed: 1, skipped: 1, total: 3, running: 0, failed: 1, percent: 66 });
     expect(out.nodes.map((n) => [n.id, n.state, n.attempts, n.error])).toEqual([
       ['a', 'completed', 1, undefined],
       ['b', 'failed', 1, 'no'],

@@ -17,7 +17,8 @@ import { chromium, type Browser, type Page, type Request } from 'playwright-core
 import { apiRoutes, buildApi } from '../../src/api/server';
 import { createApiToken, StoreTokenVerifier } from '../../src/api/tokens';
 import { retryRefusal, skipRefusal } from '../../src/core/operator-rules';
-import { refusal, RUN_STATES, type NodeState, type NodeStatus, type RunState } from '../../src/core/states';
+import { RUN_STATES, type NodeState, type NodeStatus, type RunState } from '../../src/core/states';
+import { refusal } from '../../src/core/run-transitions';
 import type { PipelineSpec } from '../../src/core/types';
 import { eventually } from '../helpers/poll';
 import { storeRigPerFile } from '../helpers/store-rig';
@@ -173,7 +174,7 @@ describeBrowser(SKIP ? 'the operator console (skipped: TAPFLOW_SKIP_BROWSER=1)' 
     await p.waitForURL((url) => url.hash === `#/runs/${id}`, SEEN);
 
     // The run page: waiting on its event, with one graph box per node, each coloured by state
-    // (the node that failed once shows completed from its attempts' events).
+    // (the node that failed once shows completed, and its two attempts).
     await p.locator('.graph-node[data-node="flaky"].state-completed').waitFor(SEEN);
     await p.locator('#nodes-table tr[data-node="flaky"] td.num').filter({ hasText: /^2$/ }).waitFor(SEEN);
     await p.locator('#event-waiting').filter({ hasText: 'go' }).waitFor(SEEN);
@@ -322,6 +323,53 @@ describeBrowser(SKIP ? 'the operator console (skipped: TAPFLOW_SKIP_BROWSER=1)' 
     await p.setViewportSize({ width: 1920, height: 1080 });
     await shot(p, 'graph-30-nodes-1920');
     await p.setViewportSize({ width: 1366, height: 768 });
+  }, 120_000);
+
+  test('a map node with every item done shows done, an event node waiting shows waiting, and the progress is the run\'s own', async () => {
+    const p = page!;
+    const id = 'console-mixed';
+    const spec = {
+      name: 'console-mixed',
+      nodes: [
+        { id: 'items', activity: 'range', input: { n: 8 } },
+        { id: 'count', kind: 'map', needs: ['items'], over: 'items.items', activity: 'square' },
+        { id: 'approve', kind: 'event', event: 'approve', needs: ['items'] },
+        { id: 'merge', activity: 'step', needs: ['count', 'approve'] },
+      ],
+    } as PipelineSpec;
+    await start(spec, id);
+    await eventually('approve to wait with count done', async () => {
+      const st = (await call('GET', `/api/runs/${id}`)).json() as { nodes: NodeStatus[] };
+      const node = (n: string) => st.nodes.find((x) => x.id === n);
+      return node('count')?.state === 'completed' && node('approve')?.waitingFor === 'approve' ? true : undefined;
+    }, { timeoutMs: 30_000 });
+    await openConsole(p, `#/runs/${id}`);
+
+    // The map node's items run as child workflows, not as attempts of the node: it shows done
+    // because the run says so, with its items counted.
+    await p.locator('.graph-node[data-node="count"].state-completed').waitFor(SEEN);
+    const countRow = p.locator('#nodes-table tr[data-node="count"]');
+    await countRow.locator('.badge.state-completed').waitFor(SEEN);
+    expect(await countRow.locator('.items').innerText()).toContain('8/8 items');
+    // The event node waits: running, saying for what, in the table and on the graph; not pending.
+    const approveRow = p.locator('#nodes-table tr[data-node="approve"]');
+    await approveRow.locator('.badge.state-running').waitFor(SEEN);
+    expect(await approveRow.locator('.waiting').innerText()).toContain('waits for "approve"');
+    await p.locator('.graph-node[data-node="approve"].state-running').waitFor(SEEN);
+    expect(await p.locator('.graph-node[data-node="approve"]').getAttribute('aria-label')).toContain('running, waits for approve');
+    await p.locator('.graph-node[data-node="merge"].state-pending').waitFor(SEEN);
+    // The percentage is the API's: two nodes of four done.
+    const api = (await call('GET', `/api/runs/${id}`)).json() as { progress: { percent: number; completed: number; total: number } };
+    expect(api.progress).toMatchObject({ completed: 2, total: 4, percent: 50 });
+    await p.locator('#run-progress[data-percent="50"]').waitFor(SEEN);
+    expect(await p.locator('#run-progress .progress-text').innerText()).toBe('2/4');
+    await shot(p, 'run-map-and-event');
+
+    // Once the event is sent, the rest follows on the page.
+    await call('POST', `/api/runs/${id}/events/approve`, { data: { ok: true } });
+    await p.locator('#run-state[data-state="completed"]').waitFor(SEEN);
+    await p.locator('#run-progress[data-percent="100"]').waitFor(SEEN);
+    expect(await p.locator('.graph-node.state-completed').count()).toBe(4);
   }, 120_000);
 
   test("the page's control rules agree with the API's, for every state", async () => {

@@ -140,6 +140,52 @@ test('cancel by update, then a Temporal cancel request: the execution ends Cance
   expect(await stateOf('contract-plain-3')).toBe('cancelled');
 });
 
+test('cancel by update or signal alone: the run asks Temporal to cancel it, and the execution ends Canceled with the reason given', async () => {
+  for (const via of ['update', 'signal'] as const) {
+    const workflowId = `contract-plain-cancel-${via}`;
+    const handle = await client.workflow.start('pipelineWorkflow', {
+      taskQueue: 'tapflow',
+      workflowId,
+      args: [{ spec: { name: 'contract-cancel', nodes: [{ id: 'long', activity: 'step', input: { sleepMs: 60_000 }, heartbeatTimeout: '2s' }] } }],
+    });
+    await eventually('the node to start', () => (rig.recorder.startsOf(workflowId, 'long').length ? true : undefined));
+    const request = { reason: `stopped by ${via}`, by: 'script' };
+    if (via === 'update') await handle.executeUpdate('cancel', { args: [request] });
+    else await handle.signal('cancel', request);
+    const err = await handle.result().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    expect((err as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
+    expect((await handle.describe()).status.name).toBe('CANCELLED');
+    const status = await handle.query<Status & { reason?: string }>('status');
+    expect(status.state).toBe('cancelled');
+    expect(status.reason).toBe(`stopped by ${via}`);
+    // Nothing waited for a client's request: the only timers in the history are the node's own.
+    const { events } = await handle.fetchHistory();
+    expect(events?.some((e) => e.workflowExecutionCancelRequestedEventAttributes)).toBe(true);
+    expect(events?.filter((e) => e.timerStartedEventAttributes)).toEqual([]);
+  }
+});
+
+test('a Temporal cancel carries who asked and why, never an earlier pause\'s reason', async () => {
+  const handle = await client.workflow.start('pipelineWorkflow', {
+    taskQueue: 'tapflow',
+    workflowId: 'contract-plain-temporal-cancel',
+    args: [{ spec: { name: 'contract-cancel', nodes: [{ id: 'long', activity: 'step', input: { sleepMs: 1_000 } }, { id: 'next', activity: 'step', needs: ['long'] }] } }],
+  });
+  await handle.executeUpdate('pause', { args: [{ reason: 'lunch break' }] });
+  await eventually('the run to be paused', async () => ((await stateOf('contract-plain-temporal-cancel')) === 'paused' ? true : undefined));
+  await handle.cancel();
+  await handle.result().catch(() => undefined);
+  const status = await handle.query<Status & { reason?: string }>('status');
+  expect(status.state).toBe('cancelled');
+  expect(status.reason).toMatch(/^cancelled through Temporal by \S+/);
+  expect(status.reason).not.toContain('lunch break');
+  expect((await handle.describe()).status.name).toBe('CANCELLED');
+});
+
 test('a spec that does not validate fails the run at once with type TapflowInvalidSpec', async () => {
   await client.workflow.start('pipelineWorkflow', {
     taskQueue: 'tapflow',

@@ -2,7 +2,7 @@
  * Records the histories that `replay.test.ts` replays. Skipped unless RECORD_HISTORY=1:
  *
  *   RECORD_HISTORY=1 npx jest test/replay/record-history.test.ts
- *   RECORD_HISTORY=1 TAPFLOW_HISTORY_DIR=test/replay/histories/0.2.0 npx jest test/replay/record-history.test.ts -t '...'
+ *   RECORD_HISTORY=1 TAPFLOW_HISTORY_DIR=test/replay/histories/0.3.0 npx jest test/replay/record-history.test.ts -t '...'
  *
  * The second form records a release's corpus into a folder of its own (docs/compatibility.md).
  *
@@ -375,6 +375,45 @@ function started(id: string, nodeId: string): Promise<true> {
     await rig.tf.result(id, { wait: true });
     await save(id);
   }
+
+  test('a run paused, then cancelled through Temporal (its reason read from the history)', async () => {
+    const id = 'replay-temporal-cancel';
+    const spec: PipelineSpec = {
+      name: 'replay-temporal-cancel',
+      nodes: [
+        { id: 'a', activity: 'noop' },
+        { id: 'b', activity: 'noop', needs: ['a'] },
+      ],
+    };
+    await rig.tf.startRun(spec, { id });
+    await rig.tf.pause(id, { reason: 'recording' });
+    await state(id, 'paused');
+    const handle = env.client.workflow.getHandle(id);
+    await handle.cancel();
+    await handle.result().catch(() => undefined);
+    expect((await rig.tf.getStatus(id)).reason).toMatch(/^cancelled through Temporal by /);
+    await save(id);
+  });
+
+  test('a run quiet after a quick node: progress on the trailing edge, live store writes', async () => {
+    const id = 'replay-trailing-progress';
+    const spec: PipelineSpec = {
+      name: 'replay-trailing',
+      nodes: [
+        { id: 'a', activity: 'noop' },
+        { id: 'b', activity: 'noop' },
+        { id: 'gate', kind: 'event', event: 'go', needs: ['a', 'b'] },
+        { id: 'after', activity: 'noop', needs: ['gate'] },
+      ],
+    };
+    await rig.tf.startRun(spec, { id });
+    await eventually('the gate to wait', async () => ((await rig.tf.getStatus(id)).nodes.find((n) => n.id === 'gate')?.state === 'running' ? true : undefined));
+    // Past the trailing edge, so its timer fires and its upsert is in the history.
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    await rig.tf.sendEvent(id, 'go', { data: { ok: true } });
+    await rig.tf.result(id, { wait: true });
+    await save(id);
+  });
 
   test('a run paused while its last node is in flight (before the pause held the end)', () => pauseAtEnd('replay-pause-at-end'), 60_000);
 

@@ -71,6 +71,7 @@ it('announces a run inserted and a run updated', async () => {
     pipeline: 'p',
     state: 'running',
     completed: 0,
+    skipped: 0,
     total: 4,
     seq: expect.any(Number),
   });
@@ -82,6 +83,7 @@ it('announces a run inserted and a run updated', async () => {
     pipeline: 'p',
     state: 'paused',
     completed: 2,
+    skipped: 0,
     total: 4,
     seq: expect.any(Number),
   });

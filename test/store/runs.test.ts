@@ -47,7 +47,10 @@ describe('round trip', () => {
       state: 'completed',
       reason: 'all nodes completed',
       progressCompleted: 4,
-      progressTotal: 4,
+      progressSkipped: 1,
+      progressTotal: 5,
+      executionRunId: 'run-0002',
+      executionStartedAt: T1,
       nodes: [{ id: 'a', activity: 'fetch', needs: [], state: 'completed', attempts: 2, error: 'flaky' }],
       idempotencyKey: 'order-1234',
       rerunOf: 'wf-earlier',
@@ -59,7 +62,7 @@ describe('round trip', () => {
     const stored = await run('wf-all');
     const { updatedAt, ...rest } = stored;
     expect(updatedAt).toBeInstanceOf(Date);
-    expect(rest).toEqual({ ...write, finishedAt: T2, createdAt: T0, startedAt: T1 });
+    expect(rest).toEqual({ ...write, finishedAt: T2, createdAt: T0, startedAt: T1, executionStartedAt: T1 });
   });
 
   it('fills defaults for what the first write leaves out', async () => {
@@ -233,5 +236,71 @@ describe('times and identity', () => {
     await upsertRun(t.db.pool, base);
     await upsertRun(t.db.pool, { ...base, firstRunId: 'r1' });
     expect((await run()).firstRunId).toBe('r1');
+  });
+});
+
+describe('executions (a reset goes on in a new execution)', () => {
+  const first = { executionRunId: 'exec-1', executionStartedAt: T0 };
+  const second = { executionRunId: 'exec-2', executionStartedAt: T2 };
+
+  it('lets a later-started execution replace a final state, even with a lower seq', async () => {
+    await upsertRun(t.db.pool, {
+      ...base, ...first, state: 'terminated', reason: 'killed', seq: 12, startedAt: T0, finishedAt: T1,
+      progressCompleted: 3, progressSkipped: 1, progressTotal: 5, products: ['/out/a'],
+      nodes: [{ id: 'a', activity: 'x', needs: [], state: 'running', attempts: 1 }],
+    });
+    expect(await upsertRun(t.db.pool, {
+      ...base, ...second, state: 'running', seq: 4, progressCompleted: 1, progressTotal: 5,
+      nodes: [{ id: 'a', activity: 'x', needs: [], state: 'pending', attempts: 0 }],
+    })).toBe('updated');
+    expect(await run()).toMatchObject({
+      state: 'running', reason: null, seq: 4, finishedAt: null, startedAt: T0, progressCompleted: 1,
+      progressSkipped: 0, progressTotal: 5, products: ['/out/a'], executionRunId: 'exec-2', executionStartedAt: T2,
+      nodes: [{ id: 'a', state: 'pending' }],
+    });
+  });
+
+  it('ignores a late write of the earlier execution, whatever its seq', async () => {
+    await upsertRun(t.db.pool, { ...base, ...second, state: 'running', seq: 2 });
+    expect(await upsertRun(t.db.pool, { ...base, ...first, state: 'completed', seq: 50 })).toBe('unchanged');
+    expect(await run()).toMatchObject({ state: 'running', seq: 2, executionRunId: 'exec-2' });
+  });
+
+  it('follows the seq rules within one execution', async () => {
+    await upsertRun(t.db.pool, { ...base, ...first, state: 'paused', seq: 5 });
+    expect(await upsertRun(t.db.pool, { ...base, ...first, state: 'running', seq: 4 })).toBe('unchanged');
+    await upsertRun(t.db.pool, { ...base, ...first, state: 'completed', seq: 6 });
+    expect(await upsertRun(t.db.pool, { ...base, ...first, state: 'running', seq: 7 })).toBe('unchanged');
+    expect(await run()).toMatchObject({ state: 'completed', seq: 6 });
+  });
+
+  it('treats a write without the execution fields as today, and keeps the stored execution', async () => {
+    await upsertRun(t.db.pool, { ...base, ...first, state: 'running', seq: 5 });
+    expect(await upsertRun(t.db.pool, { ...base, state: 'running', seq: 3 })).toBe('unchanged');
+    await upsertRun(t.db.pool, { ...base, state: 'terminated', reason: 'gone' });
+    expect(await run()).toMatchObject({ state: 'terminated', reason: 'gone', seq: 5, executionRunId: 'exec-1' });
+    // A row written before the fields existed: the first write that names its execution records it.
+    await upsertRun(t.db.pool, { ...base, workflowId: 'old', state: 'running', seq: 2 });
+    await upsertRun(t.db.pool, { ...base, workflowId: 'old', ...first, state: 'running', seq: 3 });
+    expect(await run('old')).toMatchObject({ seq: 3, executionRunId: 'exec-1', executionStartedAt: T0 });
+  });
+
+  it('writes skipped progress like completed progress', async () => {
+    await upsertRun(t.db.pool, { ...base, progressSkipped: 2, seq: 3 });
+    expect(await upsertRun(t.db.pool, { ...base, progressSkipped: 1, seq: 2 })).toBe('unchanged');
+    await upsertRun(t.db.pool, { ...base, progressCompleted: 1, seq: 4 });
+    expect(await run()).toMatchObject({ progressSkipped: 2, progressCompleted: 1 });
+    await upsertRun(t.db.pool, { ...base, progressSkipped: 3, seq: 5 });
+    expect(await run()).toMatchObject({ progressSkipped: 3 });
+    await expect(upsertRun(t.db.pool, { ...base, progressSkipped: -1, seq: 6 })).rejects.toThrow(/progress_skipped/);
+  });
+});
+
+describe('executions: identity is the run id', () => {
+  it('treats writes with the stored run id as one execution, whatever start time they give', async () => {
+    await upsertRun(t.db.pool, { ...base, executionRunId: 'exec-1', executionStartedAt: T2, state: 'paused', seq: 5 });
+    expect(await upsertRun(t.db.pool, { ...base, executionRunId: 'exec-1', executionStartedAt: T3, state: 'running', seq: 4 })).toBe('unchanged');
+    await upsertRun(t.db.pool, { ...base, executionRunId: 'exec-1', executionStartedAt: T0, state: 'running', seq: 6 });
+    expect(await run()).toMatchObject({ state: 'running', seq: 6, executionStartedAt: T2 });
   });
 });

@@ -12,7 +12,7 @@ const status: RunStatus = {
   state: 'held',
   reason: 'node "check" is held: low score',
   startedAt: '2026-01-01T00:00:00.000Z',
-  progress: { completed: 1, total: 5, running: 1, failed: 1, percent: 20 },
+  progress: { completed: 1, skipped: 0, total: 5, running: 1, failed: 1, percent: 20 },
   nodes: [
     { id: 'a', activity: 'x', needs: [], state: 'completed', attempts: 0, reused: true },
     { id: 'check', activity: 'x', needs: ['a'], state: 'failed', attempts: 2, held: true, error: 'low score' },

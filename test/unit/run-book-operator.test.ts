@@ -71,7 +71,7 @@ describe('RunBook: hold', () => {
     expect(book.inFlight).toBe(1);
     expect(book.runningIds()).toEqual(['right']);
     expect(book.allFinished()).toBe(false);
-    expect(book.progress()).toEqual({ completed: 1, total: 4, running: 1, failed: 1, percent: 25 });
+    expect(book.progress()).toEqual({ completed: 1, skipped: 0, total: 4, running: 1, failed: 1, percent: 25 });
 
     // The independent branch goes on; bottom waits for left.
     book.complete('right', 'R', 1, T3);
@@ -79,7 +79,7 @@ describe('RunBook: hold', () => {
     expect(book.startNext(T3)).toBeUndefined();
     expect(states(book)).toEqual({ top: 'completed', left: 'failed+held', right: 'completed', bottom: 'pending' });
     expect(book.allFinished()).toBe(false);
-    expect(book.progress()).toEqual({ completed: 2, total: 4, running: 0, failed: 1, percent: 50 });
+    expect(book.progress()).toEqual({ completed: 2, skipped: 0, total: 4, running: 0, failed: 1, percent: 50 });
   });
 
   test('a held node with no error type leaves none from an earlier failure', () => {
@@ -178,7 +178,7 @@ describe('RunBook: skip', () => {
     expect(book.upstreamOf('bottom')).toEqual({ left: { by: 'hand' }, right: 'R' });
     book.complete('bottom', 'B', 1, T3);
     expect(book.allFinished()).toBe(true);
-    expect(book.progress()).toEqual({ completed: 3, total: 4, running: 0, failed: 0, percent: 75 });
+    expect(book.progress()).toEqual({ completed: 3, skipped: 1, total: 4, running: 0, failed: 0, percent: 100 });
   });
 
   test('skipping a pending node: it never starts, its dependents start once their other needs are met', () => {
@@ -261,7 +261,7 @@ describe('RunBook: rerun', () => {
     expect(status(book, 'left').finishedAt).toBeUndefined();
     expect(status(book, 'top')).toMatchObject({ attempts: 1 });
     expect(status(book, 'top').earlierAttempts).toBeUndefined();
-    expect(book.progress()).toEqual({ completed: 2, total: 4, running: 0, failed: 0, percent: 50 });
+    expect(book.progress()).toEqual({ completed: 2, skipped: 0, total: 4, running: 0, failed: 0, percent: 50 });
 
     // Only left is ready; bottom waits for it, then sees the new output and right's old one.
     expect(startAll(book, T3)).toEqual(['left']);
@@ -291,7 +291,7 @@ describe('RunBook: rerun', () => {
     expect(status(book, 'left')).toMatchObject({ state: 'pending', earlierAttempts: 2 });
     expect(status(book, 'left').held).toBeUndefined();
     expect(status(book, 'left').error).toBeUndefined();
-    expect(book.progress()).toEqual({ completed: 0, total: 4, running: 0, failed: 0, percent: 0 });
+    expect(book.progress()).toEqual({ completed: 0, skipped: 0, total: 4, running: 0, failed: 0, percent: 0 });
   });
 
   test('refused while a node of the set is running, and nothing changes', () => {
@@ -319,7 +319,7 @@ describe('RunBook: endPending', () => {
     expect(book.allFinished()).toBe(true);
     expect(status(book, 'left')).toMatchObject({ error: 'disk on fire', attempts: 2, finishedAt: T2 });
     expect(status(book, 'bottom').finishedAt).toBe(T3);
-    expect(book.progress()).toEqual({ completed: 2, total: 4, running: 0, failed: 1, percent: 50 });
+    expect(book.progress()).toEqual({ completed: 2, skipped: 1, total: 4, running: 0, failed: 1, percent: 75 });
   });
 
   test('on cancel, pending nodes end cancelled and none starts', () => {
@@ -424,7 +424,7 @@ describe('RunBook: reused outputs', () => {
     expect(status(book, 'right')).toMatchObject({ state: 'skipped', reused: true, attempts: 0 });
     expect(status(book, 'left')).toMatchObject({ state: 'pending' });
     expect(status(book, 'left').reused).toBeUndefined();
-    expect(book.progress()).toEqual({ completed: 1, total: 4, running: 0, failed: 0, percent: 25 });
+    expect(book.progress()).toEqual({ completed: 1, skipped: 1, total: 4, running: 0, failed: 0, percent: 50 });
 
     expect(startAll(book)).toEqual(['left']);
     expect(book.upstreamOf('left')).toEqual({ top: 'T' });

@@ -129,16 +129,16 @@ describe('RunBook: diamond', () => {
     book.complete('bottom', 'done', 1, T3);
     expect(book.allFinished()).toBe(true);
     expect(book.result()).toEqual({ bottom: 'done' });
-    expect(book.progress()).toEqual({ completed: 4, total: 4, running: 0, failed: 0, percent: 100 });
+    expect(book.progress()).toEqual({ completed: 4, skipped: 0, total: 4, running: 0, failed: 0, percent: 100 });
   });
 
   test('progress counts running and completed nodes, percent rounded down', () => {
     const book = new RunBook(spec(['a'], ['b'], ['c']));
-    expect(book.progress()).toEqual({ completed: 0, total: 3, running: 0, failed: 0, percent: 0 });
+    expect(book.progress()).toEqual({ completed: 0, skipped: 0, total: 3, running: 0, failed: 0, percent: 0 });
     startAll(book);
-    expect(book.progress()).toEqual({ completed: 0, total: 3, running: 3, failed: 0, percent: 0 });
+    expect(book.progress()).toEqual({ completed: 0, skipped: 0, total: 3, running: 3, failed: 0, percent: 0 });
     book.complete('a', 1, 1, T1);
-    expect(book.progress()).toEqual({ completed: 1, total: 3, running: 2, failed: 0, percent: 33 });
+    expect(book.progress()).toEqual({ completed: 1, skipped: 0, total: 3, running: 2, failed: 0, percent: 33 });
     book.complete('b', 1, 1, T1);
     expect(book.progress().percent).toBe(66);
   });
@@ -151,7 +151,7 @@ describe('RunBook: failure and cancel', () => {
     book.complete('top', 'T', 1, T1);
     startAll(book, T1);
     book.fail('left', 'boom', 'BoomError', 3, T2);
-    expect(book.progress()).toEqual({ completed: 1, total: 4, running: 1, failed: 1, percent: 25 });
+    expect(book.progress()).toEqual({ completed: 1, skipped: 0, total: 4, running: 1, failed: 1, percent: 25 });
     expect(book.hasReady()).toBe(false);
     expect(book.allFinished()).toBe(false);
 
@@ -218,7 +218,7 @@ describe('RunBook: failure and cancel', () => {
       ['c', 'cancelled', 0],
       ['d', 'cancelled', 0],
     ]);
-    expect(book.progress()).toEqual({ completed: 1, total: 4, running: 0, failed: 0, percent: 25 });
+    expect(book.progress()).toEqual({ completed: 1, skipped: 0, total: 4, running: 0, failed: 0, percent: 25 });
   });
 
   test('endPending leaves finished and running nodes alone', () => {
@@ -331,7 +331,7 @@ describe('RunBook: snapshot and rebuild', () => {
     rebuilt.complete('bottom', 'B', 1, T3);
     expect(rebuilt.allFinished()).toBe(true);
     expect(rebuilt.result()).toEqual({ bottom: 'B' });
-    expect(rebuilt.progress()).toEqual({ completed: 4, total: 4, running: 0, failed: 0, percent: 100 });
+    expect(rebuilt.progress()).toEqual({ completed: 4, skipped: 0, total: 4, running: 0, failed: 0, percent: 100 });
   });
 
   test('a node that was running in the snapshot is pending again, keeps its first start time and restarts', () => {
@@ -372,7 +372,7 @@ describe('RunBook: snapshot and rebuild', () => {
     book.fail('a', 'boom', 'E', 3, T1);
     const rebuilt = new RunBook(s, carried(book.snapshot()));
     // b was in flight when the snapshot was taken, so it no longer counts as running.
-    expect(rebuilt.progress()).toEqual({ completed: 0, total: 3, running: 0, failed: 1, percent: 0 });
+    expect(rebuilt.progress()).toEqual({ completed: 0, skipped: 0, total: 3, running: 0, failed: 1, percent: 0 });
     expect(stateOf(rebuilt, 'a')).toBe('failed');
     expect(rebuilt.nodeStatuses()[0]).toMatchObject({ error: 'boom', errorType: 'E', attempts: 3 });
     // b was running, so it is pending and ready again; c stays blocked behind a.
@@ -436,6 +436,6 @@ describe('RunBook: snapshot and rebuild', () => {
     expect(rebuilds).toBeGreaterThan(2);
     expect(started).toHaveLength(200);
     expect(new Set(started).size).toBe(200);
-    expect(book.progress()).toEqual({ completed: 200, total: 200, running: 0, failed: 0, percent: 100 });
+    expect(book.progress()).toEqual({ completed: 200, skipped: 0, total: 200, running: 0, failed: 0, percent: 100 });
   });
 });

@@ -8,8 +8,9 @@ function record(over: Partial<RunRecord> = {}): RunRecord {
   return {
     workflowId: 'w', firstRunId: 'run-1', pipeline: 'p', spec: null, params: null, result: null, products: [], plots: [],
     tags: [], groups: [], userName: null, site: null, event: null, priority: null, timeoutMs: null, retries: null, attempt: 1,
-    seq: 0, state: 'running', reason: null, progressCompleted: 0, progressTotal: 0, nodes: null, idempotencyKey: null, rerunOf: null, createdAt: t(0),
-    startedAt: t(1), finishedAt: null, updatedAt: t(9), ...over,
+    seq: 0, state: 'running', reason: null, progressCompleted: 0, progressSkipped: 0, progressTotal: 0, nodes: null, idempotencyKey: null, rerunOf: null, createdAt: t(0),
+    startedAt: t(1), finishedAt: null, updatedAt: t(9),
+    executionRunId: null, executionStartedAt: null, ...over,
   };
 }
 
@@ -35,7 +36,7 @@ describe('runStatusFromStore', () => {
     const status = runStatusFromStore(record({ state: 'paused', reason: 'lunch', nodes, progressCompleted: 1, progressTotal: 3 }), [attempt('a', 1, 'failed')]);
     expect(status).toEqual({
       workflowId: 'w', runId: 'run-1', pipeline: 'p', state: 'paused', reason: 'lunch', startedAt: t(1).toISOString(),
-      progress: { completed: 1, total: 3, running: 1, failed: 0, percent: 33 },
+      progress: { completed: 1, skipped: 0, total: 3, running: 1, failed: 0, percent: 33 },
       nodes,
     });
     expect(status.nodes[1]).not.toBe(nodes[1]);
@@ -47,7 +48,7 @@ describe('runStatusFromStore', () => {
     expect(status.startedAt).toBe(t(0).toISOString());
     expect(status.finishedAt).toBe(t(5).toISOString());
     expect(status.reason).toBeUndefined();
-    expect(status.progress).toEqual({ completed: 0, total: 0, running: 0, failed: 0, percent: 100 });
+    expect(status.progress).toEqual({ completed: 0, skipped: 0, total: 0, running: 0, failed: 0, percent: 100 });
   });
 
   test('rebuilds nodes from the spec and the attempts when the row has none: a run still going', () => {
@@ -64,7 +65,7 @@ describe('runStatusFromStore', () => {
       { id: 'b', activity: 'bAct', needs: ['a'], state: 'running', attempts: 2, startedAt: t(11).toISOString(), error: 'again' },
       { id: 'c', activity: 'cAct', needs: ['a', 'b'], state: 'pending', attempts: 0 },
     ]);
-    expect(status.progress).toEqual({ completed: 1, total: 3, running: 1, failed: 0, percent: 33 });
+    expect(status.progress).toEqual({ completed: 1, skipped: 0, total: 3, running: 1, failed: 0, percent: 33 });
   });
 
   test.each<[RunRecord['state'], Array<[string, string]>]>([

@@ -1,11 +1,5 @@
-import {
-  FINAL_RUN_STATES,
-  isFinal,
-  refusal,
-  RUN_STATES,
-  type ControlAction,
-  type RunState,
-} from '../../src/core/states';
+import { FINAL_RUN_STATES, isFinal, RUN_STATES, type ControlAction, type RunState } from '../../src/core/states';
+import { refusal } from '../../src/core/run-transitions';
 
 describe('run states', () => {
   test('lists every run state once', () => {

@@ -137,8 +137,82 @@ describe('search attributes', () => {
   });
 });
 
+describe('the trailing edge of the progress throttle', () => {
+  /** Completes `a` at once, then waits for event `go`: nothing follows the change of progress. */
+  const quiet: PipelineSpec = {
+    name: 'visible-trailing',
+    nodes: [
+      { id: 'a', activity: 'noop' },
+      { id: 'gate', kind: 'event', event: 'go', needs: ['a'] },
+    ],
+  };
+
+  test('a progress change inside the one-second throttle still reaches TapflowProgress, within 2 s, while the run waits', async () => {
+    const id = 'visible-trailing';
+    await rig.tf.startRun(quiet, { id });
+    const handle = env.client.workflow.getHandle(id);
+    // `a` completes a moment after the run's first upsert (state running, 0 %): within the
+    // second, so its 50 % is throttled, and nothing comes after it until the event.
+    const waiting = await eventually(
+      'gate to wait',
+      async () => ((await rig.tf.getStatus(id)).nodes.find((n) => n.id === 'gate')?.waitingFor === 'go' ? Date.now() : undefined),
+      { intervalMs: 20 },
+    );
+    const published = await eventually(
+      'TapflowProgress 50',
+      async () => ((await handle.describe()).typedSearchAttributes.get(PROGRESS_SEARCH_ATTRIBUTE) === 50 ? Date.now() : undefined),
+      { intervalMs: 50, timeoutMs: 5_000 },
+    );
+    expect(published - waiting).toBeLessThanOrEqual(2_000);
+    expect((await handle.describe()).typedSearchAttributes.get(STATE_SEARCH_ATTRIBUTE)).toBe('running');
+    expect((await rig.tf.getStatus(id)).progress).toMatchObject({ completed: 1, skipped: 0, total: 2, percent: 50 });
+
+    // The history says how: the patch's marker, a timer, and the upsert of 50 % after it fired.
+    const events = (await handle.fetchHistory()).events ?? [];
+    const patches = events
+      .map((e) => e.markerRecordedEventAttributes?.details?.['patch-data']?.payloads?.[0])
+      .filter((p) => p !== undefined)
+      .map((p) => defaultPayloadConverter.fromPayload<{ id: string }>(p).id);
+    expect(patches).toContain('tapflow-progress-trailing-edge');
+    const upserts = events.flatMap((e, i) => {
+      const fields = e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields;
+      const progress = fields?.[PROGRESS_SEARCH_ATTRIBUTE.name];
+      return progress ? [{ at: i, progress: defaultPayloadConverter.fromPayload<number>(progress) }] : [];
+    });
+    expect(upserts.map((u) => u.progress)).toEqual([0, 50]);
+    const fired = events.findIndex((e) => e.timerFiredEventAttributes);
+    expect(fired).toBeGreaterThan(-1);
+    expect(fired).toBeLessThan(upserts[1]!.at);
+
+    await rig.tf.sendEvent(id, 'go', { by: 'test' });
+    await rig.tf.result(id, { wait: true });
+    expect((await handle.describe()).typedSearchAttributes.get(PROGRESS_SEARCH_ATTRIBUTE)).toBe(100);
+  });
+
+  test('a skipped node counts as done in TapflowProgress', async () => {
+    const id = 'visible-skipped';
+    await rig.tf.startRun(
+      {
+        name: 'visible-skip',
+        nodes: [
+          { id: 'a', activity: 'noop' },
+          // Nobody sends it: it times out and skips itself.
+          { id: 'never', kind: 'event', event: 'never', needs: ['a'], timeout: '1s', onTimeout: 'skip' },
+          { id: 'b', activity: 'noop', needs: ['never'] },
+        ],
+      },
+      { id },
+    );
+    await rig.tf.result(id, { wait: true });
+    const status = await rig.tf.getStatus(id);
+    expect(status.nodes.find((n) => n.id === 'never')?.state).toBe('skipped');
+    expect(status.progress).toMatchObject({ completed: 2, skipped: 1, total: 3, percent: 100 });
+    expect((await env.client.workflow.getHandle(id).describe()).typedSearchAttributes.get(PROGRESS_SEARCH_ATTRIBUTE)).toBe(100);
+  });
+});
+
 describe('in the Web UI', () => {
-  test('each activity carries its node id as its summary (store records say what they record), and current details show progress', async () => {
+  test('the timeline shows the nodes and one final store record; each activity carries its node id as its summary, and current details show progress', async () => {
     const id = 'visible-summaries';
     await rig.tf.startRun(chain, { id });
     await rig.tf.result(id, { wait: true });
@@ -153,12 +227,13 @@ describe('in the Web UI', () => {
         summary: summary ? defaultPayloadConverter.fromPayload<string>(summary) : undefined,
       };
     });
+    // The run's live changes leave through the store sink (no history event): the one record
+    // activity is the durable final record.
     expect(seen).toEqual([
-      { activityId: 'tapflow:record:1', summary: 'record run running' },
       { activityId: 'fetch', summary: 'fetch' },
       { activityId: 'resize', summary: 'resize' },
       { activityId: 'report', summary: 'report' },
-      { activityId: 'tapflow:record:2', summary: 'record run completed' },
+      { activityId: 'tapflow:record:1', summary: 'record run completed' },
     ]);
 
     const metadata = await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');

@@ -13,7 +13,7 @@
 import type { FastifyInstance } from 'fastify';
 import { readablePipelines } from '../permissions';
 import { checkRun, type ApiContext } from '../context';
-import { errorReply, listQuery, objectReply, runParams, startBody } from '../schemas';
+import { errorReply, listQuery, objectReply, runParams, runStatusReply, startBody } from '../schemas';
 
 interface StartBody {
   spec: Record<string, unknown>;
@@ -70,7 +70,7 @@ export function registerRunRoutes(app: FastifyInstance, ctx: ApiContext): void {
 
   app.get<{ Params: { id: string } }>(
     '/api/runs/:id',
-    { config: { action: 'read' }, schema: { tags: ['runs'], summary: "A run's status", params: runParams, response: { 200: objectReply, ...errors } } },
+    { config: { action: 'read' }, schema: { tags: ['runs'], summary: "A run's status", params: runParams, response: { 200: runStatusReply, ...errors } } },
     async (request) => {
       await checkRun(ctx, request, request.params.id, 'read');
       return ctx.client.getStatus(request.params.id);

@@ -11,6 +11,7 @@ import * as m005 from './005-api-tokens';
 import * as m006 from './006-change-sequence';
 import * as m007 from './007-declared-run-states';
 import * as m008 from './008-hosted-activities';
+import * as m009 from './009-execution-and-skipped';
 
 /** One numbered migration. */
 export interface Migration {
@@ -32,4 +33,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { id: 6, ...m006 },
   { id: 7, ...m007 },
   { id: 8, ...m008 },
+  { id: 9, ...m009 },
 ];

@@ -10,6 +10,8 @@ export const RUN_COLUMNS = `
   r.products, r.plots, r.tags, r.groups, r.user_name AS "userName", r.site, r.event, r.priority,
   r.timeout_ms::float8 AS "timeoutMs", r.retries, r.attempt, r.seq::float8 AS seq, r.state, r.reason,
   r.progress_completed AS "progressCompleted", r.progress_total AS "progressTotal",
+  r.progress_skipped AS "progressSkipped", r.execution_run_id AS "executionRunId",
+  r.execution_started_at AS "executionStartedAt",
   r.nodes, r.idempotency_key AS "idempotencyKey", r.rerun_of AS "rerunOf", r.created_at AS "createdAt", r.started_at AS "startedAt",
   r.finished_at AS "finishedAt",
   r.updated_at AS "updatedAt"`;

@@ -8,11 +8,17 @@ import { jsonParam, textArrayParam, timeParam } from './params';
 
 /*
  * Which write wins, per field, when the run's row exists (r: stored, excluded: this write):
- * - newer: this write is for a later attempt of the whole run; it replaces the run's state,
- *   reason, result, nodes, products, plots, progress and times.
- * - current: a newer attempt, or the same attempt with a seq at least the stored one, and the
- *   stored state is not final unless this write carries the same final state. Only a current write
- *   changes the mutable fields; a stale one changes nothing.
+ * - newer: this write is for a later attempt of the whole run, or (same attempt) from another
+ *   Temporal execution (execution_run_id) that started later than the stored one (a reset goes on
+ *   in a new execution whose seq restarts lower, and may follow a final state). It replaces the
+ *   run's state, reason, result, nodes, progress, seq, finished_at and execution; a later attempt
+ *   also its products, plots and started_at. A write from another execution that started earlier
+ *   than the stored one is stale.
+ * - current: newer, or the same attempt with a seq at least the stored one, from the same
+ *   execution (the same run id, whatever start time it gives), from one that started at the same
+ *   time, or with either side not saying; and the stored state is not final unless this write
+ *   carries the same final state. Only a current write changes the mutable fields; a stale one
+ *   changes nothing. Within one execution, execution_started_at keeps its first value.
  * - outputs (of nodes no attempt row holds) are merged in, by node id, from current writes.
  * - first_run_id, spec, params, pipeline, idempotency_key, rerun_of and created_at keep their first value;
  *   started_at and finished_at keep their first value within an attempt, so no time moves backwards.
@@ -25,18 +31,20 @@ INSERT INTO tapflow.runs AS r (
   workflow_id, first_run_id, pipeline, spec, params, result, products, plots, tags, groups,
   user_name, site, event, priority, timeout_ms, retries, attempt, seq, state, reason,
   progress_completed, progress_total, created_at, started_at, finished_at, nodes, idempotency_key,
-  outputs, rerun_of)
+  outputs, rerun_of, progress_skipped, execution_run_id, execution_started_at)
 VALUES (
   $1, $2, $3, $4::jsonb, $5::jsonb, $6::jsonb,
   coalesce($7::text[], '{}'), coalesce($8::text[], '{}'), coalesce($9::text[], '{}'), coalesce($10::text[], '{}'),
   $11, $12, $13::jsonb, $14::integer, $15::bigint, $16::integer,
   coalesce($17::integer, 1), coalesce($18::bigint, 0), $19, $20,
   coalesce($21::integer, 0), coalesce($22::integer, 0), date_trunc('milliseconds', coalesce($23::timestamptz, now())),
-  $24::timestamptz, $25::timestamptz, $26::jsonb, $27::text, $28::jsonb, $29::text)
+  $24::timestamptz, $25::timestamptz, $26::jsonb, $27::text, $28::jsonb, $29::text,
+  coalesce($30::integer, 0), $31::text, $32::timestamptz)
 ON CONFLICT (workflow_id) DO UPDATE SET
   (first_run_id, spec, params, tags, groups, user_name, site, event, priority, timeout_ms, retries,
    attempt, seq, state, reason, result, products, plots, progress_completed, progress_total,
-   started_at, finished_at, nodes, idempotency_key, outputs, rerun_of) =
+   started_at, finished_at, nodes, idempotency_key, outputs, rerun_of, progress_skipped,
+   execution_run_id, execution_started_at) =
   (SELECT
      coalesce(r.first_run_id, excluded.first_run_id),
      coalesce(r.spec, excluded.spec),
@@ -56,13 +64,13 @@ ON CONFLICT (workflow_id) DO UPDATE SET
           WHEN w.current THEN coalesce(excluded.reason, r.reason) ELSE r.reason END,
      CASE WHEN w.newer THEN excluded.result
           WHEN w.current THEN coalesce(excluded.result, r.result) ELSE r.result END,
-     CASE WHEN w.newer OR (w.current AND $7::text[] IS NOT NULL) THEN excluded.products ELSE r.products END,
-     CASE WHEN w.newer OR (w.current AND $8::text[] IS NOT NULL) THEN excluded.plots ELSE r.plots END,
+     CASE WHEN w.newer_attempt OR (w.current AND $7::text[] IS NOT NULL) THEN excluded.products ELSE r.products END,
+     CASE WHEN w.newer_attempt OR (w.current AND $8::text[] IS NOT NULL) THEN excluded.plots ELSE r.plots END,
      CASE WHEN w.newer OR (w.current AND $21::integer IS NOT NULL) THEN excluded.progress_completed
           ELSE r.progress_completed END,
      CASE WHEN w.newer OR (w.current AND $22::integer IS NOT NULL) THEN excluded.progress_total
           ELSE r.progress_total END,
-     CASE WHEN w.newer THEN excluded.started_at
+     CASE WHEN w.newer_attempt THEN excluded.started_at
           WHEN w.current THEN coalesce(r.started_at, excluded.started_at) ELSE r.started_at END,
      CASE WHEN w.newer THEN excluded.finished_at
           WHEN w.current THEN coalesce(r.finished_at, excluded.finished_at) ELSE r.finished_at END,
@@ -71,11 +79,22 @@ ON CONFLICT (workflow_id) DO UPDATE SET
      coalesce(r.idempotency_key, excluded.idempotency_key),
      CASE WHEN w.current AND $28::jsonb IS NOT NULL THEN coalesce(r.outputs, '{}'::jsonb) || $28::jsonb
           ELSE r.outputs END,
-     coalesce(r.rerun_of, excluded.rerun_of)
-   FROM (SELECT s.newer, s.newer OR s.same AS current
+     coalesce(r.rerun_of, excluded.rerun_of),
+     CASE WHEN w.newer OR (w.current AND $30::integer IS NOT NULL) THEN excluded.progress_skipped
+          ELSE r.progress_skipped END,
+     CASE WHEN w.current THEN coalesce(excluded.execution_run_id, r.execution_run_id) ELSE r.execution_run_id END,
+     CASE WHEN w.newer THEN coalesce(excluded.execution_started_at, r.execution_started_at)
+          WHEN w.current THEN coalesce(r.execution_started_at, excluded.execution_started_at)
+          ELSE r.execution_started_at END
+   FROM (SELECT s.newer_attempt, s.newer_attempt OR s.newer_execution AS newer,
+                s.newer_attempt OR s.newer_execution OR s.same AS current
          FROM (SELECT
-                 coalesce($17::integer, r.attempt) > r.attempt AS newer,
+                 coalesce($17::integer, r.attempt) > r.attempt AS newer_attempt,
                  coalesce($17::integer, r.attempt) = r.attempt
+                   AND $31::text IS DISTINCT FROM r.execution_run_id
+                   AND coalesce($32::timestamptz > r.execution_started_at, false) AS newer_execution,
+                 coalesce($17::integer, r.attempt) = r.attempt
+                   AND ($31::text = r.execution_run_id OR coalesce($32::timestamptz >= r.execution_started_at, true))
                    AND coalesce($18::bigint, r.seq) >= r.seq
                    AND (r.state NOT IN (${FINAL_STATES_SQL}) OR excluded.state = r.state) AS same
               ) s
@@ -90,8 +109,10 @@ const IDEMPOTENCY_KEY_INDEX = 'runs_idempotency_key_idx';
  *
  * Idempotent and safe in any order of delivery: a duplicate write changes nothing (not even
  * `updatedAt`, and no NOTIFY is sent); a final state (`completed`, `failed`, `cancelled`) is
- * never moved back to a non-final one within a run attempt; a write with a lower `seq`, or for an
- * earlier `attempt`, than the stored one changes nothing; `startedAt` and `finishedAt` keep their
+ * never moved back to a non-final one within a run attempt and execution; a write with a lower
+ * `seq`, for an earlier `attempt`, or from an execution that started earlier than the stored one
+ * (`executionStartedAt`) changes nothing; a write from an execution that started later (a reset
+ * goes on in a new one) replaces the run's state, progress, nodes and `seq`, even a final state; `startedAt` and `finishedAt` keep their
  * first value within an attempt; `createdAt`, `firstRunId`, `spec`, `params` and `pipeline` keep
  * their first value. A field left `undefined` keeps the stored value.
  *
@@ -149,6 +170,9 @@ async function writeRun(client: Queryable, run: RunWrite): Promise<Array<{ inser
     run.idempotencyKey ?? null,
     jsonParam(run.outputs),
     run.rerunOf ?? null,
+    run.progressSkipped ?? null,
+    run.executionRunId ?? null,
+    timeParam(run.executionStartedAt),
   ]);
   return rows;
 }
