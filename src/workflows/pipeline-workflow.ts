@@ -49,7 +49,7 @@ import { cascade } from './child-node';
 import { registerOperatorHandlers } from './operator-handlers';
 import type { NodeOutcome } from './node-activity';
 import { nodeRunner, type RunnerContext } from './node-runners';
-import { ProgressPublisher } from './progress-publisher';
+import { LIVE_VIEWS_PATCH, ProgressPublisher } from './progress-publisher';
 import { RunBook, type RunBookSnapshot } from './run-book';
 import { StoreReporter } from './store-reporter';
 import { startWaiting, type Waiter } from './waiting-nodes';
@@ -97,15 +97,9 @@ interface Carried {
 const CONTINUE_AS_NEW_EVENTS = 8000;
 /** ... or this many bytes (Temporal warns at 10 MB). */
 const CONTINUE_AS_NEW_BYTES = 8 * 1024 * 1024;
-/**
- * A run's live changes used to be written by the record activity, two or more rows of
- * bookkeeping in every run's timeline. They now leave through the store sink (no history event);
- * the final record stays an activity. Runs recorded before keep their record activities on replay.
- */
-export const LIVE_RECORDS_PATCH = 'tapflow-live-records';
 
-/** Least time between two live writes of a run's nodes and progress, in ms of workflow time. */
-const LIVE_WRITE_INTERVAL_MS = 1000;
+/** Runs with more nodes than this are written live at each whole percent, not at each node. */
+const LIVE_NODE_DETAIL_LIMIT = 1000;
 
 /** How long a run recorded before {@link CANCEL_ENDS_CANCELED_PATCH} waits for the client's Temporal cancel request, in ms. */
 const TEMPORAL_CANCEL_GRACE_MS = 30_000;
@@ -126,7 +120,7 @@ export async function pipelineWorkflow(input: PipelineRunArgs): Promise<Pipeline
   const carried = input.carried as Carried | undefined;
   const meta = input.meta ?? {};
   const recorded = patched(STORE_RECORDS_PATCH);
-  const reporter = new StoreReporter(recorded, info.taskQueue, carried?.seq, recorded && patched(LIVE_RECORDS_PATCH));
+  const reporter = new StoreReporter(recorded, info.taskQueue, carried?.seq, recorded && patched(LIVE_VIEWS_PATCH));
   const book = new RunBook(spec, carried?.book, carried ? undefined : input.reuse);
   // The clock's timers run under the root scope: cancelling the nodes must not stop it.
   const clock = new ActiveClock(CancellationScope.current(), carried?.clock);
@@ -451,17 +445,15 @@ export async function pipelineWorkflow(input: PipelineRunArgs): Promise<Pipeline
     unrecordedOutputs.clear();
     return { outputs };
   };
-  /** What the last live write said (state, reason, progress), and when it was made. */
+  /** What the last live write said (state, reason, progress, held nodes, pending outputs). */
   let liveSaid = '';
-  let liveAt = -Infinity;
-  /** A change the live writes have not carried yet (it came within the interval). */
-  let liveBehind = false;
   /**
-   * Writes the run's row. Runs recorded before live records: when the state has changed since
-   * the last write (each write is an activity). Live runs: at once when the state changes, and
-   * when nodes or progress changed at most once per {@link LIVE_WRITE_INTERVAL_MS}, the rest
-   * at the interval's trailing edge (the main loop wakes for it); their outputs stay pending for
-   * the next durable write, since a live write may be lost.
+   * Writes the run's row. Runs recorded before live records: when the state has changed since the
+   * last write (each write is an activity). Live runs: whenever what the views show changed (a
+   * sink call costs no history event). Each write carries every node's status, so a run of more
+   * than {@link LIVE_NODE_DETAIL_LIMIT} nodes is written when its state, reason or whole percent
+   * changes rather than at every node, which bounds it to about a hundred writes. Live writes
+   * leave the outputs pending for the next durable write, since a live write may be lost.
    */
   const reportState = (force = false): void => {
     if (!reporter.enabled) return;
@@ -472,21 +464,11 @@ export async function pipelineWorkflow(input: PipelineRunArgs): Promise<Pipeline
       return;
     }
     const p = book.progress();
-    const said = `${run.state}|${run.reason ?? ''}|${p.completed}|${p.skipped}|${p.running}|${p.failed}|${book.held}|${unrecordedOutputs.size}`;
-    if (said === liveSaid && !force) {
-      // Back to what the store has: nothing is waiting (else the main loop would wake for it).
-      liveBehind = false;
-      return;
-    }
-    const now = Date.now();
-    if (run.state === recordedState && !force && now - liveAt < LIVE_WRITE_INTERVAL_MS) {
-      liveBehind = true;
-      return;
-    }
+    const detail = p.total <= LIVE_NODE_DETAIL_LIMIT ? `${p.completed}|${p.skipped}|${p.running}|${unrecordedOutputs.size}` : `${p.percent}`;
+    const said = `${run.state}|${run.reason ?? ''}|${p.failed}|${book.held}|${detail}`;
+    if (said === liveSaid && !force) return;
     recordedState = run.state;
     liveSaid = said;
-    liveAt = now;
-    liveBehind = false;
     const outputs = unrecordedOutputs.size > 0 ? { outputs: Object.fromEntries(unrecordedOutputs) } : {};
     reporter.run({ ...runReport(), nodes: book.nodeStatuses(), ...outputs });
   };
@@ -598,11 +580,7 @@ export async function pipelineWorkflow(input: PipelineRunArgs): Promise<Pipeline
       publish();
       reportState();
       dirty = false;
-      // A progress upsert or a live write held back by its interval is due at the interval's end:
-      // wake then (one timer for both), if nothing else wakes us first; the next turn makes them.
-      const due = Math.min(publisher.dueAt ?? Infinity, liveBehind ? liveAt + LIVE_WRITE_INTERVAL_MS : Infinity);
-      if (due === Infinity) await condition(() => dirty);
-      else await condition(() => dirty, Math.max(due - Date.now(), 1));
+      await condition(() => dirty);
     }
   };
 

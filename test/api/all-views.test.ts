@@ -10,7 +10,7 @@
  * - the store's row (`runStatusFromStore`) and the latest `status` event of the run's stream
  *   (the same row): within a few seconds, as the workflow writes the row;
  * - `TapflowState`/`TapflowProgress` (describe) and `tapflow list --json`: within 3 s (the
- *   progress throttle's trailing edge publishes within 2 s; visibility trails a little).
+ *   every whole percent is upserted at once; visibility trails a little).
  *
  * The views are compared in separate tests per moment, so one view lagging does not hide the
  * others: the run goes on from one test to the next.
