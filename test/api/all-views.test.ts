@@ -1,7 +1,7 @@
 /**
  * Every view of one run tells the same truth about its nodes and progress. One mixed run (an
- * activity, a map node with items, a sleep, a child pipeline, an event node waiting, a node an
- * operator skips) on a dev server with a real worker, store and API, looked at in several moments:
+ * activity, a map node with items, a sleep, a child pipeline, an event node waiting, a node held
+ * for an operator, a node an operator skips) on a dev server with a real worker, store and API, looked at in several moments:
  * while the event waits, after the operator's skip, after the event is sent (the last node in
  * flight), and at the end. In each, the run's `status` query is the reference, and each other
  * view must come to show the same node states and the same progress:
@@ -45,8 +45,9 @@ const ID = 'all-views';
 const PIPELINE = 'all-views';
 /**
  * prep -> items -> count (a map over 8 items); prep -> nap (a sleep), child (a child pipeline),
- * approve (an event); approve -> optional (skipped by an operator while pending); merge needs all
- * of them and works a while, so the moment after the event has a node in flight.
+ * approve (an event), check (fails and is held for an operator, who skips it); approve -> optional
+ * (skipped by an operator while pending); merge needs all of them and works a while, so the moment
+ * after the event has a node in flight.
  */
 const spec: PipelineSpec = {
   name: PIPELINE,
@@ -57,8 +58,9 @@ const spec: PipelineSpec = {
     { id: 'nap', kind: 'sleep', needs: ['prep'], duration: '1s' },
     { id: 'child', kind: 'pipeline', needs: ['prep'], pipeline: { name: 'all-views-child', nodes: [{ id: 'x', activity: 'noop' }] } },
     { id: 'approve', kind: 'event', needs: ['prep'], event: 'approve' },
+    { id: 'check', activity: 'fail', needs: ['prep'], onFailure: 'hold', input: { message: 'needs a look', nonRetryable: true } },
     { id: 'optional', activity: 'step', needs: ['approve'] },
-    { id: 'merge', activity: 'step', needs: ['count', 'nap', 'child', 'approve', 'optional'], input: { sleepMs: 12_000 } },
+    { id: 'merge', activity: 'step', needs: ['count', 'nap', 'child', 'approve', 'check', 'optional'], input: { sleepMs: 12_000 } },
   ],
 } as PipelineSpec;
 
@@ -217,15 +219,17 @@ beforeAll(async () => {
   stream = follow(`${base}/api/runs/${ID}/events`);
 }, 120_000);
 
-describe('while the event waits: map done, sleep done, child done', () => {
+describe('while the event waits and a node is held: map done, sleep done, child done', () => {
   test('the run says so itself', async () => {
-    reference = await moment('approve to wait with the rest done', (st) =>
-      ['count', 'nap', 'child'].every((id) => node(st, id)?.state === 'completed') && node(st, 'approve')?.waitingFor === 'approve',
+    reference = await moment('approve to wait with the rest done and check held', (st) =>
+      ['count', 'nap', 'child'].every((id) => node(st, id)?.state === 'completed') &&
+      node(st, 'approve')?.waitingFor === 'approve' &&
+      node(st, 'check')?.held === true,
     );
     expect(reference).toEqual({
-      state: 'running',
-      percent: 62,
-      progress: { completed: 5, skipped: 0, total: 8 },
+      state: 'held',
+      percent: 55,
+      progress: { completed: 5, skipped: 0, total: 9 },
       nodes: {
         prep: 'completed',
         items: 'completed',
@@ -233,6 +237,7 @@ describe('while the event waits: map done, sleep done, child done', () => {
         nap: 'completed',
         child: 'completed',
         approve: 'running waiting for approve',
+        check: 'failed +held',
         optional: 'pending',
         merge: 'pending',
       },
@@ -241,12 +246,13 @@ describe('while the event waits: map done, sleep done, child done', () => {
   viewsAgree();
 });
 
-describe('an operator skips a pending node', () => {
-  test('the run counts it skipped, and done in the percentage', async () => {
+describe('an operator skips the held node and a pending one', () => {
+  test('the run counts them skipped, and done in the percentage', async () => {
+    expect((await cli('skip', ID, 'check', '--output', '{"looked":true}', '--json')).code).toBe(0);
     expect((await cli('skip', ID, 'optional', '--output', '{"skipped":true}', '--json')).code).toBe(0);
-    reference = await moment('optional skipped', (st) => node(st, 'optional')?.state === 'skipped');
-    expect(reference).toMatchObject({ state: 'running', percent: 75, progress: { completed: 5, skipped: 1, total: 8 } });
-    expect(reference.nodes).toMatchObject({ approve: 'running waiting for approve', optional: 'skipped', merge: 'pending' });
+    reference = await moment('check and optional skipped', (st) => node(st, 'optional')?.state === 'skipped' && node(st, 'check')?.state === 'skipped');
+    expect(reference).toMatchObject({ state: 'running', percent: 77, progress: { completed: 5, skipped: 2, total: 9 } });
+    expect(reference.nodes).toMatchObject({ approve: 'running waiting for approve', check: 'skipped', optional: 'skipped', merge: 'pending' });
   });
   viewsAgree();
 });
@@ -255,17 +261,17 @@ describe('after the event: the last node in flight', () => {
   test('the run says so itself', async () => {
     await s.rig.tf.sendEvent(ID, 'approve', { by: 'test', data: { ok: true } });
     reference = await moment('merge to run', (st) => node(st, 'merge')?.state === 'running');
-    expect(reference).toMatchObject({ state: 'running', percent: 87, progress: { completed: 6, skipped: 1, total: 8 } });
+    expect(reference).toMatchObject({ state: 'running', percent: 88, progress: { completed: 6, skipped: 2, total: 9 } });
     expect(reference.nodes).toMatchObject({ approve: 'completed', merge: 'running' });
   });
   viewsAgree();
 });
 
 describe('at the end', () => {
-  test('the run completed at 100 %, the skipped node counted as done', async () => {
+  test('the run completed at 100 %, the skipped nodes counted as done', async () => {
     await s.rig.tf.result(ID, { wait: true });
     reference = await moment('the run to complete', (st) => st.state === 'completed');
-    expect(reference).toMatchObject({ state: 'completed', percent: 100, progress: { completed: 7, skipped: 1, total: 8 } });
+    expect(reference).toMatchObject({ state: 'completed', percent: 100, progress: { completed: 7, skipped: 2, total: 9 } });
   });
   viewsAgree();
 });
