@@ -161,7 +161,9 @@ export class RunWriteQueue {
         this.pending.set(write.workflowId, newer ? mergeRunWrites(write, newer) : write);
       }
       if (this.stopping) return;
-      await new Promise((resolve) => setTimeout(resolve, backoff));
+      // Unref'd: a queue left waiting for a database that never comes back must not keep the
+      // process alive (a worker's own lifetime does that while it runs).
+      await new Promise((resolve) => setTimeout(resolve, backoff).unref());
       backoff = Math.min(backoff * 2, this.maxBackoffMs);
     }
   }
