@@ -12,7 +12,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { FastifyInstance } from 'fastify';
 import { buildApi } from '../../src/api/server';
 import { createApiToken, StoreTokenVerifier } from '../../src/api/tokens';
-import { main } from '../../src/cli/main';
+import { tapflow } from '../helpers/cli';
 import type { RunSummary } from '../../src/client';
 import { RunReconciler } from '../../src/control/run-reconciler';
 import { TIMED_OUT_REASON } from '../../src/control/temporal-end';
@@ -56,29 +56,13 @@ afterEach(async () => {
   await recorder?.drain();
 });
 
-/** `tapflow ...args` in this process: its exit code and what it printed. */
+/**
+ * `tapflow ...args`, the real binary in its own process (as a user runs it): its exit code and
+ * what it printed. Its own process, so the Temporal connection it opens ends with it.
+ */
 async function cli(...args: string[]): Promise<{ code: number; stdout: string }> {
-  const saved = { address: process.env.TEMPORAL_ADDRESS, url: process.env.DATABASE_URL };
-  process.env.TEMPORAL_ADDRESS = env.address;
-  process.env.DATABASE_URL = t.db.url;
-  let stdout = '';
-  const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout += chunk.toString();
-    return true;
-  });
-  try {
-    const code = await main(['node', 'tapflow', ...args]);
-    return { code, stdout };
-  } finally {
-    write.mockRestore();
-    restore('TEMPORAL_ADDRESS', saved.address);
-    restore('DATABASE_URL', saved.url);
-  }
-}
-
-function restore(key: string, value: string | undefined): void {
-  if (value === undefined) delete process.env[key];
-  else process.env[key] = value;
+  const { code, stdout } = await tapflow({ TEMPORAL_ADDRESS: env.address, DATABASE_URL: t.db.url, TAPFLOW_TASK_QUEUE: rig.taskQueue }, ...args);
+  return { code: code ?? 1, stdout };
 }
 
 async function cliJson<T>(...args: string[]): Promise<T> {

@@ -48,6 +48,17 @@ interface Status {
   nodes: Array<{ id: string; state: string; attempts: number }>;
 }
 
+/** Starts a run of one long, heartbeating node through the plain client, and waits for the node to start. */
+async function startLongRun(workflowId: string) {
+  const handle = await client.workflow.start('pipelineWorkflow', {
+    taskQueue: 'tapflow',
+    workflowId,
+    args: [{ spec: { name: 'contract-cancel', nodes: [{ id: 'long', activity: 'step', input: { sleepMs: 60_000 }, heartbeatTimeout: '2s' }] } }],
+  });
+  await eventually('the node to start', () => (rig.recorder.startsOf(workflowId, 'long').length ? true : undefined));
+  return handle;
+}
+
 async function stateOf(id: string): Promise<string> {
   return (await client.workflow.getHandle(id).query<Status>('status')).state;
 }
@@ -121,12 +132,7 @@ test('operator updates and their refusals carry the same type', async () => {
 });
 
 test('cancel by update, then a Temporal cancel request: the execution ends Canceled', async () => {
-  const handle = await client.workflow.start('pipelineWorkflow', {
-    taskQueue: 'tapflow',
-    workflowId: 'contract-plain-3',
-    args: [{ spec: { name: 'contract-cancel', nodes: [{ id: 'long', activity: 'step', input: { sleepMs: 60_000 }, heartbeatTimeout: '2s' }] } }],
-  });
-  await eventually('the node to start', () => (rig.recorder.startsOf('contract-plain-3', 'long').length ? true : undefined));
+  const handle = await startLongRun('contract-plain-3');
   const ack = await handle.executeUpdate<{ state: string }, [object]>('cancel', { args: [{ reason: 'no longer needed', by: 'script' }] });
   expect(['cancelling', 'cancelled']).toContain(ack.state);
   await handle.cancel();
@@ -143,12 +149,7 @@ test('cancel by update, then a Temporal cancel request: the execution ends Cance
 test('cancel by update or signal alone: the run asks Temporal to cancel it, and the execution ends Canceled with the reason given', async () => {
   for (const via of ['update', 'signal'] as const) {
     const workflowId = `contract-plain-cancel-${via}`;
-    const handle = await client.workflow.start('pipelineWorkflow', {
-      taskQueue: 'tapflow',
-      workflowId,
-      args: [{ spec: { name: 'contract-cancel', nodes: [{ id: 'long', activity: 'step', input: { sleepMs: 60_000 }, heartbeatTimeout: '2s' }] } }],
-    });
-    await eventually('the node to start', () => (rig.recorder.startsOf(workflowId, 'long').length ? true : undefined));
+    const handle = await startLongRun(workflowId);
     const request = { reason: `stopped by ${via}`, by: 'script' };
     if (via === 'update') await handle.executeUpdate('cancel', { args: [request] });
     else await handle.signal('cancel', request);
