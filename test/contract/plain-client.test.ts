@@ -59,6 +59,17 @@ async function startLongRun(workflowId: string) {
   return handle;
 }
 
+/** Waits for the execution to end, and checks Temporal ended it Canceled. */
+async function expectCanceled(handle: Awaited<ReturnType<typeof startLongRun>>): Promise<void> {
+  const err = await handle.result().then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(WorkflowFailedError);
+  expect((err as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
+  expect((await handle.describe()).status.name).toBe('CANCELLED');
+}
+
 async function stateOf(id: string): Promise<string> {
   return (await client.workflow.getHandle(id).query<Status>('status')).state;
 }
@@ -136,13 +147,7 @@ test('cancel by update, then a Temporal cancel request: the execution ends Cance
   const ack = await handle.executeUpdate<{ state: string }, [object]>('cancel', { args: [{ reason: 'no longer needed', by: 'script' }] });
   expect(['cancelling', 'cancelled']).toContain(ack.state);
   await handle.cancel();
-  const err = await handle.result().then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(WorkflowFailedError);
-  expect((err as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
-  expect((await handle.describe()).status.name).toBe('CANCELLED');
+  await expectCanceled(handle);
   expect(await stateOf('contract-plain-3')).toBe('cancelled');
 });
 
@@ -153,13 +158,7 @@ test('cancel by update or signal alone: the run asks Temporal to cancel it, and 
     const request = { reason: `stopped by ${via}`, by: 'script' };
     if (via === 'update') await handle.executeUpdate('cancel', { args: [request] });
     else await handle.signal('cancel', request);
-    const err = await handle.result().then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(err).toBeInstanceOf(WorkflowFailedError);
-    expect((err as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
-    expect((await handle.describe()).status.name).toBe('CANCELLED');
+    await expectCanceled(handle);
     const status = await handle.query<Status & { reason?: string }>('status');
     expect(status.state).toBe('cancelled');
     expect(status.reason).toBe(`stopped by ${via}`);
