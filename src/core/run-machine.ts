@@ -9,7 +9,7 @@
  * first cause stands: a second failure, a late limit or a control action cannot change how
  * the run ends, and control actions are refused saying so.
  */
-import type { ControlAction, RunState } from './states';
+import { isFinal, type ControlAction, type RunState } from './states';
 import { transition, type RunEvent } from './run-transitions';
 
 /** How a cancel reached the run. */
@@ -65,7 +65,7 @@ export class RunMachine {
 
   /** See {@link RunPhase}. */
   get phase(): RunPhase {
-    if (this.current === 'cancelled' || this.current === 'completed' || this.current === 'failed' || this.current === 'terminated') return 'ended';
+    if (isFinal(this.current)) return 'ended';
     return this.endCause ? 'stopping' : 'working';
   }
 
