@@ -15,6 +15,7 @@ import {
   CancelledFailure,
   Client,
   Connection,
+  QueryNotRegisteredError,
   TerminatedFailure,
   TimeoutFailure,
   WorkflowExecutionAlreadyStartedError,
@@ -48,6 +49,7 @@ export type { StartedRun } from './control/idempotency';
 export type { Queryable } from './store/pool';
 export type { StoreValueCodec } from './store/value-codec';
 import { assertValidSpec } from './core/validate';
+import type { RerunCondition } from './core/rerun-conditions';
 import { assertPayloadFits } from './core/payload-limit';
 import { checkPipelineName, checkRunId, checkRunLabels } from './core/run-text';
 import { parseDuration } from './core/duration';
@@ -71,6 +73,8 @@ import {
   resumeUpdate,
   STATE_SEARCH_ATTRIBUTE,
   statusQuery,
+  rerunPreviewQuery,
+  type RerunPreview,
   type ControlAck,
   type ControlRequest,
   type PipelineRunResult,
@@ -555,6 +559,33 @@ export class TapflowClient {
       rows.push(row);
     }
     return rows;
+  }
+
+  /**
+   * What a rerun of a live run from `from` would meet: the `when` of each node it would run
+   * again, judged on the run's own outputs. `undefined` when the run's worker does not answer
+   * the question (a worker older than 0.4.0).
+   *
+   * @throws {ActionRefusedError} when the rerun does not apply.
+   * @throws {RunNotFoundError} when no run has this id.
+   * @throws {NoWorkerAnsweredError} when no worker answers within `queryTimeoutMs`.
+   */
+  async rerunPreview(id: string, from: string): Promise<RerunCondition[] | undefined> {
+    const handle = this.handle(id);
+    const deadline = Date.now() + this.queryTimeoutMs;
+    let preview: RerunPreview;
+    try {
+      preview = await this.wrapNotFound(id, () =>
+        this.client.connection.withDeadline(deadline, () => handle.query(rerunPreviewQuery, { from })),
+      );
+    } catch (err) {
+      if (isDeadlineExceeded(err)) throw new NoWorkerAnsweredError(id, (await handle.describe()).taskQueue, this.queryTimeoutMs);
+      // An older worker has no such query: the dry run goes without its conditions.
+      if (err instanceof QueryNotRegisteredError) return undefined;
+      throw err;
+    }
+    if ('refused' in preview) throw new ActionRefusedError(id, preview.refused);
+    return preview.conditions;
   }
 
   /**

@@ -1,7 +1,8 @@
 /**
  * One run's page: its status (state, progress, reason), the pipeline graph coloured by node
- * state, the timeline of node attempts, the controls, the nodes, the control actions (who did
- * what, and whether the run took it) and the result once it has completed.
+ * state, the timeline of node attempts, the controls, the nodes (a skipped node's cause and
+ * reason, a repeated node's round, a templated node's resolved input), the control actions
+ * (who did what, and whether the run took it) and the result once it has completed.
  *
  * Data: the status (`GET /api/runs/:id`), the history from the store (attempts and actions), then
  * live from `GET /api/runs/:id/events`: `status` replaces the status, `attempt` and `action`
@@ -24,7 +25,7 @@ import { createTimeline } from './gantt.js';
 import { createRunControls } from './run-controls.js';
 import { progressBar, stateBadge } from './runs-table.js';
 import { openEventStream } from './sse-reader.js';
-import { isFinal, nodeLook } from './states.js';
+import { isFinal, nodeLook, skipCauseOf, SKIP_HELP } from './states.js';
 import { createShapeMemory, progressOf, withAttempts } from './live-nodes.js';
 
 /** How often, and how many times, a completed run's result is asked for while its workflow closes. */
@@ -89,7 +90,7 @@ export function mountRunView(root, { api, id, backHash, onError, onLive }) {
     'table',
     { class: 'nodes', id: 'nodes-table' },
     h('caption', { class: 'sr-only' }, 'Nodes of the run, their state and what can be done to each'),
-    h('thead', {}, h('tr', {}, ['Node', 'Runs', 'State', 'Attempts', 'Started', 'Took', 'Error', 'Actions'].map((c) => h('th', { scope: 'col' }, c)))),
+    h('thead', {}, h('tr', {}, ['Node', 'Runs', 'State', 'Attempts', 'Started', 'Took', 'Error / reason', 'Actions'].map((c) => h('th', { scope: 'col' }, c)))),
     nodesBody,
   );
   const actionsBody = h('tbody');
@@ -146,20 +147,50 @@ export function mountRunView(root, { api, id, backHash, onError, onLive }) {
       }
       const [, whatCell, stateCellOfNode, attemptsCell, startedCellOfNode, tookCell, errorCell] = nodeCells.get(node.id);
       const look = nodeLook(node);
+      const cause = skipCauseOf(node);
       tr.dataset.state = look;
+      if (cause) tr.dataset.skipCause = cause;
+      else delete tr.dataset.skipCause;
       const took = node.startedAt && node.finishedAt ? formatDuration(new Date(node.finishedAt) - new Date(node.startedAt)) : '';
-      whatCell.textContent = node.kind ? `${node.kind}${node.activity && node.activity !== node.kind ? ` (${node.activity})` : ''}` : node.activity ?? '';
+      renderWhat(whatCell, node);
       replaceChildren(
         stateCellOfNode,
         h('span', { class: `badge state-${look}` }, look),
+        // The cause beside the badge (the row's words for it in the Error column).
+        cause ? h('span', { class: 'muted skip-cause', title: SKIP_HELP[cause] ?? '' }, ` (${cause})`) : null,
+        node.round ? h('span', { class: 'muted round' }, ` round ${node.round}`) : null,
         node.waitingFor ? h('span', { class: 'muted waiting' }, ` waits for "${node.waitingFor}"`) : null,
         node.items ? h('span', { class: 'muted items' }, ` ${node.items.done}/${node.items.total} items`) : null,
       );
       attemptsCell.textContent = String(node.attempts ?? 0);
       replaceChildren(startedCellOfNode, node.startedAt ? h('time', { datetime: node.startedAt, title: formatDateTime(node.startedAt) }, formatClock(new Date(node.startedAt).getTime())) : '');
       tookCell.textContent = took;
-      errorCell.textContent = node.error ?? '';
+      // A skipped node has no error; why it did not run goes where an error would, not in red.
+      if (node.error) replaceChildren(errorCell, node.error);
+      else if (node.state === 'skipped' && node.skipReason) replaceChildren(errorCell, h('span', { class: 'muted skip-reason' }, node.skipReason));
+      else replaceChildren(errorCell);
     }
+  }
+
+  /** Each node's resolved input as last drawn, so an open disclosure is not rebuilt (and closed) by every status. */
+  const shownInputs = new Map();
+  /**
+   * The Runs cell: what the node runs, and the input it was called with when its spec's input held
+   * templates (the status has `input` then), behind a disclosure so the table stays one line a node.
+   */
+  function renderWhat(cell, node) {
+    const what = node.kind ? `${node.kind}${node.activity && node.activity !== node.kind ? ` (${node.activity})` : ''}` : node.activity ?? '';
+    const input = node.input === undefined ? undefined : prettyJson(node.input);
+    const key = `${what}\u0000${input ?? ''}`;
+    if (shownInputs.get(node.id) === key) return;
+    shownInputs.set(node.id, key);
+    replaceChildren(
+      cell,
+      what,
+      input === undefined
+        ? null
+        : h('details', { class: 'node-input' }, h('summary', {}, 'input'), h('pre', { class: 'json', tabindex: 0, 'aria-label': `Resolved input of ${node.id} as JSON` }, input)),
+    );
   }
 
   function renderHead(view) {

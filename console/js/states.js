@@ -20,13 +20,24 @@ export const STATE_HELP = {
   completed: 'done',
   failed: 'failed',
   cancelled: 'cancelled',
-  skipped: 'not run: skipped with an output',
+  skipped: 'not run: skipped (by an operator or an event timeout, with an output, unless its cause says otherwise)',
   held: 'failed; waits for an operator (retry or skip)',
   pausing: 'pause asked; nodes in flight finish',
   paused: 'nothing starts until resumed',
   cancelling: 'cancel asked; nodes in flight are being cancelled',
   queued: 'waits for a concurrency slot; no node has started',
   terminated: 'ended by Temporal (a terminate or an execution timeout), not by the run',
+};
+
+/**
+ * Why a skipped node was skipped (`skipCause` in its status; SKIP_CAUSES in src/core/states.ts),
+ * in the words the legend and the node's tooltip use.
+ */
+export const SKIP_HELP = {
+  condition: 'not run: its condition (when) was false; a branch not taken',
+  upstream: 'not run: its trigger rule could no longer be met (a need failed or was skipped), or the run ended first',
+  operator: 'skipped by an operator; their output stands in',
+  timeout: 'its event did not come in time; skipped, as its onTimeout says',
 };
 
 const FINAL = new Set(['cancelled', 'completed', 'failed', 'terminated']);
@@ -136,4 +147,24 @@ export function awaitedEvents(run) {
  */
 export function nodeLook(node) {
   return node.held ? 'held' : node.state;
+}
+
+/**
+ * A skipped node's cause (`condition`, `upstream`, `operator`, `timeout`), or `undefined` for any
+ * other node and for a skip recorded before causes were kept. A cause this page does not know is
+ * returned as it is (shown as words, drawn as a plain skip).
+ * @param {{ state: string, skipCause?: string }} node
+ * @returns {string | undefined}
+ */
+export function skipCauseOf(node) {
+  return node.state === 'skipped' && typeof node.skipCause === 'string' && node.skipCause ? node.skipCause : undefined;
+}
+
+/**
+ * A node's state in words, with a skip's cause: `skipped (condition)`, else as {@link nodeLook}.
+ * @param {{ state: string, held?: boolean, skipCause?: string }} node
+ */
+export function stateWords(node) {
+  const cause = skipCauseOf(node);
+  return cause ? `skipped (${cause})` : nodeLook(node);
 }

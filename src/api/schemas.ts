@@ -4,7 +4,8 @@
  * the validation cannot drift apart.
  */
 
-import { RUN_STATES } from '../core/states';
+import { RUN_STATES, SKIP_CAUSES } from '../core/states';
+import { TRIGGER_RULES } from '../core/types';
 
 const reason = { type: 'string', maxLength: 1000, description: 'Why: recorded with the action.' } as const;
 const requestId = {
@@ -187,6 +188,34 @@ export const progressSchema = {
 } as const;
 
 /**
+ * One node of a run's status (`NodeStatus` in core/states.ts). Open: the fields not listed here
+ * (attempts, times, error, items, waitingFor...) are there as the run has them, and new ones are
+ * additive. Listed are the ones a client needs the meaning of to show why a node did not run and
+ * what it ran with.
+ */
+export const nodeStatusSchema = {
+  type: 'object',
+  additionalProperties: true,
+  required: ['id', 'state'],
+  properties: {
+    id: { type: 'string' },
+    state: { type: 'string' },
+    when: { type: 'string', description: "The node's `when` condition from the spec, when it has one." },
+    trigger: { type: 'string', enum: TRIGGER_RULES, description: "The node's trigger rule from the spec, when it is not the default all_success." },
+    skipCause: {
+      type: 'string',
+      enum: SKIP_CAUSES,
+      description:
+        'A skipped node: why. condition: its `when` was false; upstream: its trigger rule can no longer be met (a need failed or was skipped) or the run ended first; ' +
+        'operator: skipped by an operator, whose output stands in; timeout: an event node timed out with onTimeout "skip". Absent from statuses written before causes were kept.',
+    },
+    skipReason: { type: 'string', description: 'A skipped node: the reason in words (`condition false`, `need "a" failed`, `no need completed`, an operator\'s reason).' },
+    input: { description: "The input the node was called with, when its spec's input held `${{ }}` templates (resolved when it started)." },
+    round: { type: 'integer', minimum: 1, description: 'A repeated `pipeline` node: the round running or last run, from 1.' },
+  },
+} as const;
+
+/**
  * `GET /api/runs/:id`: the run's status, as `tapflow status --json` prints it and the `status`
  * query answers it. Open (`additionalProperties`): new fields are additive.
  */
@@ -204,7 +233,7 @@ export const runStatusReply = {
     nodes: {
       type: 'array',
       description: "Every node's status as the run itself has it (state, attempts, times, error, items, waitingFor...).",
-      items: { type: 'object', additionalProperties: true, required: ['id', 'state'], properties: { id: { type: 'string' }, state: { type: 'string' } } },
+      items: nodeStatusSchema,
     },
     startedAt: { type: 'string' },
     finishedAt: { type: 'string' },

@@ -16,13 +16,32 @@ export async function graphCommand(target: string, options: GlobalOptions): Prom
   if (existsSync(target)) {
     const checked = validateSpec(readSpecFile(target));
     if (!checked.ok) throw new SpecProblemsError(target, checked.problems.map(formatProblem));
-    const mermaid = toMermaid(checked.spec.nodes, checked.spec.name);
+    // A spec node is drawn with its `when` (dotted edges in) and a trigger that is not the default.
+    const mermaid = toMermaid(
+      checked.spec.nodes.map((n) => ({ id: n.id, activity: n.activity, needs: n.needs, when: n.when, trigger: n.trigger })),
+      checked.spec.name,
+    );
     if (options.json) printJson({ pipeline: checked.spec.name, mermaid });
     else print(mermaid);
     return 0;
   }
   const status = await runStatus(target, options);
-  const mermaid = toMermaid(status.nodes, `${status.pipeline}: ${status.workflowId} (${status.state})`);
+  // A run's node is drawn with its state, a skip's cause, a repeated node's round, and the spec's
+  // `when` and trigger as its status carries them (statuses written before they were carried have
+  // none).
+  const mermaid = toMermaid(
+    status.nodes.map((n) => ({
+      id: n.id,
+      activity: n.activity,
+      needs: n.needs,
+      state: n.state,
+      skipCause: n.skipCause,
+      round: n.round,
+      when: n.when,
+      trigger: n.trigger,
+    })),
+    `${status.pipeline}: ${status.workflowId} (${status.state})`,
+  );
   if (options.json) printJson({ workflowId: status.workflowId, pipeline: status.pipeline, state: status.state, mermaid });
   else print(mermaid);
   return 0;

@@ -68,15 +68,31 @@ export function renderStatus(status: RunStatus, tty: boolean, now = Date.now()):
     String(n.attempts),
     n.startedAt ? n.startedAt.slice(11, 19) : '',
     nodeDuration(n, now),
-    n.error ? oneLine(n.error, 60) : '',
+    problemOf(n),
   ]);
-  return lines.concat(table(['NODE', 'STATE', 'ATTEMPTS', 'STARTED', 'TOOK', 'ERROR'], rows));
+  return lines.concat(table(['NODE', 'STATE', 'ATTEMPTS', 'STARTED', 'TOOK', 'ERROR / REASON'], rows));
 }
 
-/** What else a node's state needs said: held, waiting for an event, items done, reused, edited. */
+/**
+ * The last column: a node's last error, or else a skipped node's reason (`condition false`,
+ * `need "a" failed`, an operator's words), so why a node did not run is on its row too.
+ */
+function problemOf(n: NodeStatus): string {
+  if (n.error) return oneLine(n.error, 60);
+  if (n.state === 'skipped' && n.skipReason) return oneLine(n.skipReason, 60);
+  return '';
+}
+
+/**
+ * What else a node's state needs said: a skip's cause (first: `skipped (condition)`), held, a
+ * repeated node's round, waiting for an event, items done, reused, edited.
+ */
 function nodeNote(n: NodeStatus): string {
   const notes: string[] = [];
+  // Only a skipped node keeps a cause; a status from before causes were kept has none.
+  if (n.state === 'skipped' && n.skipCause) notes.push(n.skipCause);
   if (n.held) notes.push('held');
+  if (n.round !== undefined) notes.push(`round ${n.round}`);
   if (n.waitingFor) notes.push(`waiting for ${n.waitingFor}`);
   if (n.items) notes.push(`${n.items.done}/${n.items.total} items`);
   if (n.reused) notes.push('reused');

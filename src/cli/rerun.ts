@@ -4,6 +4,7 @@
  * as a new run reusing the outputs the store holds (see `rerun.ts`, shared with the API).
  */
 import { liveState, readEndedRun, rerunEnded, rerunLive, type RerunReport } from '../control/rerun';
+import type { RerunCondition } from '../core/rerun-conditions';
 import { actionRequest, print, printJson, withClient, type GlobalOptions } from './io';
 import { withStore } from './store-access';
 
@@ -44,7 +45,16 @@ function printReport(r: RerunReport): void {
   lines.push(`${r.dryRun ? 'would rerun' : 'rerunning'} from ${r.from} ${where}`);
   lines.push(`  run again (${r.rerun.length}): ${r.rerun.join(', ') || '-'}`);
   lines.push(`  reused    (${r.reused.length}): ${r.reused.join(', ') || '-'}`);
+  for (const c of r.conditions ?? []) lines.push(`  ${c.node} (when: ${c.when}): ${CONDITION_TEXT[c.verdict]}${c.detail ? ` ${c.detail}` : ''}`);
   if (r.newRunId) lines.push(`  new run ${r.newRunId}`);
   else if (!r.dryRun && r.state) lines.push(`  the run is ${r.state}`);
   print(...lines);
 }
+
+/** How the dry run tells each verdict on a condition. */
+const CONDITION_TEXT: Record<RerunCondition['verdict'], string> = {
+  run: 'would run',
+  skip: 'would be skipped (condition false)',
+  later: 'decided once these have run again:',
+  error: 'would fail:',
+};

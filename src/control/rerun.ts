@@ -12,7 +12,7 @@
  */
 import { ActionRefusedError, RunAlreadyExistsError, RunNotFoundError, UsageError } from '../core/errors';
 import { planRerun, rerunRefusal, type RerunPlan } from '../core/operator-rules';
-import { isFinal, type RunState, type RunStatus } from '../core/states';
+import { isFinal, type RunState, type RunStatus, type SkipCause } from '../core/states';
 import type { DurationSpec, PipelineSpec } from '../core/types';
 import type { Queryable } from '../store/pool';
 import { getRun } from '../store/sql/get-run';
@@ -24,6 +24,7 @@ import { PLAIN_VALUES, type StoreValueCodec } from '../store/value-codec';
 import type { ControlRequest, RerunAck } from '../workflows/definitions';
 import type { ReusedOutputs } from '../workflows/run-book';
 import type { StartedRun } from './idempotency';
+import { rerunConditions, type RerunCondition } from '../core/rerun-conditions';
 
 /** What a rerun starts a new run with: the ended run's own start options, and what it reuses. */
 export interface RerunStartOptions {
@@ -44,6 +45,8 @@ export interface RerunClient {
   getState(id: string): Promise<RunState | undefined>;
   getStatus(id: string): Promise<RunStatus>;
   rerun(id: string, from: string, request: ControlRequest): Promise<RerunAck>;
+  /** A live run's answer to what a rerun would meet (`undefined` from a worker that cannot tell). */
+  rerunPreview?(id: string, from: string): Promise<RerunCondition[] | undefined>;
   startRun(spec: PipelineSpec, options: RerunStartOptions): Promise<StartedRun>;
 }
 
@@ -63,6 +66,12 @@ export interface RerunReport {
   newRunId?: string;
   /** The live run's state after the rerun (or now, for a dry run); `running` for a new run. */
   state?: RunState;
+  /**
+   * A dry run: the `when` of each node to run again, judged on the outputs it would reuse (which
+   * branch would run). Absent when no such node has one, and for a live run whose worker cannot
+   * tell (older than 0.4.0).
+   */
+  conditions?: RerunCondition[];
 }
 
 /** How a rerun is asked. */
@@ -107,7 +116,11 @@ export async function rerunLive(client: RerunClient, id: string, state: RunState
   const plan = planOrRefuse(id, status, options.from);
   const why = rerunRefusal(status, options.from);
   if (why) throw new ActionRefusedError(id, why);
-  if (options.dryRun) return { workflowId: id, from: options.from, mode: 'in-run', dryRun: true, rerun: plan.rerun, reused: plan.reused, state };
+  if (options.dryRun) {
+    const report: RerunReport = { workflowId: id, from: options.from, mode: 'in-run', dryRun: true, rerun: plan.rerun, reused: plan.reused, state };
+    const conditions = await client.rerunPreview?.(id, options.from);
+    return conditions && conditions.length > 0 ? { ...report, conditions } : report;
+  }
   const ack = await client.rerun(id, options.from, options.request);
   return { workflowId: id, from: options.from, mode: 'in-run', dryRun: false, rerun: ack.rerun, reused: ack.reused, state: ack.state };
 }
@@ -152,14 +165,22 @@ export async function endedRunOf(db: Queryable, stored: RunRecord, codec: StoreV
  *
  * @throws {ActionRefusedError} when `from` is not a node of the run.
  */
-export function planEndedRerun(ended: EndedRun, from: string): { rerun: string[]; reused: string[]; skipped: string[] } {
+export function planEndedRerun(
+  ended: EndedRun,
+  from: string,
+): { rerun: string[]; reused: string[]; skipped: string[]; skipCauses: Record<string, SkipCause> } {
   const { run, outputs } = ended;
   const nodes = run.nodes ?? [];
   const plan = planOrRefuse(run.workflowId, { state: run.state, nodes }, from);
   const reused = plan.reused.filter((n) => outputs.has(n));
-  const skipped = reused.filter((n) => nodes.find((s) => s.id === n)?.state === 'skipped');
+  const skippedNodes = nodes.filter((s) => s.state === 'skipped' && reused.includes(s.id));
+  const skipped = skippedNodes.map((s) => s.id);
+  // A node skipped by its condition (or after one) stays so in the new run, and what needs it
+  // follows its trigger rule again; an operator's skip keeps standing in with its output.
+  const skipCauses: Record<string, SkipCause> = {};
+  for (const s of skippedNodes) if (s.skipCause) skipCauses[s.id] = s.skipCause;
   const rerun = nodes.map((n) => n.id).filter((n) => !reused.includes(n));
-  return { rerun, reused, skipped };
+  return { rerun, reused, skipped, skipCauses };
 }
 
 /**
@@ -181,9 +202,13 @@ export async function rerunEnded(
 ): Promise<RerunReport> {
   const { run, outputs } = ended;
   const id = run.workflowId;
-  const { rerun, reused, skipped } = planEndedRerun(ended, options.from);
+  const { rerun, reused, skipped, skipCauses } = planEndedRerun(ended, options.from);
   const report: RerunReport = { workflowId: id, from: options.from, mode: 'new-run', dryRun: Boolean(options.dryRun), rerun, reused };
-  if (options.dryRun) return report;
+  if (options.dryRun) {
+    const reusedOutputs = new Map(reused.map((n) => [n, outputs.get(n)]));
+    const conditions = rerunConditions(run.spec as PipelineSpec, rerun, reusedOutputs, run.params ?? undefined);
+    return conditions.length > 0 ? { ...report, conditions } : report;
+  }
 
   const { request, newId } = options;
   if (newId !== undefined && (newId === id || (await withStore((db) => getRun(db, newId))))) throw new RunAlreadyExistsError(newId);
@@ -191,7 +216,13 @@ export async function rerunEnded(
     ...startOptionsOf(run),
     id: newId,
     user: request.by,
-    reuse: { of: id, from: options.from, outputs: Object.fromEntries(reused.map((n) => [n, outputs.get(n)])), skipped },
+    reuse: {
+      of: id,
+      from: options.from,
+      outputs: Object.fromEntries(reused.map((n) => [n, outputs.get(n)])),
+      skipped,
+      ...(Object.keys(skipCauses).length > 0 ? { skipCauses } : {}),
+    },
   });
   await withStore((db) =>
     insertControlAction(db, {

@@ -30,3 +30,11 @@ export const NODE_CANCELLED = 'TapflowNodeCancelled';
  * held): an update's rejection, non-retryable, with the reason as its message.
  */
 export const ACTION_REFUSED = 'TapflowActionRefused';
+/**
+ * A node's expression could not be evaluated on the run's data (its `when`, an `${{ }}` in its
+ * input, its `over`, its repeat's `until`: a missing field, a wrong type). The node failed, and
+ * its `onFailure` applies.
+ */
+export const EXPRESSION_FAILED = 'TapflowExpressionFailed';
+/** A repeated pipeline node ran its `max` rounds without its `until` holding. */
+export const REPEAT_EXHAUSTED = 'TapflowRepeatExhausted';

@@ -2,6 +2,7 @@
  * Run and node states, the status shape, and which control action each state accepts.
  * Pure: shared by the workflow (to accept or refuse an action) and the client (to explain it).
  */
+import type { TriggerRule } from './types';
 
 /**
  * Every run state, in the order a run usually meets them. The one list: the type, the API's
@@ -39,6 +40,21 @@ export const NODE_STATES = ['pending', 'running', 'completed', 'failed', 'cancel
 
 /** State of one node in a run. */
 export type NodeState = (typeof NODE_STATES)[number];
+
+/**
+ * Why a node was skipped:
+ * - `condition`: its `when` was false;
+ * - `upstream`: its trigger rule can no longer be met (a need failed or was skipped), or the run
+ *   ended before it started;
+ * - `operator`: `tapflow skip` (the operator's output stands in for the node's);
+ * - `timeout`: an event node's timeout with `onTimeout: "skip"`.
+ * An operator's or a timeout's skip satisfies the nodes that need it; a condition's or an
+ * upstream skip passes on by their trigger rules.
+ */
+export const SKIP_CAUSES = ['condition', 'upstream', 'operator', 'timeout'] as const;
+
+/** Why a node was skipped; see {@link SKIP_CAUSES}. */
+export type SkipCause = (typeof SKIP_CAUSES)[number];
 
 /** States a run never leaves. */
 export const FINAL_RUN_STATES: ReadonlySet<RunState> = new Set(['cancelled', 'completed', 'failed', 'terminated']);
@@ -80,6 +96,18 @@ export interface NodeStatus {
   error?: string;
   /** The last error's type (an error's `name`, or an `ApplicationFailure`'s `type`). */
   errorType?: string;
+  /** The node's `when` from the spec, when it has one: views draw it as conditional. */
+  when?: string;
+  /** The node's trigger rule from the spec, when it is not the default `all_success`. */
+  trigger?: TriggerRule;
+  /** A skipped node: why (absent on statuses written before causes were kept). */
+  skipCause?: SkipCause;
+  /** A skipped node: the reason in words (`condition false`, `needs "a" failed`). */
+  skipReason?: string;
+  /** The input the node was called with, when its spec's input held `${{ }}` templates. */
+  input?: unknown;
+  /** A repeated `pipeline` node: the round running or last run, from 1. */
+  round?: number;
   /** The node failed and waits for an operator (`retry`, `skip`, or cancel the run). */
   held?: boolean;
   /** Attempts made in earlier rounds (before an operator's retry or rerun), when any. */

@@ -83,6 +83,39 @@ export interface RetrySpec {
   nonRetryableErrorTypes?: string[];
 }
 
+/**
+ * When a node runs once its needs have ended (each need completed, was skipped, or failed):
+ * - `all_success` (the default): every need completed, or was skipped by an operator or an
+ *   event's timeout (their output stands in); a need skipped by its condition, skipped by these
+ *   rules, or failed skips the node.
+ * - `none_failed`: no need failed and at least one completed: the join after a branch.
+ * - `one_success`: as soon as one need has completed, without waiting for the others.
+ * - `all_done`: once every need has ended, however.
+ * A node these rules can no longer run is `skipped` with the cause `upstream`.
+ */
+export type TriggerRule = 'all_success' | 'none_failed' | 'one_success' | 'all_done';
+
+/** Every trigger rule, the default first. */
+export const TRIGGER_RULES: readonly TriggerRule[] = ['all_success', 'none_failed', 'one_success', 'all_done'];
+
+/**
+ * A `pipeline` node that runs its child pipeline again, each round a child run of its own, until
+ * `until` holds or `max` rounds have run (then the node fails and `onFailure` applies).
+ */
+export interface RepeatSpec {
+  /**
+   * A CEL condition checked after each round, over `output` (the round's output), `round` (its
+   * number, from 1), `params` and `upstream`. True ends the repeat; the node's output is the
+   * last round's.
+   */
+  until: string;
+  /** Most rounds, from 1 to {@link MAX_REPEAT_ROUNDS}. */
+  max: number;
+}
+
+/** Most rounds a `repeat` may run. */
+export const MAX_REPEAT_ROUNDS = 100;
+
 /** Options shared by every node of a pipeline unless the node overrides them. */
 export interface NodeDefaults {
   retry?: RetrySpec;
@@ -115,8 +148,24 @@ export interface NodeSpec extends NodeDefaults {
   activity?: string;
   /** Ids of the nodes that must complete (or be skipped with an output) before this one starts. */
   needs?: string[];
-  /** `activity`, `pipeline` and `map` nodes: static input, passed to the activity as `input`. */
+  /**
+   * `activity`, `pipeline` and `map` nodes: the input, passed to the activity as `input`. Any
+   * string in it may hold `${{ expression }}` (CEL over `params` and `upstream`; in a repeated
+   * node also `previous` and `round`): a string that is exactly one expression becomes its value
+   * with its type, inside longer text it becomes text, and `$${{` writes a literal `${{`.
+   * Resolved when the node starts; the status and the store show the resolved input.
+   */
   input?: unknown;
+  /**
+   * A CEL condition over `params` and `upstream` (the outputs of the nodes in `needs`), checked
+   * when the node would start. False: the node is `skipped` with the cause `condition` and output
+   * `null`, and what needs it follows its `trigger`.
+   */
+  when?: string;
+  /** When the node runs once its needs have ended. Default: `all_success`. */
+  trigger?: TriggerRule;
+  /** `pipeline` nodes: run the child pipeline again until a condition holds. */
+  repeat?: RepeatSpec;
   /** Free text shown in status and the Web UI. */
   description?: string;
   /**
@@ -145,8 +194,9 @@ export interface NodeSpec extends NodeDefaults {
   /** `pipeline` and `map` nodes: what happens to child runs when this run closes. Default: `cancel`. */
   parentClose?: ParentClosePolicy;
   /**
-   * `map` nodes: where the items are: the id of a node in `needs` whose output is an array, or
-   * a dotted path into that output (`"list.files"`).
+   * `map` nodes: where the items are: the id of a node in `needs` whose output is an array, a
+   * dotted path into that output (`"list.files"`), or one expression that gives the array
+   * (`"${{ upstream.list.files.filter(f, f.size > 0) }}"`).
    */
   over?: string;
   /** `map` nodes: most items in flight at once. Default: the pipeline's `maxParallel`. */

@@ -6,9 +6,10 @@
 import { parseDuration } from './duration';
 import { MAX_MAP_BATCH_SIZE, NODE_KINDS, type NodeKind } from './types';
 import { describe, isObject, isPositiveDuration, isPositiveInt } from './value-checks';
+import { isTemplateText } from './expressions/templates';
 
 /** Fields every node takes, whatever its kind. */
-const COMMON_FIELDS = ['id', 'kind', 'needs', 'description', 'onFailure', 'deadline'];
+const COMMON_FIELDS = ['id', 'kind', 'needs', 'description', 'onFailure', 'deadline', 'when', 'trigger'];
 /** Fields that configure how an activity is called. */
 const ACTIVITY_OPTIONS = ['retry', 'timeout', 'heartbeatTimeout', 'taskQueue'];
 
@@ -16,7 +17,7 @@ const FIELDS: Record<NodeKind, ReadonlySet<string>> = {
   activity: new Set([...COMMON_FIELDS, 'activity', 'input', ...ACTIVITY_OPTIONS]),
   sleep: new Set([...COMMON_FIELDS, 'duration', 'until']),
   event: new Set([...COMMON_FIELDS, 'event', 'timeout', 'onTimeout', 'default']),
-  pipeline: new Set([...COMMON_FIELDS, 'pipeline', 'input', 'taskQueue', 'parentClose']),
+  pipeline: new Set([...COMMON_FIELDS, 'pipeline', 'input', 'taskQueue', 'parentClose', 'repeat']),
   map: new Set([...COMMON_FIELDS, 'over', 'activity', 'pipeline', 'input', 'maxParallel', 'batchSize', 'parentClose', ...ACTIVITY_OPTIONS]),
 };
 
@@ -42,6 +43,8 @@ export interface KindContext {
   depth: number;
   /** The top-level spec's nesting limit. */
   maxDepth: number;
+  /** Whether expressions are read (see `ValidateOptions`): then `over` may be one. */
+  expressions: boolean;
   /** Checks an inline child spec (problems are reported under the node's `pipeline` path). */
   checkChild: (child: unknown) => void;
 }
@@ -177,7 +180,9 @@ function checkMap(
   const over = node.over;
   if (over === undefined) add(`${at}.over`, 'missing: a map node names the upstream node whose output holds the items');
   else if (typeof over !== 'string' || over === '') add(`${at}.over`, `must be a node id or a dotted path, got ${describe(over)}`);
-  else {
+  else if (context.expressions && isTemplateText(over)) {
+    // An expression: checked with the node's other expressions.
+  } else {
     const source = over.split('.')[0] as string;
     const needs = Array.isArray(node.needs) ? node.needs : [];
     if (!needs.includes(source)) add(`${at}.over`, `"${source}" must be one of the node's needs`);

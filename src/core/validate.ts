@@ -6,6 +6,7 @@ import { TapflowError } from './errors';
 import { findCycle } from './graph';
 import { parseDuration } from './duration';
 import { checkKindFields, fieldsOfKind, kindOf } from './validate-kinds';
+import { checkNodeExpressions } from './validate-expressions';
 import { describe, isObject, isPositiveDuration, isPositiveInt, withArticle } from './value-checks';
 import { DEFAULT_MAX_DEPTH, MAX_NODES, MAX_PIPELINE_DEPTH, RESERVED_ACTIVITIES, type NodeSpec, type PipelineSpec } from './types';
 
@@ -44,13 +45,34 @@ export function formatProblem(p: SpecProblem): string {
  * ill-typed fields, duplicate ids, unknown or repeated needs, self-dependency, cycles (as the path
  * that closes them), and bad retry, timeout and parallelism values.
  */
-export function validateSpec(value: unknown): ValidationResult {
+export function validateSpec(value: unknown, options: ValidateOptions = {}): ValidationResult {
   const problems: SpecProblem[] = [];
   const maxDepth = isObject(value) && isDepthLimit(value.maxDepth) ? value.maxDepth : DEFAULT_MAX_DEPTH;
-  checkSpec(value, '', 0, maxDepth, (path, message) => problems.push({ path, message }));
+  const rules: Rules = { maxDepth, expressions: options.expressions ?? true };
+  checkSpec(value, '', 0, rules, (path, message) => problems.push({ path, message }));
   if (problems.length > 0) return { ok: false, problems };
   return { ok: true, spec: value as unknown as PipelineSpec, problems: [] };
 }
+
+/** Options of {@link validateSpec}. */
+export interface ValidateOptions {
+  /**
+   * Whether the spec may decide and wire data (`when`, `trigger`, `repeat`, `${{ }}` templates).
+   * Default: true. The workflow turns it off for runs started before expressions existed, so their
+   * specs replay as they were checked then: those fields unknown, templates taken as written.
+   */
+  expressions?: boolean;
+}
+
+/** What the checks of one spec and its children share. */
+interface Rules {
+  /** The top-level spec's nesting limit. */
+  maxDepth: number;
+  expressions: boolean;
+}
+
+/** Fields that exist only with expressions (see {@link ValidateOptions}). */
+const EXPRESSION_FIELDS = ['when', 'trigger', 'repeat'];
 
 /** Whether `v` is a `maxDepth` the format takes: a whole number from 1 to {@link MAX_PIPELINE_DEPTH}. */
 function isDepthLimit(v: unknown): v is number {
@@ -64,21 +86,21 @@ type Add = (path: string, message: string) => void;
  * Checks one spec; a `pipeline` node's inline spec is checked by a nested call, its problems
  * prefixed with the node's path (`nodes[2].pipeline.nodes[0].activity`).
  */
-function checkSpec(value: unknown, prefix: string, depth: number, maxDepth: number, addAt: Add): void {
+function checkSpec(value: unknown, prefix: string, depth: number, rules: Rules, addAt: Add): void {
   const add: Add = (path, message) => addAt(prefix && path ? `${prefix}.${path}` : prefix || path, message);
-  checkSpecBody(value, depth, maxDepth, add, (path, child) =>
-    checkSpec(child, prefix ? `${prefix}.${path}` : path, depth + 1, maxDepth, addAt),
+  checkSpecBody(value, depth, rules, add, (path, child) =>
+    checkSpec(child, prefix ? `${prefix}.${path}` : path, depth + 1, rules, addAt),
   );
 }
 
 function checkSpecBody(
   value: unknown,
   depth: number,
-  maxDepth: number,
+  rules: Rules,
   add: Add,
   checkChild: (path: string, child: unknown) => void,
 ): void {
-
+  const { maxDepth } = rules;
   if (!isObject(value)) {
     add('', `a spec must be an object with "name" and "nodes", got ${describe(value)}`);
     return;
@@ -153,8 +175,11 @@ function checkSpecBody(
       checkKindFields(node, kind, at, add, {
         depth,
         maxDepth,
+        expressions: rules.expressions,
         checkChild: (child) => checkChild(`${at}.pipeline`, child),
       });
+      if (rules.expressions) checkNodeExpressions(node, kind, at, add);
+      else for (const field of EXPRESSION_FIELDS) if (field in node) add(`${at}.${field}`, 'unknown field');
     }
     if (node.description !== undefined && typeof node.description !== 'string') {
       add(`${at}.description`, 'must be a string');

@@ -16,6 +16,7 @@ import {
 } from '@temporalio/common';
 import type { DurationSpec, PipelineSpec } from '../core/types';
 import type { NodeState, RunState, RunStatus } from '../core/states';
+import type { RerunCondition } from '../core/rerun-conditions';
 
 function defineQuery<Ret, Args extends unknown[] = []>(name: string): QueryDefinition<Ret, Args> {
   return { type: 'query', name } as QueryDefinition<Ret, Args>;
@@ -172,6 +173,16 @@ export interface EventAck extends ControlAck {
 
 /** The run's status: state, progress and every node. Synchronous; changes nothing. */
 export const statusQuery = defineQuery<RunStatus>('status');
+
+/**
+ * What a rerun from `from` would meet, judged on the run's own outputs: the `when` of each node
+ * it would run again (which branch would run). `refused` when the rerun does not apply. Changes
+ * nothing. Answered by workers from 0.4.0.
+ */
+export const rerunPreviewQuery = defineQuery<RerunPreview, [{ from: string }]>('rerunPreview');
+
+/** What {@link rerunPreviewQuery} answers. */
+export type RerunPreview = { conditions: RerunCondition[] } | { refused: string };
 
 /** Pause: no node starts; nodes in flight finish. Refused when the run cannot pause. */
 export const pauseUpdate = defineUpdate<ControlAck, [ControlRequest]>('pause');

@@ -12,6 +12,11 @@
  */
 import { CancellationScope, startChild, type ActivityOptions } from '@temporalio/workflow';
 import type { NodeSpec, PipelineSpec } from '../core/types';
+import { NODE_VARIABLES } from '../core/expressions/expression-ast';
+import { expressionEngine } from '../core/expressions/load-expressions';
+import { EXPRESSION_FAILED } from '../core/failure-types';
+import { isTemplateText, parseTemplate } from '../core/expressions/templates';
+import { describe } from '../core/value-checks';
 import { childFailureOutcome } from './child-node';
 import type { RunMeta } from './definitions';
 import { MAP_SHARD_SIZE, MAP_SHARD_WORKFLOW_TYPE, type MapShardInput } from './map-shard-workflow';
@@ -56,7 +61,8 @@ export interface MapStart {
  *
  * @returns the array, or a message saying why there is none.
  */
-export function mapItems(over: string, upstream: Record<string, unknown>): unknown[] | string {
+export function mapItems(over: string, upstream: Record<string, unknown>, params?: unknown): unknown[] | string {
+  if (isTemplateText(over)) return itemsFromExpression(over, upstream, params);
   const [source, ...path] = over.split('.');
   let value: unknown = upstream[source as string];
   for (const key of path) {
@@ -67,18 +73,32 @@ export function mapItems(over: string, upstream: Record<string, unknown>): unkno
   return value;
 }
 
+/** The items an `over` expression (`"${{ upstream.list.files }}"`) gives. */
+function itemsFromExpression(over: string, upstream: Record<string, unknown>, params: unknown): unknown[] | string {
+  const parsed = parseTemplate(over);
+  const only = parsed.ok && parsed.parts.length === 1 ? parsed.parts[0] : undefined;
+  if (!only || !('expression' in only)) return `over: "${over}" must be one whole expression`;
+  const result = expressionEngine().evaluateExpression(only.expression, { variables: NODE_VARIABLES, needs: Object.keys(upstream) }, { params, upstream });
+  if (!result.ok) return `over: ${result.error}`;
+  if (!Array.isArray(result.value)) return `over: ${only.expression}: gave ${describe(result.value)}, not a list to map over`;
+  return result.value;
+}
+
 /**
  * Runs a map node and reports how it ended (never throws; a cancel of the surrounding scope is
  * reported as `cancelled`). Call inside the scope the run's nodes run in.
  */
 export async function runMap(start: MapStart, onOutcome: (outcome: NodeOutcome) => void): Promise<void> {
-  const items = mapItems(start.node.over ?? '', start.upstream);
+  const over = start.node.over ?? '';
+  const items = mapItems(over, start.upstream, start.params);
   if (typeof items === 'string') {
-    onOutcome({ kind: 'failed', error: items, errorType: 'TapflowMapItems', attempts: 1 });
+    const errorType = isTemplateText(over) ? EXPRESSION_FAILED : 'TapflowMapItems';
+    onOutcome({ kind: 'failed', error: items, errorType, attempts: 1 });
     return;
   }
-  const source = (start.node.over ?? '').split('.')[0] as string;
-  // The items travel as `item`; the rest of upstream goes to every item as it is.
+  // The items travel as `item`; the rest of upstream goes to every item as it is (all of it,
+  // when an expression picked the items).
+  const source = isTemplateText(over) ? undefined : (over.split('.')[0] as string);
   const upstream = Object.fromEntries(Object.entries(start.upstream).filter(([k]) => k !== source));
   const shardCount = Math.ceil(items.length / MAP_SHARD_SIZE);
   const finished = start.finished ?? new Map<number, unknown[]>();

@@ -7,6 +7,7 @@
 import { patched, type ActivityOptions } from '@temporalio/workflow';
 import type { NodeSpec, PipelineSpec } from '../core/types';
 import { childRunId, runChild } from './child-node';
+import { runRepeat } from './repeat-node';
 import type { RunMeta } from './definitions';
 import { MAP_REUSE_SHARDS_PATCH, runMap } from './map-node';
 import { activityOptionsFor, executeNode, type NodeOutcome } from './node-activity';
@@ -31,6 +32,8 @@ export interface RunnerContext {
   optionsCache: Map<string, ActivityOptions>;
   /** Hands a node's outcome to the workflow. */
   finish(id: string, outcome: NodeOutcome): void;
+  /** Resolves once the run may start work (it is not paused); rejects when it is cancelled. */
+  mayStart(): Promise<void>;
 }
 
 /** Builds what node `id` (an activity, pipeline or map node) runs; call the result to start it. */
@@ -77,6 +80,31 @@ function mapRunner(ctx: RunnerContext, id: string, node: NodeSpec, round: number
 function pipelineRunner(ctx: RunnerContext, id: string, node: NodeSpec, round: number): () => Promise<void> {
   const { book, nesting } = ctx;
   const childId = childRunId(ctx.runId, id, round);
+  if (node.repeat) {
+    const repeat = {
+      node: { ...node, repeat: node.repeat },
+      baseId: childId,
+      child: {
+        spec: node.pipeline as PipelineSpec,
+        meta: childMeta(ctx.meta),
+        nesting: { depth: nesting.depth + 1, maxDepth: nesting.maxDepth },
+        taskQueue: node.taskQueue ?? ctx.taskQueue,
+        parentClose: node.parentClose,
+      },
+      writtenInput: book.writtenInputOf(id),
+      params: ctx.params,
+      upstream: book.upstreamOf(id),
+      onRound: (repeatRound: number, roundChildId: string, input: unknown) => {
+        book.setRound(id, repeatRound);
+        book.setChildRunId(id, roundChildId);
+        book.setResolvedInput(id, input);
+        if (ctx.children.has(id)) ctx.children.set(id, [roundChildId]);
+      },
+      mayStart: ctx.mayStart,
+    };
+    ctx.children.set(id, []);
+    return () => runRepeat(repeat, (outcome) => ctx.finish(id, outcome));
+  }
   book.setChildRunId(id, childId);
   ctx.children.set(id, [childId]);
   const start = {

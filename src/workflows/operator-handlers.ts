@@ -30,6 +30,7 @@ import {
   type NodeAck,
 } from './definitions';
 import type { RunBook } from './run-book';
+import { inputTemplateRefusal } from '../core/validate-expressions';
 import type { Waiter } from './waiting-nodes';
 
 /** What the handlers need from the running workflow. */
@@ -50,6 +51,16 @@ export interface OperatorHost {
 /** Registers the operator's updates and signals; see the module comment. */
 export function registerOperatorHandlers(host: OperatorHost): void {
   const { book } = host;
+  /**
+   * Why an operator's input cannot be taken for its templates (checked like a spec's, as they
+   * are resolved when the node starts), or `undefined`. An unknown node is left to the rules.
+   */
+  const templateRefusal = (node: string, input: unknown): string | undefined => {
+    if (!book.has(node)) return undefined;
+    const spec = book.spec(node);
+    const why = inputTemplateRefusal(input, spec.needs ?? [], spec.repeat !== undefined);
+    return why === undefined ? undefined : `cannot take the input of node "${node}": ${why}`;
+  };
   const nodeAck = (node: string): NodeAck => ({ state: host.state(), node, nodeState: book.recordOf(node).state });
 
   const deliverEvent = (request: EventRequest): EventAck => {
@@ -73,14 +84,17 @@ export function registerOperatorHandlers(host: OperatorHost): void {
       host.changed();
       return nodeAck(r.node);
     },
-    { validator: (r) => refuseIf(retryRefusal(host.view(), r.node, 'input' in r ? { value: r.input } : undefined)) },
+    {
+      validator: (r) =>
+        refuseIf(retryRefusal(host.view(), r.node, 'input' in r ? { value: r.input } : undefined) ?? ('input' in r ? templateRefusal(r.node, r.input) : undefined)),
+    },
   );
   setHandler(
     skipUpdate,
     (r) => {
       const output = r.output === undefined ? null : r.output;
       host.record('skip', r, undefined, r.node, { output });
-      book.skip(r.node, output, new Date().toISOString());
+      book.skip(r.node, output, new Date().toISOString(), 'operator', r.reason);
       host.unrecordedOutputs.set(r.node, output);
       log.info('node skipped by an operator', { nodeId: r.node, by: r.by });
       host.changed();
@@ -97,14 +111,14 @@ export function registerOperatorHandlers(host: OperatorHost): void {
       host.changed();
       return nodeAck(r.node);
     },
-    { validator: (r) => refuseIf(editRefusal(host.view(), r.node, r.input)) },
+    { validator: (r) => refuseIf(editRefusal(host.view(), r.node, r.input) ?? templateRefusal(r.node, r.input)) },
   );
   setHandler(
     rerunUpdate,
     (r) => {
       const plan = planRerun(host.view(), r.from);
       const reused = typeof plan === 'string' ? [] : plan.reused;
-      const rerun = book.rerun(r.from);
+      const rerun = book.rerun(r.from, new Date().toISOString());
       host.record('rerun', r, undefined, r.from, { rerun, reused });
       for (const id of rerun) host.unrecordedOutputs.delete(id);
       log.info('rerun from a node', { from: r.from, nodes: rerun.length, by: r.by });

@@ -39,11 +39,27 @@ import {
   resumeSignal,
   resumeUpdate,
   statusQuery,
+  rerunPreviewQuery,
+  type RerunPreview,
   type ControlAck,
   type ControlRequest,
   type PipelineRunResult,
 } from './definitions';
-import { DEADLINE_EXCEEDED, INVALID_SPEC, NEEDS_REVIEW, NODE_CANCELLED, NODE_FAILED, RUN_CANCELLED, RUN_TIMED_OUT } from '../core/failure-types';
+import {
+  DEADLINE_EXCEEDED,
+  EXPRESSION_FAILED,
+  INVALID_SPEC,
+  NEEDS_REVIEW,
+  NODE_CANCELLED,
+  NODE_FAILED,
+  RUN_CANCELLED,
+  RUN_TIMED_OUT,
+} from '../core/failure-types';
+import { specUsesExpressions } from '../core/expressions/spec-expressions';
+import { gateNode } from './node-gate';
+import { planRerun } from '../core/operator-rules';
+import { rerunConditions } from '../core/rerun-conditions';
+import { holdsTemplates } from '../core/expressions/templates';
 import { ActiveClock, type ActiveClockSnapshot } from './active-clock';
 import { cascade } from './child-node';
 import { registerOperatorHandlers } from './operator-handlers';
@@ -76,6 +92,15 @@ export const PAUSE_HOLDS_END_PATCH = 'tapflow-pause-holds-end';
  */
 export const CANCEL_ENDS_CANCELED_PATCH = 'tapflow-cancel-ends-canceled';
 
+/**
+ * Specs that decide and wire data (`when`, `trigger`, `repeat`, `${{ }}` templates). Before, the
+ * workflow refused those fields and passed `${{` strings on as written; runs started then replay
+ * so. The patch is asked at the start only of specs that use them, so other runs' histories do
+ * not change; any other run asks it when a node fails, as a failure now skips what it rules out
+ * at once (see `RunBook.fail`).
+ */
+export const EXPRESSIONS_PATCH = 'tapflow-expressions';
+
 /** State carried from one execution of a run to the next through continue-as-new. */
 interface Carried {
   book: RunBookSnapshot;
@@ -91,6 +116,8 @@ interface Carried {
   plots?: string[];
   /** The paused clock. */
   clock?: ActiveClockSnapshot;
+  /** Whether the run reads its spec's expressions (absent: carried before they existed). */
+  expressions?: boolean;
 }
 
 /** Continue-as-new once the history passes this many events (Temporal warns at 10,240). */
@@ -108,7 +135,14 @@ const OWN_CANCEL_WAIT_MS = 10_000;
 
 /** Runs a pipeline spec. See the module comment for the rules. */
 export async function pipelineWorkflow(input: PipelineRunArgs): Promise<PipelineRunResult> {
-  const checked = validateSpec(input.spec);
+  /**
+   * Whether this run reads the spec's expressions (see {@link EXPRESSIONS_PATCH}). A run carried
+   * across continue-as-new keeps what its first execution decided: one started before
+   * expressions existed carries no flag and goes on without them.
+   */
+  const carriedFlag = (input.carried as Carried | undefined)?.expressions;
+  const expressive = input.carried ? carriedFlag === true : specUsesExpressions(input.spec) && patched(EXPRESSIONS_PATCH);
+  const checked = validateSpec(input.spec, { expressions: expressive });
   if (!checked.ok) {
     throw ApplicationFailure.nonRetryable(
       `invalid pipeline spec: ${checked.problems.map(formatProblem).join('; ')}`,
@@ -121,7 +155,7 @@ export async function pipelineWorkflow(input: PipelineRunArgs): Promise<Pipeline
   const meta = input.meta ?? {};
   const recorded = patched(STORE_RECORDS_PATCH);
   const reporter = new StoreReporter(recorded, info.taskQueue, carried?.seq, recorded && patched(LIVE_VIEWS_PATCH));
-  const book = new RunBook(spec, carried?.book, carried ? undefined : input.reuse);
+  const book = new RunBook(spec, carried?.book, carried ? undefined : input.reuse, new Date().toISOString());
   // The clock's timers run under the root scope: cancelling the nodes must not stop it.
   const clock = new ActiveClock(CancellationScope.current(), carried?.clock);
   const maxParallel = spec.maxParallel ?? DEFAULT_MAX_PARALLEL;
@@ -254,6 +288,13 @@ export async function pipelineWorkflow(input: PipelineRunArgs): Promise<Pipeline
   };
   // Every handler is registered before the first await.
   setHandler(statusQuery, status);
+  setHandler(rerunPreviewQuery, ({ from }): RerunPreview => {
+    const plan = planRerun(view(), from);
+    if (typeof plan === 'string') return { refused: plan };
+    const reused = new Map<string, unknown>();
+    for (const id of plan.reused) if (book.outputOf(id) !== undefined || book.recordOf(id).state === 'skipped') reused.set(id, book.outputOf(id));
+    return { conditions: rerunConditions(spec, plan.rerun, reused, input.params) };
+  });
   setHandler(pauseUpdate, (r) => control('pause', r, 'update'), { validator: validator('pause') });
   setHandler(resumeUpdate, (r) => control('resume', r, 'update'), { validator: validator('resume') });
   setHandler(cancelUpdate, (r) => control('cancel', r, 'update'), { validator: validator('cancel') });
@@ -317,6 +358,7 @@ export async function pipelineWorkflow(input: PipelineRunArgs): Promise<Pipeline
     children,
     optionsCache: new Map(),
     finish,
+    mayStart: () => condition(() => run.state === 'running' || run.state === 'held'),
   };
 
   /** Starts a node; called from the main loop, so inside `nodeScope`. */
@@ -385,7 +427,7 @@ export async function pipelineWorkflow(input: PipelineRunArgs): Promise<Pipeline
       if (book.spec(id).kind === 'sleep' || book.spec(id).kind === 'event') unrecordedOutputs.set(id, outcome.output);
       log.debug('node completed', { nodeId: id, attempts: outcome.attempts });
     } else if (outcome.kind === 'skipped') {
-      book.skip(id, outcome.output, now);
+      book.skip(id, outcome.output, now, 'timeout');
       unrecordedOutputs.set(id, outcome.output);
       log.debug('node skipped', { nodeId: id });
     } else if (outcome.kind === 'cancelled') {
@@ -395,13 +437,35 @@ export async function pipelineWorkflow(input: PipelineRunArgs): Promise<Pipeline
       book.hold(id, outcome.error, outcome.errorType, outcome.attempts, now);
       log.warn('node held for an operator', { nodeId: id, error: outcome.error, attempts: outcome.attempts });
     } else {
-      book.fail(id, outcome.error, outcome.errorType, outcome.attempts, now);
+      // Passing a failure on skips its dependents at once, which shows in the progress published
+      // at once: runs recorded before published it only as they ended (asked lazily, so only a
+      // run with a failure carries the marker).
+      book.fail(id, outcome.error, outcome.errorType, outcome.attempts, now, expressive || patched(EXPRESSIONS_PATCH));
       log.warn('node failed', { nodeId: id, error: outcome.error, attempts: outcome.attempts });
-      const plural = outcome.attempts === 1 ? '' : 's';
-      if (run.stop({ kind: 'failed', nodeId: id }, `node "${id}" failed after ${outcome.attempts} attempt${plural}: ${outcome.error}`)) {
+      // A node its failure has not ruled out (a join by `one_success` or `all_done`) may still
+      // run: the run goes on, and fails once everything has ended.
+      if (expressive && book.pendingDownstream(id)) {
+        log.info('the nodes that can still run go on; the run fails once they end', { nodeId: id });
+      } else if (run.stop({ kind: 'failed', nodeId: id }, failureReason(id))) {
         stopNodes();
       }
     }
+  };
+
+  /**
+   * Whether node `id` is decided and resolved with expressions: in a run whose spec uses them, or
+   * when an operator gave it an input with templates (asked of the patch then, so a run recorded
+   * before, whose edited `${{` was taken as written, replays so).
+   */
+  const readsExpressions = (id: string): boolean =>
+    expressive || (book.recordOf(id).inputEdited === true && holdsTemplates(book.writtenInputOf(id)) && patched(EXPRESSIONS_PATCH));
+
+  /** Why the run fails for node `id`'s failure. */
+  const failureReason = (id: string): string => {
+    const r = book.recordOf(id);
+    const plural = r.attempts === 1 ? '' : 's';
+    const after = r.attempts > 0 ? ` after ${r.attempts} attempt${plural}` : '';
+    return `node "${id}" failed${after}: ${r.error ?? 'it failed'}`;
   };
 
   /** What every run write carries. */
@@ -540,7 +604,17 @@ export async function pipelineWorkflow(input: PipelineRunArgs): Promise<Pipeline
         while (busy() < maxParallel) {
           const id = book.startNext(new Date().toISOString(), clock.now());
           if (id === undefined) break;
-          launch(id);
+          const gate = readsExpressions(id) ? gateNode(book, id, input.params) : { kind: 'run' as const };
+          if (gate.kind === 'run') launch(id);
+          else if (gate.kind === 'skip') {
+            book.skipForCondition(id, new Date().toISOString());
+            unrecordedOutputs.set(id, null);
+            log.debug('node skipped: its condition is false', { nodeId: id });
+          } else {
+            record(id, { kind: 'failed', error: gate.error, errorType: EXPRESSION_FAILED, attempts: 0 });
+            settle();
+            if (run.ending) break;
+          }
         }
       }
       settle();
@@ -570,6 +644,7 @@ export async function pipelineWorkflow(input: PipelineRunArgs): Promise<Pipeline
           products: [...products],
           plots: [...plots],
           clock: clock.snapshot(),
+          expressions: expressive,
         };
         if (reason !== undefined) next.reason = reason;
         if (cancelVia !== undefined) next.cancelVia = cancelVia;
@@ -586,6 +661,9 @@ export async function pipelineWorkflow(input: PipelineRunArgs): Promise<Pipeline
 
   try {
     await nodeScope.run(mainLoop);
+    // Every node has ended and one failed that the run went on past: the run fails now.
+    const failed = expressive && !run.ending ? book.failedIds()[0] : undefined;
+    if (failed !== undefined) run.stop({ kind: 'failed', nodeId: failed }, failureReason(failed));
   } catch (err) {
     if (!isCancellation(err)) throw err;
     // The scope is cancelled by our own cancel, a failed node and the run's own limits (all

@@ -4,13 +4,16 @@
  * calls, so the scheduling rules and the operator's changes (hold, retry, skip, edit, rerun) are
  * unit-tested without a server; the workflow drives it.
  *
- * A node "satisfies" its dependents when it is `completed`, or `skipped` with an output (an
- * operator's skip, an event's timeout). A held node is `failed` with `held` set and is not
- * finished: the run cannot end while it waits for an operator.
+ * Once a node has ended, it counts for the nodes that need it as a success (`completed`, or
+ * skipped by an operator or an event's timeout: their output stands in), a skip (by its
+ * condition, or passed on by the trigger rules) or a failure. Each node's trigger rule turns
+ * its needs' counts into run, skip (cause `upstream`) or wait; a skip passes on the same way.
+ * A held node is `failed` with `held` set and is not finished: the run cannot end while it
+ * waits for an operator, and what needs it waits too.
  */
 import { buildGraph, downstreamOf, MinIndexQueue, type PipelineGraph } from '../core/graph';
-import type { NodeSpec, PipelineSpec } from '../core/types';
-import type { NodeState, NodeStatus, Progress } from '../core/states';
+import type { NodeSpec, PipelineSpec, TriggerRule } from '../core/types';
+import type { NodeState, NodeStatus, Progress, SkipCause } from '../core/states';
 
 /** What the run book remembers of one node. */
 export interface NodeRecord {
@@ -38,6 +41,28 @@ export interface NodeRecord {
   items?: { total: number; done: number };
   /** An event that arrived for this event node before it started. */
   inbox?: { data: unknown };
+  /** A skipped node: why, and in words. */
+  skipCause?: SkipCause;
+  skipReason?: string;
+  /**
+   * Skipped because a need failed (or was skipped for that): it counts as failed for the nodes
+   * that need it, as Airflow's `upstream_failed` does, so a failure reaches every join below it.
+   */
+  afterFailure?: boolean;
+  /** The input the node's templates resolved to when it started (kept until its next round). */
+  resolved?: { input: unknown };
+  /** A repeated pipeline node's round, from 1. */
+  round?: number;
+}
+
+/** How an ended node counts for the nodes that need it. */
+type NeedOutcome = 'success' | 'skipped' | 'failed';
+
+/** A node's needs that have ended, by how. */
+interface NeedTally {
+  success: number;
+  skipped: number;
+  failed: number;
 }
 
 /** The run book in a form that survives continue-as-new. */
@@ -53,8 +78,10 @@ export interface RunBookSnapshot {
 export interface ReusedOutputs {
   /** Node id to output; these nodes start `completed` (or `skipped`) and never run. */
   outputs: Record<string, unknown>;
-  /** Nodes the earlier run skipped with an output. */
+  /** Nodes the earlier run skipped. */
   skipped?: string[];
+  /** Why the earlier run skipped them, by node (absent: an operator's skip, whose output stands in). */
+  skipCauses?: Record<string, SkipCause>;
 }
 
 /** Tracks a run's nodes; see the module comment. */
@@ -64,7 +91,8 @@ export class RunBook {
   private readonly records = new Map<string, NodeRecord>();
   private readonly outputs = new Map<string, unknown>();
   private readonly dropped = new Set<string>();
-  private readonly waitingOn = new Map<string, number>();
+  private readonly tallies = new Map<string, NeedTally>();
+  private readonly triggers = new Map<string, TriggerRule>();
   private readonly ready: MinIndexQueue;
   /** Ids in `ready`; an id leaves the queue lazily when it is no longer startable. */
   private readonly queued = new Set<string>();
@@ -82,9 +110,14 @@ export class RunBook {
   private failedCount = 0;
   private heldCount = 0;
 
-  constructor(spec: PipelineSpec, snapshot?: RunBookSnapshot, reused?: ReusedOutputs) {
+  /**
+   * @param now the time a node skipped by the trigger rules at once (a rerun's reused skips) is
+   *   recorded with.
+   */
+  constructor(spec: PipelineSpec, snapshot?: RunBookSnapshot, reused?: ReusedOutputs, now = new Date(0).toISOString()) {
     this.graph = buildGraph(spec.nodes);
     this.specs = new Map(spec.nodes.map((n) => [n.id, n]));
+    for (const node of spec.nodes) if (node.trigger) this.triggers.set(node.id, node.trigger);
     this.ready = new MinIndexQueue(this.graph.index);
     const reusedSkips = new Set(reused?.skipped ?? []);
     for (const id of this.graph.ids) {
@@ -92,6 +125,7 @@ export class RunBook {
       let record: NodeRecord = carried ? { ...carried } : { state: 'pending', attempts: 0 };
       if (!carried && reused && id in reused.outputs) {
         record = { state: reusedSkips.has(id) ? 'skipped' : 'completed', attempts: 0, reused: true };
+        if (reusedSkips.has(id)) record.skipCause = reused.skipCauses?.[id] ?? 'operator';
         this.outputs.set(id, reused.outputs[id]);
       }
       // Nodes in flight when the run continued as new start again in the next execution: waiting
@@ -102,7 +136,7 @@ export class RunBook {
     }
     for (const [id, output] of Object.entries(snapshot?.outputs ?? {})) this.outputs.set(id, output);
     for (const id of snapshot?.dropped ?? []) this.dropped.add(id);
-    for (const id of this.graph.ids) this.refreshWaiting(id);
+    for (const id of this.graph.ids) this.refreshWaiting(id, now);
   }
 
   /** The spec of a node. */
@@ -122,10 +156,26 @@ export class RunBook {
     return this.record(id);
   }
 
-  /** The input a node is called with: an operator's edit, else the spec's. */
+  /** The input a node is called with: what its templates resolved to, else {@link writtenInputOf}. */
   inputOf(id: string): unknown {
     const record = this.record(id);
+    return record.resolved ? record.resolved.input : this.writtenInputOf(id);
+  }
+
+  /** A node's input as written: an operator's edit, else the spec's (templates unresolved). */
+  writtenInputOf(id: string): unknown {
+    const record = this.record(id);
     return record.inputEdited ? record.input : this.spec(id).input;
+  }
+
+  /** Keeps what a node's input templates resolved to, for its call and its status. */
+  setResolvedInput(id: string, input: unknown): void {
+    this.record(id).resolved = { input };
+  }
+
+  /** Records a repeated node's round. */
+  setRound(id: string, round: number): void {
+    this.record(id).round = round;
   }
 
   /** How many nodes are in flight. */
@@ -180,21 +230,64 @@ export class RunBook {
     return this.outputs.get(id);
   }
 
-  /** Records a node's success and makes the dependents whose needs are now met ready. */
+  /** Records a node's success and passes it on to the nodes that need it. */
   complete(id: string, output: unknown, attempts: number, now: string): void {
     const record = this.finish(id, 'completed', now);
     record.attempts = Math.max(record.attempts, attempts);
     delete record.error;
     delete record.errorType;
-    this.satisfy(id, output);
+    this.outputs.set(id, output);
+    this.passOn(id, now);
   }
 
-  /** Records a node's final failure. */
-  fail(id: string, error: string, errorType: string | undefined, attempts: number, now: string): void {
+  /**
+   * Records a node's final failure and passes it on: the nodes whose trigger rule it rules out
+   * are skipped (cause `upstream`), and so on down the graph. Without `passOn` (runs recorded
+   * before failures passed on) they stay pending until the run ends.
+   */
+  fail(id: string, error: string, errorType: string | undefined, attempts: number, now: string, passOn = true): void {
     const record = this.finish(id, 'failed', now);
     record.attempts = Math.max(record.attempts, attempts);
     record.error = error;
     if (errorType) record.errorType = errorType;
+    if (passOn) this.passOn(id, now);
+  }
+
+  /**
+   * Skips a node whose `when` was false (taken by {@link startNext}, or pending): its output is
+   * `null`, and the nodes that need it follow their trigger rules.
+   */
+  skipForCondition(id: string, now: string): void {
+    const record = this.record(id);
+    if (record.state !== 'pending' && record.state !== 'running') throw new Error(`node ${id} is ${record.state}`);
+    this.running.delete(id);
+    this.count(record, -1);
+    record.state = 'skipped';
+    record.skipCause = 'condition';
+    record.skipReason = 'condition false';
+    record.finishedAt = now;
+    delete record.startedAt;
+    delete record.activeStart;
+    this.count(record, +1);
+    this.outputs.set(id, null);
+    this.passOn(id, now);
+  }
+
+  /**
+   * Whether a node downstream of `id` is still pending: one its trigger rule may yet run. A
+   * failure ends the run at once only when none is.
+   */
+  pendingDownstream(id: string): boolean {
+    return downstreamOf(this.graph, id).some((d) => this.record(d).state === 'pending');
+  }
+
+  /** The nodes that failed for good (not held), earliest first. */
+  failedIds(): string[] {
+    const failed = this.graph.ids.filter((id) => {
+      const r = this.record(id);
+      return r.state === 'failed' && !r.held;
+    });
+    return failed.sort((a, b) => (this.record(a).finishedAt ?? '').localeCompare(this.record(b).finishedAt ?? ''));
   }
 
   /**
@@ -232,7 +325,8 @@ export class RunBook {
     this.newRound(record);
     if (input) this.editInput(id, input.value);
     this.count(record, +1);
-    this.refreshWaiting(id);
+    // Its needs had all let it run before it failed, so it is queued rather than skipped.
+    this.refreshWaiting(id, record.finishedAt ?? '');
   }
 
   /**
@@ -240,7 +334,7 @@ export class RunBook {
    * skips a held or pending node; an event node that times out with `onTimeout: "skip"` skips
    * itself while running.
    */
-  skip(id: string, output: unknown, now: string): void {
+  skip(id: string, output: unknown, now: string, cause: 'operator' | 'timeout' = 'operator', reason?: string): void {
     const record = this.record(id);
     if (!record.held && record.state !== 'pending' && record.state !== 'running') {
       throw new Error(`node ${id} is ${record.state}`);
@@ -250,9 +344,13 @@ export class RunBook {
     this.count(record, -1);
     delete record.held;
     record.state = 'skipped';
+    record.skipCause = cause;
+    if (reason !== undefined) record.skipReason = reason;
+    else delete record.skipReason;
     record.finishedAt = now;
     this.count(record, +1);
-    this.satisfy(id, output);
+    this.outputs.set(id, output);
+    this.passOn(id, now);
   }
 
   /** Replaces a pending or held node's input. */
@@ -260,6 +358,7 @@ export class RunBook {
     const record = this.record(id);
     record.input = input;
     record.inputEdited = true;
+    delete record.resolved;
     this.finishedShards.delete(id);
   }
 
@@ -269,7 +368,7 @@ export class RunBook {
    *
    * @returns the ids sent round again, in spec order.
    */
-  rerun(from: string): string[] {
+  rerun(from: string, now = new Date(0).toISOString()): string[] {
     const ids = [from, ...downstreamOf(this.graph, from)].sort(
       (a, b) => (this.graph.index.get(a) ?? 0) - (this.graph.index.get(b) ?? 0),
     );
@@ -289,12 +388,15 @@ export class RunBook {
       delete record.items;
       this.count(record, +1);
     }
-    for (const id of ids) this.refreshWaiting(id);
+    for (const id of ids) this.refreshWaiting(id, now);
     return ids;
   }
 
-  /** Ends every pending (and held) node: `skipped` after a failure, `cancelled` on cancel. */
-  endPending(state: 'skipped' | 'cancelled', now: string): void {
+  /**
+   * Ends every pending (and held) node: `skipped` (cause `upstream`, with `reason`) after a
+   * failure or the run's own limit, `cancelled` on cancel.
+   */
+  endPending(state: 'skipped' | 'cancelled', now: string, reason = 'the run ended before it started'): void {
     for (const id of this.graph.ids) {
       const record = this.record(id);
       if (record.held) {
@@ -308,6 +410,10 @@ export class RunBook {
       this.count(record, -1);
       record.state = state;
       record.finishedAt = now;
+      if (state === 'skipped') {
+        record.skipCause = 'upstream';
+        record.skipReason = reason;
+      }
       this.count(record, +1);
     }
     while (this.ready.size > 0) this.ready.pop();
@@ -396,6 +502,12 @@ export class RunBook {
     if (r.finishedAt) status.finishedAt = r.finishedAt;
     if (r.error !== undefined) status.error = r.error;
     if (r.errorType !== undefined) status.errorType = r.errorType;
+    if (spec.when !== undefined) status.when = spec.when;
+    if (spec.trigger !== undefined && spec.trigger !== 'all_success') status.trigger = spec.trigger;
+    if (r.skipCause && r.state === 'skipped') status.skipCause = r.skipCause;
+    if (r.skipReason && r.state === 'skipped') status.skipReason = r.skipReason;
+    if (r.resolved) status.input = r.resolved.input;
+    if (r.round) status.round = r.round;
     if (r.held) status.held = true;
     if (r.earlierAttempts) status.earlierAttempts = r.earlierAttempts;
     if (r.inputEdited) status.inputEdited = true;
@@ -422,7 +534,7 @@ export class RunBook {
     const dropped = new Set(this.dropped);
     for (const [id, output] of this.outputs) {
       const stillNeeded =
-        this.graph.leaves.includes(id) || (this.graph.dependents.get(id) ?? []).some((d) => !this.satisfies(d));
+        this.graph.leaves.includes(id) || (this.graph.dependents.get(id) ?? []).some((d) => !this.isPast(d));
       if (stillNeeded) outputs[id] = output;
       else dropped.add(id);
     }
@@ -438,6 +550,11 @@ export class RunBook {
     delete record.error;
     delete record.errorType;
     delete record.activeStart;
+    delete record.skipCause;
+    delete record.skipReason;
+    delete record.afterFailure;
+    delete record.resolved;
+    delete record.round;
   }
 
   /** Adds (+1) or removes (-1) a record's share of the counts. */
@@ -449,21 +566,122 @@ export class RunBook {
     if (record.state === 'failed') this.failedCount += sign;
   }
 
-  /** Keeps a node's output and lets its dependents whose needs are now all met start. */
-  private satisfy(id: string, output: unknown): void {
-    this.outputs.set(id, output);
-    for (const dep of this.graph.dependents.get(id) ?? []) {
-      const left = (this.waitingOn.get(dep) ?? 1) - 1;
-      this.waitingOn.set(dep, left);
-      if (left === 0) this.enqueue(dep);
+  /**
+   * Passes an ended node on to the nodes that need it: each counts it and decides by its trigger
+   * rule, and a node skipped that way passes on in turn (a worklist, so a long chain does not
+   * deepen the stack).
+   */
+  private passOn(id: string, now: string): void {
+    const ended = [id];
+    while (ended.length > 0) {
+      const from = ended.pop() as string;
+      const outcome = this.outcomeOf(from);
+      if (outcome === undefined) continue;
+      for (const dep of this.graph.dependents.get(from) ?? []) {
+        const tally = this.tallyOf(dep);
+        tally[outcome] += 1;
+        if (this.decideAndQueue(dep, now)) ended.push(dep);
+      }
     }
   }
 
-  /** Counts a node's unmet needs again and queues it when it can start. */
-  private refreshWaiting(id: string): void {
-    const waiting = (this.graph.needs.get(id) ?? []).filter((n) => !this.satisfies(n)).length;
-    this.waitingOn.set(id, waiting);
-    if (waiting === 0) this.enqueue(id);
+  /** Counts a node's ended needs again and decides it (after a rerun, and when the book is built). */
+  private refreshWaiting(id: string, now: string): void {
+    const tally: NeedTally = { success: 0, skipped: 0, failed: 0 };
+    for (const need of this.graph.needs.get(id) ?? []) {
+      const outcome = this.outcomeOf(need);
+      if (outcome !== undefined) tally[outcome] += 1;
+    }
+    this.tallies.set(id, tally);
+    if (this.decideAndQueue(id, now)) this.passOn(id, now);
+  }
+
+  /**
+   * Decides a pending node by its trigger rule: queues it when it may run, skips it (cause
+   * `upstream`) when it never can.
+   *
+   * @returns whether it was skipped (the caller passes that on).
+   */
+  private decideAndQueue(id: string, now: string): boolean {
+    const record = this.record(id);
+    if (record.state !== 'pending' || record.held) return false;
+    const decision = this.decide(id);
+    if (decision === 'run') {
+      this.enqueue(id);
+      return false;
+    }
+    if (decision === 'wait') return false;
+    this.count(record, -1);
+    record.state = 'skipped';
+    record.skipCause = 'upstream';
+    record.skipReason = decision.skip;
+    if (decision.afterFailure) record.afterFailure = true;
+    record.finishedAt = now;
+    this.count(record, +1);
+    this.outputs.set(id, null);
+    return true;
+  }
+
+  /** What a node's trigger rule says of its needs so far. */
+  private decide(id: string): 'run' | 'wait' | { skip: string; afterFailure?: boolean } {
+    const needs = this.graph.needs.get(id) ?? [];
+    const t = this.tallyOf(id);
+    const allEnded = t.success + t.skipped + t.failed === needs.length;
+    const failed = (): { skip: string; afterFailure: boolean } => {
+      const need = this.firstNeed(id, 'failed');
+      const how = this.records.get(need)?.state === 'skipped' ? 'was skipped after a failure' : 'failed';
+      return { skip: `need "${need}" ${how}`, afterFailure: true };
+    };
+    switch (this.triggers.get(id) ?? 'all_success') {
+      case 'all_success':
+        if (t.failed > 0) return failed();
+        if (t.skipped > 0) return { skip: `need "${this.firstNeed(id, 'skipped')}" was skipped` };
+        return allEnded ? 'run' : 'wait';
+      case 'none_failed':
+        if (t.failed > 0) return failed();
+        if (!allEnded) return 'wait';
+        return t.success > 0 ? 'run' : { skip: 'no need completed' };
+      case 'one_success':
+        if (t.success > 0) return 'run';
+        return allEnded ? { skip: 'no need completed' } : 'wait';
+      case 'all_done':
+        return allEnded ? 'run' : 'wait';
+    }
+  }
+
+  /** The first need (in `needs` order) that ended as `outcome`. */
+  private firstNeed(id: string, outcome: NeedOutcome): string {
+    return (this.graph.needs.get(id) ?? []).find((n) => this.outcomeOf(n) === outcome) ?? '';
+  }
+
+  private tallyOf(id: string): NeedTally {
+    let tally = this.tallies.get(id);
+    if (!tally) {
+      tally = { success: 0, skipped: 0, failed: 0 };
+      this.tallies.set(id, tally);
+    }
+    return tally;
+  }
+
+  /**
+   * How an ended node counts for the nodes that need it; `undefined` while it has not ended
+   * (pending, running, held). A node cancelled as the run stops counts as a failure.
+   */
+  private outcomeOf(id: string): NeedOutcome | undefined {
+    const record = this.records.get(id);
+    if (!record || record.held) return undefined;
+    switch (record.state) {
+      case 'completed':
+        return 'success';
+      case 'skipped':
+        if (record.afterFailure) return 'failed';
+        return record.skipCause === 'condition' || record.skipCause === 'upstream' ? 'skipped' : 'success';
+      case 'failed':
+      case 'cancelled':
+        return 'failed';
+      default:
+        return undefined;
+    }
   }
 
   private enqueue(id: string): void {
@@ -476,7 +694,7 @@ export class RunBook {
   private dropStale(): void {
     while (this.ready.size > 0) {
       const top = this.ready.peek();
-      if (this.record(top).state === 'pending' && this.waitingOn.get(top) === 0) return;
+      if (this.record(top).state === 'pending' && this.decide(top) === 'run') return;
       this.ready.pop();
       this.queued.delete(top);
     }
@@ -498,9 +716,10 @@ export class RunBook {
     return record;
   }
 
-  private satisfies(id: string): boolean {
+  /** Whether a node is past needing its needs' outputs: it completed or was skipped. */
+  private isPast(id: string): boolean {
     const state = this.records.get(id)?.state;
-    return state === 'completed' || (state === 'skipped' && (this.outputs.has(id) || this.dropped.has(id)));
+    return state === 'completed' || state === 'skipped';
   }
 }
 

@@ -6,7 +6,8 @@
  * resumes it with a key, sends the event, and sees it completed with its result; the graph has
  * a box per node coloured by state and the timeline a bar per attempt. A held node is skipped
  * with an output typed as JSON, a refused event is shown inline, a 30-node graph lays out without
- * overlaps, and the page's control rules agree with the API's for every state.
+ * overlaps, a branch not taken is told apart from a node skipped after it (with its reason and a
+ * resolved input), and the page's control rules agree with the API's for every state.
  *
  * Screenshots go to artifacts/screenshots/ (git-ignored; CI keeps artifacts/).
  */
@@ -280,6 +281,9 @@ describeBrowser(SKIP ? 'the operator console (skipped: TAPFLOW_SKIP_BROWSER=1)' 
     await dialog.getByRole('button', { name: 'Skip the node' }).click();
     await p.locator('#run-state[data-state="completed"]').waitFor(SEEN);
     await p.locator('.graph-node[data-node="check"].state-skipped').waitFor(SEEN);
+    // An operator's skip, said as such on the graph and in the row.
+    await p.locator('.graph-node[data-node="check"].skip-operator[data-skip-cause="operator"]').waitFor(SEEN);
+    await nodeRow.locator('.skip-cause').filter({ hasText: '(operator)' }).waitFor(SEEN);
     const result = JSON.parse(await p.locator('#run-result pre').innerText({ timeout: SEEN.timeout })) as { report?: { upstream?: { check?: unknown } } };
     expect(result.report?.upstream?.check).toEqual({ verdict: 'fine' });
     await p.locator('#actions-table tr[data-action="skip"]').filter({ hasText: 'accepted' }).waitFor(SEEN);
@@ -370,6 +374,52 @@ describeBrowser(SKIP ? 'the operator console (skipped: TAPFLOW_SKIP_BROWSER=1)' 
     await p.locator('#run-state[data-state="completed"]').waitFor(SEEN);
     await p.locator('#run-progress[data-percent="100"]').waitFor(SEEN);
     expect(await p.locator('.graph-node.state-completed').count()).toBe(4);
+  }, 120_000);
+
+  test('a branch not taken and a node skipped after it are told apart; a resolved input is shown', async () => {
+    const p = page!;
+    const id = 'console-branches';
+    const spec = {
+      name: 'console-branches',
+      nodes: [
+        { id: 'probe', activity: 'step', input: { kind: 'video' } },
+        { id: 'video', activity: 'step', needs: ['probe'], when: 'upstream.probe.input.kind == "video"', input: { label: 'clip ${{ upstream.probe.input.kind }}' } },
+        { id: 'image', activity: 'step', needs: ['probe'], when: 'upstream.probe.input.kind == "image"' },
+        { id: 'thumb', activity: 'step', needs: ['image'] },
+        { id: 'publish', activity: 'step', needs: ['video', 'image'], trigger: 'none_failed' },
+      ],
+    } as PipelineSpec;
+    await start(spec, id);
+    await openConsole(p, `#/runs/${id}`);
+    await p.locator('#run-state[data-state="completed"]').waitFor(SEEN);
+
+    // The condition's skip: its cause by the badge, its reason where an error would be (not as one).
+    const image = p.locator('#nodes-table tr[data-node="image"][data-skip-cause="condition"]');
+    await image.waitFor(SEEN);
+    expect((await image.locator('.skip-cause').innerText()).trim()).toBe('(condition)');
+    expect(await image.locator('.skip-reason').innerText()).toBe('condition false');
+    // The node after it: skipped by its trigger rule, with the need that did it.
+    const thumb = p.locator('#nodes-table tr[data-node="thumb"][data-skip-cause="upstream"]');
+    await thumb.waitFor(SEEN);
+    expect(await thumb.locator('.skip-reason').innerText()).toBe('need "image" was skipped');
+    // On the graph: each cause its own look, the edge into the condition's skip dotted.
+    await p.locator('.graph-node[data-node="image"].state-skipped.skip-condition').waitFor(SEEN);
+    await p.locator('.graph-node[data-node="thumb"].state-skipped.skip-upstream').waitFor(SEEN);
+    expect(await p.locator('.graph-node[data-node="image"] .graph-detail').textContent()).toBe('skipped (condition)');
+    expect(await p.locator('.graph-node[data-node="thumb"]').getAttribute('aria-label')).toContain('thumb: skipped (upstream): need "image" was skipped');
+    expect(await p.locator('.graph-edge[data-to="image"]').getAttribute('class')).toMatch(/\bgraph-edge-conditional\b/);
+    expect(await p.locator('.graph-edge[data-to="thumb"]').getAttribute('class')).not.toMatch(/\bgraph-edge-conditional\b/);
+    const look = await p.locator('.graph-node[data-node="image"] rect, .graph-node[data-node="thumb"] rect').evaluateAll((rects) =>
+      rects.map((r) => (globalThis as unknown as { getComputedStyle(el: unknown): { stroke: string } }).getComputedStyle(r).stroke),
+    );
+    expect(look[0]).not.toBe(look[1]);
+    expect(await p.locator('.legend li[data-cause="condition"]').innerText()).toBe('skipped (condition)');
+    // The input the templates resolved to, behind a disclosure in the node's row.
+    const input = p.locator('#nodes-table tr[data-node="video"] details.node-input');
+    await input.locator('summary').click();
+    expect(JSON.parse(await input.locator('pre').innerText())).toEqual({ label: 'clip video' });
+    expect(await p.locator('#nodes-table tr[data-node="probe"] details.node-input').count()).toBe(0);
+    await shot(p, 'run-branches');
   }, 120_000);
 
   test("the page's control rules agree with the API's, for every state", async () => {

@@ -38,7 +38,8 @@ const ENTRY_POINTS: Record<string, Record<string, string>> = {
 type EntryReport = Record<string, { names?: Record<string, string>; error?: { name: string; code?: string; message: string; stack?: string } }>;
 
 /** Packages `require('tapflow')` must not load: the worker, its bundler, the HTTP server, the database driver, metrics. */
-const NOT_FOR_CLIENTS = ['@temporalio/worker', '@temporalio/core-bridge', 'webpack', 'fastify', 'pg', 'prom-client'];
+// The CEL library too: it loads only once a spec with an expression is validated or evaluated.
+const NOT_FOR_CLIENTS = ['@temporalio/worker', '@temporalio/core-bridge', 'webpack', 'fastify', 'pg', 'prom-client', '@bufbuild/cel', '@bufbuild/protobuf'];
 
 const version = checkoutManifest().version;
 let root: string;

@@ -53,7 +53,7 @@ test('all histories replay in one replay worker per corpus folder', async () => 
   }
   expect(failures).toEqual([]);
   expect(replayed).toBe(files.length);
-  expect([...folders.keys()]).toEqual(expect.arrayContaining(['.', '0.2.0', '0.3.0']));
+  expect([...folders.keys()]).toEqual(expect.arrayContaining(['.', '0.2.0', '0.3.0', '0.4.0']));
 });
 
 test('histories from before the run store have no record calls; the newer ones have the patch and record calls', () => {

@@ -1,6 +1,7 @@
 /**
  * The status view's node rows say what the state alone does not: a held node, an event node
- * waiting, a map's items, a reused output, an edited input.
+ * waiting, a map's items, a reused output, an edited input, a skip's cause and reason, a
+ * repeated node's round.
  */
 import { renderStatus } from '../../src/cli/render';
 import type { RunStatus } from '../../src/core/states';
@@ -31,4 +32,32 @@ test('each node row notes what its state does not say', () => {
   expect(row('approve')).toMatch(/running \(waiting for publish\)/);
   expect(row('each')).toMatch(/running \(4\/10 items\)/);
   expect(row('last')).toMatch(/pending \(input edited\)/);
+});
+
+test("a skipped node's row says its cause in the state and its reason where errors go; a repeated node its round", () => {
+  const skips: RunStatus = {
+    ...status,
+    state: 'completed',
+    reason: undefined,
+    progress: { completed: 2, skipped: 4, total: 7, running: 0, failed: 1, percent: 85 },
+    nodes: [
+      { id: 'probe', activity: 'x', needs: [], state: 'completed', attempts: 1 },
+      { id: 'video', activity: 'x', needs: ['probe'], state: 'skipped', attempts: 0, skipCause: 'condition', skipReason: 'condition false' },
+      { id: 'audio', activity: 'x', needs: ['probe'], state: 'failed', attempts: 3, error: 'boom' },
+      { id: 'mix', activity: 'x', needs: ['audio'], state: 'skipped', attempts: 0, skipCause: 'upstream', skipReason: 'need "audio" failed' },
+      { id: 'gate', kind: 'event', activity: 'event:go', needs: [], state: 'skipped', attempts: 0, skipCause: 'operator', skipReason: 'not needed today', reused: true },
+      // A skip recorded before causes were kept: no cause, no reason, as before.
+      { id: 'old', activity: 'x', needs: [], state: 'skipped', attempts: 0 },
+      { id: 'loop', kind: 'pipeline', activity: 'pipeline:refine', needs: ['probe'], state: 'completed', attempts: 1, round: 3 },
+    ],
+  };
+  const lines = renderStatus(skips, false, Date.parse('2026-01-01T00:01:00.000Z'));
+  const row = (id: string): string => lines.find((l) => l.startsWith(`${id} `)) ?? '';
+  expect(lines[5]).toMatch(/^NODE\s+STATE\s+ATTEMPTS\s+STARTED\s+TOOK\s+ERROR \/ REASON$/);
+  expect(row('video')).toMatch(/^video\s+skipped \(condition\)\s+0\s+condition false$/);
+  expect(row('audio')).toMatch(/failed\s+3\s+boom$/);
+  expect(row('mix')).toMatch(/skipped \(upstream\)\s+0\s+need "audio" failed$/);
+  expect(row('gate')).toMatch(/skipped \(operator, reused\)\s+0\s+not needed today$/);
+  expect(row('old')).toMatch(/^old\s+skipped\s+0$/);
+  expect(row('loop')).toMatch(/completed \(round 3\)\s+1/);
 });

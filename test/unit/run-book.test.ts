@@ -145,20 +145,21 @@ describe('RunBook: diamond', () => {
 });
 
 describe('RunBook: failure and cancel', () => {
-  test('a failed node records its error and blocks its dependents; the rest is skipped', () => {
+  test('a failed node records its error and skips its dependents at once (cause upstream)', () => {
     const book = new RunBook(diamond());
     startAll(book);
     book.complete('top', 'T', 1, T1);
     startAll(book, T1);
     book.fail('left', 'boom', 'BoomError', 3, T2);
-    expect(book.progress()).toEqual({ completed: 1, skipped: 0, total: 4, running: 1, failed: 1, percent: 25 });
+    // bottom needs left, which failed: by the default trigger rule it can never run.
+    expect(book.progress()).toEqual({ completed: 1, skipped: 1, total: 4, running: 1, failed: 1, percent: 50 });
     expect(book.hasReady()).toBe(false);
     expect(book.allFinished()).toBe(false);
+    expect(book.pendingDownstream('left')).toBe(false);
 
     book.complete('right', 'R', 1, T2);
-    // bottom needs left, which failed: it never becomes ready.
     expect(book.hasReady()).toBe(false);
-    expect(book.allFinished()).toBe(false);
+    expect(book.allFinished()).toBe(true);
 
     book.endPending('skipped', T3);
     expect(book.allFinished()).toBe(true);
@@ -184,7 +185,16 @@ describe('RunBook: failure and cancel', () => {
         startedAt: T1,
         finishedAt: T2,
       },
-      { id: 'bottom', activity: 'do_bottom', needs: ['left', 'right'], state: 'skipped', attempts: 0, finishedAt: T3 },
+      {
+        id: 'bottom',
+        activity: 'do_bottom',
+        needs: ['left', 'right'],
+        state: 'skipped',
+        attempts: 0,
+        finishedAt: T2,
+        skipCause: 'upstream',
+        skipReason: 'need "left" failed',
+      },
     ]);
     const p = book.progress();
     expect([p.total, p.running, p.failed]).toEqual([4, 0, 1]);
@@ -365,17 +375,18 @@ describe('RunBook: snapshot and rebuild', () => {
     expect(rebuilt.progress()).toEqual(book.progress());
   });
 
-  test('a rebuilt book keeps failed nodes failed and their dependents blocked', () => {
+  test('a rebuilt book keeps failed nodes failed and their dependents skipped', () => {
     const s = spec(['a'], ['b'], ['c', ['a']]);
     const book = new RunBook(s);
     startAll(book);
     book.fail('a', 'boom', 'E', 3, T1);
     const rebuilt = new RunBook(s, carried(book.snapshot()));
     // b was in flight when the snapshot was taken, so it no longer counts as running.
-    expect(rebuilt.progress()).toEqual({ completed: 0, skipped: 0, total: 3, running: 0, failed: 1, percent: 0 });
+    expect(rebuilt.progress()).toEqual({ completed: 0, skipped: 1, total: 3, running: 0, failed: 1, percent: 33 });
+    expect(rebuilt.nodeStatuses()[2]).toMatchObject({ state: 'skipped', skipCause: 'upstream' });
     expect(stateOf(rebuilt, 'a')).toBe('failed');
     expect(rebuilt.nodeStatuses()[0]).toMatchObject({ error: 'boom', errorType: 'E', attempts: 3 });
-    // b was running, so it is pending and ready again; c stays blocked behind a.
+    // b was running, so it is pending and ready again; c stays skipped behind a.
     expect(startAll(rebuilt, T2)).toEqual(['b']);
   });
 

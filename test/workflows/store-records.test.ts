@@ -212,3 +212,28 @@ test('bad priority or timeout is refused before anything starts', async () => {
     new UsageError('timeout must be a positive duration such as "90s" or "2h", got "soon"'),
   );
 });
+
+test('a branching run is recorded with each skip\'s cause and reason, the resolved input and the skipped output', async () => {
+  const id = 'store-branches';
+  const spec: PipelineSpec = {
+    name: 'store-branches',
+    nodes: [
+      { id: 'probe', activity: 'noop', input: { kind: 'image', codec: 'png' } },
+      { id: 'video', activity: 'step', needs: ['probe'], when: 'upstream.probe.kind == "video"' },
+      { id: 'image', activity: 'step', needs: ['probe'], when: 'upstream.probe.kind == "image"', input: { codec: '${{ upstream.probe.codec }}', n: '${{ params.n * 2 }}' } },
+      { id: 'after', activity: 'noop', needs: ['video'] },
+      { id: 'publish', activity: 'noop', needs: ['video', 'image'], trigger: 'none_failed' },
+    ],
+  };
+  await t.rig.tf.startRun(spec, { id, input: { n: 21 } });
+  await t.rig.tf.result(id, { wait: true });
+  const run = await storedRun(id, 'completed');
+  const byId = new Map((run.nodes ?? []).map((n) => [n.id, n]));
+  expect(byId.get('video')).toMatchObject({ state: 'skipped', skipCause: 'condition', skipReason: 'condition false', when: 'upstream.probe.kind == "video"' });
+  expect(byId.get('after')).toMatchObject({ state: 'skipped', skipCause: 'upstream', skipReason: 'need "video" was skipped' });
+  expect(byId.get('image')).toMatchObject({ state: 'completed', input: { codec: 'png', n: 42 } });
+  expect(byId.get('publish')).toMatchObject({ state: 'completed', trigger: 'none_failed' });
+  expect([run.progressCompleted, run.progressSkipped, run.progressTotal]).toEqual([3, 2, 5]);
+  // The store agrees with the run's own answer.
+  expect(run.nodes).toEqual((await t.rig.tf.getStatus(id)).nodes);
+});
