@@ -32,6 +32,7 @@ import { storeValueCodec, type StoreValueCodec } from './store/value-codec';
 import { loadTemporalSettings } from './control/connection';
 import {
   ActionRefusedError,
+  PipelineNotFoundError,
   NoWorkerAnsweredError,
   RunAlreadyExistsError,
   RunFailedError,
@@ -50,6 +51,7 @@ export type { Queryable } from './store/pool';
 export type { StoreValueCodec } from './store/value-codec';
 import { assertValidSpec } from './core/validate';
 import type { RerunCondition } from './core/rerun-conditions';
+import { parsePipelineRef, type PipelineRef, type PipelineRegistry } from './core/pipeline-registry';
 import { assertPayloadFits } from './core/payload-limit';
 import { checkPipelineName, checkRunId, checkRunLabels } from './core/run-text';
 import { parseDuration } from './core/duration';
@@ -137,6 +139,8 @@ export interface StartRunOptions {
    * callers.
    */
   reuse?: ReusedOutputs & { of: string; from: string };
+  /** The registered version the spec is (set by {@link TapflowClient.startPipeline}); recorded with the run. */
+  pipelineVersion?: number;
   /**
    * Start the run at most once for this key: a second start with the same key returns the first
    * run (`existing: true`) and starts nothing: while Temporal has the run, and, with the client's
@@ -199,6 +203,11 @@ export interface TapflowClientOptions {
    * retention has dropped it. Default: none (Temporal's check alone).
    */
   store?: Queryable;
+  /**
+   * Where registered pipelines are read, for {@link TapflowClient.startPipeline}: the store's
+   * (`new StorePipelineRegistry(pool)` from `tapflow/store`) or any other. Default: none.
+   */
+  registry?: PipelineRegistry;
 }
 
 /** Options of {@link TapflowClient.connect}. */
@@ -230,6 +239,8 @@ export class TapflowClient {
   readonly queryTimeoutMs: number;
   /** The run store, when given. */
   readonly store?: Queryable;
+  /** Where registered pipelines are read, when given. */
+  readonly registry?: PipelineRegistry;
 
   /**
    * @param client a connected Temporal client (its data converter is the one used).
@@ -241,6 +252,7 @@ export class TapflowClient {
     this.taskQueue = options.taskQueue ?? DEFAULT_TASK_QUEUE;
     this.queryTimeoutMs = options.queryTimeoutMs ?? 10_000;
     if (options.store) this.store = options.store;
+    if (options.registry) this.registry = options.registry;
   }
 
   /**
@@ -273,7 +285,12 @@ export class TapflowClient {
 
   /** This client with the run store: the same connection, `store` added. */
   withStore(store: Queryable): TapflowClient {
-    return new TapflowClient(this.client, { taskQueue: this.taskQueue, queryTimeoutMs: this.queryTimeoutMs, store });
+    return new TapflowClient(this.client, {
+      taskQueue: this.taskQueue,
+      queryTimeoutMs: this.queryTimeoutMs,
+      store,
+      ...(this.registry ? { registry: this.registry } : {}),
+    });
   }
 
   /** Closes the connection. */
@@ -333,6 +350,23 @@ export class TapflowClient {
       if (err instanceof WorkflowExecutionAlreadyStartedError) throw new RunAlreadyExistsError(workflowId);
       throw err;
     }
+  }
+
+  /**
+   * Starts a registered pipeline by name: `NAME` or `NAME@latest` (its latest version) or
+   * `NAME@3`, read from the client's `registry`. The run records the version it was started from.
+   *
+   * @throws {UsageError} when the client has no registry, or the reference is malformed.
+   * @throws {PipelineNotFoundError} when the registry has no such pipeline or version.
+   * @throws what {@link startRun} throws.
+   */
+  async startPipeline(ref: string | PipelineRef, options: StartRunOptions = {}): Promise<StartedRun & { version: number }> {
+    const wanted = typeof ref === 'string' ? parsePipelineRef(ref) : ref;
+    if (!this.registry) throw new UsageError('this client has no pipeline registry: give it one (registry: new StorePipelineRegistry(pool) from tapflow/store)');
+    const found = await this.registry.get(wanted.name, wanted.version);
+    if (!found) throw new PipelineNotFoundError(wanted.name, wanted.version);
+    const started = await this.startRun(found.spec, { ...options, pipelineVersion: found.version });
+    return { ...started, version: found.version };
   }
 
   /**
@@ -734,6 +768,7 @@ export function runMeta(options: StartRunOptions): RunMeta {
     meta.timeout = options.timeout;
   }
   if (options.idempotencyKey !== undefined) meta.idempotencyKey = checkIdempotencyKey(options.idempotencyKey);
+  if (options.pipelineVersion !== undefined) meta.pipelineVersion = options.pipelineVersion;
   if (options.deadline !== undefined) {
     const ms = parseDuration(options.deadline);
     if (ms === undefined || ms <= 0) {

@@ -57,6 +57,12 @@ export function mountRunView(root, { api, id, backHash, onError, onLive }) {
   /** @type {Map<number, object>} control actions by id */
   const actions = new Map();
   let resultState = 'none';
+  /**
+   * The registered version the run was started from, once any answer has said (the live status
+   * does; the stream's status, rebuilt from the store's row, does not, but the history's row
+   * does). Kept, so the head does not lose it when a status without it comes in: it never changes.
+   */
+  let pipelineVersion;
   /** Each node's kind and activity, as far as any status has said. */
   const shaped = createShapeMemory();
   let closed = false;
@@ -196,7 +202,9 @@ export function mountRunView(root, { api, id, backHash, onError, onLive }) {
   function renderHead(view) {
     replaceChildren(stateCell, stateBadge(status.state));
     stateCell.dataset.state = status.state;
-    pipelineCell.textContent = status.pipeline;
+    notePipelineVersion(status.pipelineVersion);
+    // `media@3`, as `tapflow start media@3` names it; just the name for a run started from a spec.
+    pipelineCell.textContent = pipelineVersion ? `${status.pipeline}@${pipelineVersion}` : status.pipeline;
     const p = view.progress;
     progressCell.dataset.percent = String(p.percent);
     replaceChildren(
@@ -209,6 +217,11 @@ export function mountRunView(root, { api, id, backHash, onError, onLive }) {
     reasonCell.textContent = status.reason ?? '';
     reasonRow.hidden = !status.reason;
     document.title = `${status.state} · ${id} · tapflow`;
+  }
+
+  /** Keeps the run's registered version when `version` is one (a status or the store's row may have none). */
+  function notePipelineVersion(version) {
+    if (Number.isInteger(version) && version >= 1) pipelineVersion = version;
   }
 
   function renderActions() {
@@ -434,6 +447,7 @@ export function mountRunView(root, { api, id, backHash, onError, onLive }) {
     }
     try {
       const history = await api.get(runPath(id, '/history'));
+      notePipelineVersion(history.run?.pipelineVersion);
       for (const a of history.attempts ?? []) putAttempt(a);
       for (const a of history.controlActions ?? []) putAction(a);
     } catch (err) {

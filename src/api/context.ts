@@ -4,6 +4,7 @@
  */
 import type { FastifyRequest } from 'fastify';
 import type { TapflowClient } from '../client';
+import type { StorePipelineRegistry } from '../store/pipeline-registry';
 import type { Queryable } from '../store/pool';
 import type { Gate } from './auth';
 import type { StoreEventHub } from './store-event-hub';
@@ -18,6 +19,11 @@ export interface ApiContext {
   store?: Queryable;
   /** The store's change announcements, for the event streams; present when `store` is a pool. */
   events?: StoreEventHub;
+  /**
+   * The pipeline registry in the run store (pushes, versions, starts by name); present with
+   * `store`. Its own, not the client's `registry`: pushing and listing need the store's.
+   */
+  registry?: StorePipelineRegistry;
 }
 
 /**

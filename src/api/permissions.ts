@@ -8,7 +8,7 @@
  * - `read`: status, list and search, children, history, the event streams;
  * - `start`: start a run of the pipeline;
  * - `control`: pause, resume, cancel, retry, skip, edit, rerun, send an event;
- * - `admin`: everything above (and, later, managing tokens).
+ * - `admin`: everything above, and pushing the pipeline's versions to the registry (`PUT /api/pipelines/:name`).
  *
  * Pure: no I/O.
  */

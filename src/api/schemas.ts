@@ -43,13 +43,26 @@ export const controlBody = {
   properties: { reason, requestId },
 } as const;
 
-/** POST /api/runs. */
+/** A registered pipeline's name (`:name`, a start's `pipeline`): as the store keeps it, 1 to 200 characters. */
+const pipelineName = { type: 'string', minLength: 1, maxLength: 200 } as const;
+
+/** A registered pipeline's version: a whole number from 1 (as `NAME@VERSION` reads it). */
+const pipelineVersion = { type: 'integer', minimum: 1, maximum: 999_999_999 } as const;
+
+/**
+ * POST /api/runs: a run of a spec sent with the request, or of a registered pipeline, by name.
+ * `oneOf` documents that exactly one of `spec` and `pipeline` is given; the route checks it
+ * itself (see `routes/runs.ts`), so that the problem is named as one field, not as ajv's
+ * "must match exactly one schema" with a problem for each branch.
+ */
 export const startBody = {
   type: 'object',
   additionalProperties: false,
-  required: ['spec'],
+  oneOf: [{ required: ['spec'] }, { required: ['pipeline'] }],
   properties: {
-    spec: { type: 'object', description: 'The pipeline spec, as in a spec file (docs/spec.md).' },
+    spec: { type: 'object', description: 'The pipeline spec, as in a spec file (docs/spec.md). Either this or `pipeline`.' },
+    pipeline: { ...pipelineName, description: 'A registered pipeline (PUT /api/pipelines/:name) to start, instead of `spec`.' },
+    version: { ...pipelineVersion, description: 'With `pipeline`: the registered version to start. Default: the latest.' },
     input: { description: "The run's input (its params)." },
     id: { type: 'string', minLength: 1, maxLength: 1000, description: 'The run id. Default: <pipeline>-<random>.' },
     tags: { type: 'array', maxItems: 50, items: { type: 'string', minLength: 1, maxLength: 100 } },
@@ -84,6 +97,7 @@ export const searchQuery = {
   additionalProperties: false,
   properties: {
     pipeline: { type: 'string', minLength: 1, maxLength: 200, description: 'Only runs of this pipeline.' },
+    version: { type: 'integer', minimum: 1, description: 'With pipeline: only runs started from this registered version of it.' },
     state: {
       type: 'array',
       maxItems: 8,
@@ -151,6 +165,10 @@ export const rerunBody = {
     from: { type: 'string', minLength: 1, maxLength: 128, description: 'The node to rerun from.' },
     id: { type: 'string', minLength: 1, maxLength: 1000, description: 'An ended run only: the new run\'s id. Default: <pipeline>-<random>.' },
     dryRun: { type: 'boolean', description: 'Say what would run again and what is reused; do nothing. Default: false.' },
+    version: {
+      anyOf: [{ type: 'integer', minimum: 1 }, { type: 'string', enum: ['latest'] }],
+      description: 'An ended run only: rerun on this registered version of its pipeline (a number, or "latest"), reusing only the nodes it did not change.',
+    },
     reason,
     requestId,
   },
@@ -237,6 +255,133 @@ export const runStatusReply = {
     },
     startedAt: { type: 'string' },
     finishedAt: { type: 'string' },
+  },
+} as const;
+
+/** `:name` of the pipeline routes. */
+export const pipelineParams = {
+  type: 'object',
+  required: ['name'],
+  properties: { name: { ...pipelineName, description: 'The pipeline name (its spec\'s `name`).' } },
+} as const;
+
+/** `:name` and `:version`. */
+export const pipelineVersionParams = {
+  type: 'object',
+  required: ['name', 'version'],
+  properties: { ...pipelineParams.properties, version: { ...pipelineVersion, description: 'The version, from 1.' } },
+} as const;
+
+/** GET /api/pipelines/:name/diff. */
+export const pipelineDiffQuery = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['from', 'to'],
+  properties: {
+    from: { ...pipelineVersion, description: 'The version compared from.' },
+    to: { ...pipelineVersion, description: 'The version compared to.' },
+  },
+} as const;
+
+/**
+ * PUT /api/pipelines/:name: the spec itself, as in a spec file. Only its type is checked here:
+ * the spec's validation lists every problem at once (as for a start's `spec`), which required
+ * fields here would cut short.
+ */
+export const pipelineSpecBody = {
+  type: 'object',
+  additionalProperties: true,
+  description: 'The pipeline spec, as in a spec file (docs/spec.md); its `name` must be the one in the path.',
+} as const;
+
+/** PUT /api/pipelines/:name: the version the spec is. */
+export const pipelinePushReply = {
+  type: 'object',
+  additionalProperties: true,
+  required: ['name', 'version', 'created'],
+  properties: {
+    name: { type: 'string' },
+    version: { type: 'integer' },
+    created: { type: 'boolean', description: 'False when a version with the same content was there already (`version` is that one).' },
+    pushedAt: { type: 'string', format: 'date-time', description: 'When that version was pushed.' },
+  },
+} as const;
+
+const nullableText = { type: ['string', 'null'] } as const;
+
+/** GET /api/pipelines: each registered pipeline the token may read, by name, with its latest version. */
+export const pipelineListReply = {
+  type: 'object',
+  additionalProperties: true,
+  required: ['pipelines'],
+  properties: {
+    pipelines: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: true,
+        required: ['name', 'latest', 'versions'],
+        properties: {
+          name: { type: 'string' },
+          latest: { type: 'integer', description: 'Its latest version.' },
+          versions: { type: 'integer', description: 'How many versions it has.' },
+          description: { ...nullableText, description: "The latest version's description." },
+          nodes: { type: 'integer', description: "Nodes in the latest version's spec." },
+          pushedAt: { type: 'string', format: 'date-time', description: 'When the latest version was pushed.' },
+        },
+      },
+    },
+  },
+} as const;
+
+/** One version, as a pipeline's `versions` lists it. */
+const pipelineVersionSummary = {
+  type: 'object',
+  additionalProperties: true,
+  required: ['version', 'digest'],
+  properties: {
+    version: { type: 'integer' },
+    digest: { type: 'string', description: "SHA-256 of the spec's canonical JSON: the same content is the same version." },
+    pushedAt: { type: 'string', format: 'date-time' },
+    pushedBy: { ...nullableText, description: 'The name of the token that pushed it (or who the command line said).' },
+  },
+} as const;
+
+/** GET /api/pipelines/:name and .../versions/:version: one version, its spec, and every version. */
+export const pipelineReply = {
+  type: 'object',
+  additionalProperties: true,
+  required: ['name', 'version', 'digest', 'spec', 'versions'],
+  properties: {
+    name: { type: 'string' },
+    ...pipelineVersionSummary.properties,
+    spec: { type: 'object', additionalProperties: true, description: 'The spec as pushed.' },
+    versions: { type: 'array', description: 'Every version, newest first.', items: pipelineVersionSummary },
+  },
+} as const;
+
+/** GET /api/pipelines/:name/diff: what changed from one version to another, node by node. */
+export const pipelineDiffReply = {
+  type: 'object',
+  additionalProperties: true,
+  required: ['from', 'to', 'added', 'removed', 'changed', 'unchanged', 'pipelineFields'],
+  properties: {
+    from: { type: 'integer' },
+    to: { type: 'integer' },
+    added: { type: 'array', items: { type: 'string' }, description: 'Nodes only in `to`.' },
+    removed: { type: 'array', items: { type: 'string' }, description: 'Nodes only in `from`.' },
+    changed: {
+      type: 'array',
+      description: 'Nodes in both that differ, and the fields that do.',
+      items: {
+        type: 'object',
+        additionalProperties: true,
+        required: ['id', 'fields'],
+        properties: { id: { type: 'string' }, fields: { type: 'array', items: { type: 'string' } } },
+      },
+    },
+    unchanged: { type: 'array', items: { type: 'string' }, description: 'Nodes in both, the same.' },
+    pipelineFields: { type: 'array', items: { type: 'string' }, description: 'Top-level fields that differ (`defaults`, `deadline`...).' },
   },
 } as const;
 

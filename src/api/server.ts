@@ -4,13 +4,14 @@
  * generated from the same schemas that validate each request.
  *
  * Replies: JSON. Errors: `{ error: { code, message, problems? } }` with 400 (bad input, every
- * problem and where), 401 (no token), 403 (a wrong token, or not allowed), 404 (unknown run),
- * 409 (an action that does not apply, with the reason), 413 (body too large).
+ * problem and where), 401 (no token), 403 (a wrong token, or not allowed), 404 (unknown run or
+ * registered pipeline), 409 (an action that does not apply, with the reason), 413 (body too large).
  */
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { Pool } from 'pg';
 import type { TapflowClient } from '../client';
+import { StorePipelineRegistry } from '../store/pipeline-registry';
 import type { Queryable } from '../store/pool';
 import { Gate } from './auth';
 import { registerConsoleRoutes } from './console-routes';
@@ -21,6 +22,7 @@ import { StoreEventHub } from './store-event-hub';
 import { registerEventRoutes } from './routes/events';
 import { registerHistoryRoutes } from './routes/history';
 import { registerManyRunRoutes } from './routes/many-runs';
+import { registerPipelineRoutes } from './routes/pipelines';
 import { registerRunActionRoutes } from './routes/run-actions';
 import { registerRunRoutes } from './routes/runs';
 import { registerRequestTextGuard } from './request-text-guard';
@@ -99,6 +101,9 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   // Every start goes through the store's idempotency check, as the command line's and the client's do.
   const client = options.store && !options.client.store ? options.client.withStore(options.store) : options.client;
   const ctx: ApiContext = { client, gate, ...(options.store ? { store: options.store } : {}) };
+  // Specs in the registry are encoded as the store encodes runs' specs: with the client's codec,
+  // the same one its history and rerun routes decode with (`client.valueCodec`).
+  if (options.store) ctx.registry = new StorePipelineRegistry(options.store, client.valueCodec);
   // The event streams listen on a connection of their own, held from the pool while any is open.
   const { store } = options;
   if (store instanceof Pool) {
@@ -135,6 +140,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   registerHistoryRoutes(app, ctx);
   registerManyRunRoutes(app, ctx);
   registerEventRoutes(app, ctx);
+  registerPipelineRoutes(app, ctx);
   await app.ready();
   return app;
 }

@@ -21,6 +21,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .description('Pausable, durable pipelines on Temporal')
     .version(require('../../package.json').version as string)
     .showSuggestionAfterError(true)
+    // The program's own options (--version, --help) only before a command: after one, each
+    // command's options are its own (`runs search --version 3` filters, it does not print ours).
+    .enablePositionalOptions()
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(printable(s.startsWith('error:') ? `tapflow: ${s.slice(7)}` : s)) });
 
@@ -74,7 +77,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .action(act(async (spec: string, opts: GlobalOptions) => (await import('./validate')).validateCommand(spec, opts)));
 
   withGlobals(program.command('start <spec>'))
-    .description('start a run of a spec')
+    .description('start a run of a spec file, or of a registered pipeline: NAME or NAME@VERSION (when no such file)')
     .option('--input <json>', 'the run input as JSON (or @file.json)')
     .option('--id <id>', 'the run id (default: <pipeline>-<uuid>)')
     .option('--wait', 'wait for the run to finish and print its result')
@@ -147,6 +150,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .requiredOption('--from <node>', 'the node to rerun from')
     .option('--dry-run', 'list what would run again and what is reused; change nothing')
     .option('--id <id>', 'for an ended run: the new run id (default: <pipeline>-<uuid>)')
+    .option('--version <version>', 'for an ended run: rerun on this registered version of its pipeline (a number, or latest), reusing only unchanged nodes')
     .option('--reason <text>', 'why')
     .option('--user <name>', 'who asks (default: the OS user)')
     .action(act(async (id: string, opts) => (await import('./rerun')).rerunCommand(id, opts)));
@@ -173,6 +177,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
   withGlobals(runs.command('search'))
     .description('find runs in the store, newest first, a page at a time')
     .option('--pipeline <name>', 'only runs of this pipeline')
+    .option('--version <n>', 'with --pipeline: only runs started from this registered version')
     .option('--state <state>', 'only runs in this state (repeatable: any of them)', collect)
     .option('--tag <tag>', 'only runs carrying this tag (repeatable: all of them)', collect)
     .option('--user <name>', 'only runs started by this user')
@@ -182,6 +187,21 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--limit <n>', 'most runs on a page (1 to 1000)', '50')
     .option('--after <cursor>', 'the next page: the cursor the previous page printed')
     .action(act(async (opts) => (await import('./runs')).runsSearchCommand(opts)));
+
+  const pipeline = program.command('pipeline').description('registered pipelines: specs kept in the store by name, as numbered versions');
+  withGlobals(pipeline.command('push <spec>'))
+    .description('validate a spec file and keep it as the next version of its name (the same content: the version it already is)')
+    .option('--user <name>', 'who pushes it (default: the OS user)')
+    .action(act(async (spec: string, opts) => (await import('./pipeline')).pipelinePushCommand(spec, opts)));
+  withGlobals(pipeline.command('list'))
+    .description('every registered pipeline: latest version, versions, nodes, pushed at, description')
+    .action(act(async (opts: GlobalOptions) => (await import('./pipeline')).pipelineListCommand(opts)));
+  withGlobals(pipeline.command('show <ref>'))
+    .description("a version (NAME for the latest, NAME@VERSION): its particulars and versions, then its spec as YAML")
+    .action(act(async (ref: string, opts: GlobalOptions) => (await import('./pipeline')).pipelineShowCommand(ref, opts)));
+  withGlobals(pipeline.command('diff <from> <to>'))
+    .description('what changed between two versions (NAME@A NAME@B): nodes added, removed, changed, and pipeline fields')
+    .action(act(async (from: string, to: string, opts: GlobalOptions) => (await import('./pipeline')).pipelineDiffCommand(from, to, opts)));
 
   const token = program.command('token').description('bearer tokens of the HTTP API, kept hashed in the store');
   withGlobals(token.command('create'))

@@ -2,6 +2,7 @@
  * Plain-text views of runs for the terminal: the status table, a progress bar, the runs list.
  */
 import { formatDuration } from '../core/duration';
+import { formatPipelineRef } from '../core/pipeline-registry';
 import type { NodeStatus, RunStatus } from '../core/states';
 import type { RunSummary } from '../client';
 
@@ -57,7 +58,7 @@ export function table(header: string[], rows: string[][]): string[] {
 export function renderStatus(status: RunStatus, tty: boolean, now = Date.now()): string[] {
   const lines = [
     `run       ${status.workflowId}`,
-    `pipeline  ${status.pipeline}`,
+    `pipeline  ${status.pipelineVersion === undefined ? status.pipeline : formatPipelineRef(status.pipeline, status.pipelineVersion)}`,
     `state     ${paint(status.state, tty)}${status.reason ? `  (${status.reason})` : ''}`,
     `progress  ${progressBar(status)}`,
     '',

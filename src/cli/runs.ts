@@ -1,9 +1,10 @@
 /**
- * `tapflow runs search`: runs from the store by pipeline, state, tag, user, group and creation
- * time, newest first, a page at a time. Reads only the store, so it finds runs long after
+ * `tapflow runs search`: runs from the store by pipeline (and registered version), state, tag,
+ * user, group and creation time, newest first, a page at a time. Reads only the store, so it finds runs long after
  * Temporal's retention has dropped them.
  */
 import { UsageError } from '../core/errors';
+import { formatPipelineRef } from '../core/pipeline-registry';
 import { readRunSearch } from '../control/run-search-args';
 import { searchPage, searchRow, type ParsedRunSearch, type RunSearchPage, type RunSearchRow } from '../store/run-search-page';
 import type { RunRecord } from '../store/types';
@@ -14,6 +15,8 @@ import { withStore } from './store-access';
 /** Options of `runs search`, as commander gives them. */
 export interface RunsSearchOptions extends GlobalOptions {
   pipeline?: string;
+  /** With `pipeline`: only runs started from this registered version. */
+  version?: string;
   state?: string[];
   tag?: string[];
   user?: string;
@@ -71,7 +74,8 @@ function renderSearch(runs: readonly RunRecord[], tty: boolean): string[] {
     ['RUN', 'PIPELINE', 'STATE', 'PROGRESS', 'USER', 'TAGS', 'CREATED', 'FINISHED'],
     runs.map((r) => [
       r.workflowId,
-      r.pipeline,
+      // A run started by name shows the version it ran, as the reference that starts it again.
+      r.pipelineVersion === null ? r.pipeline : formatPipelineRef(r.pipeline, r.pipelineVersion),
       paint(r.state, tty),
       progressCell(r),
       r.userName ?? '',

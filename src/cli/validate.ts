@@ -27,7 +27,7 @@ export class SpecProblemsError extends UsageError {
  * out of `validateSpec`: the workflow validates its spec too, and a rule added there would fail
  * the replay of runs started before it.
  */
-function startableSpec(parsed: unknown): ValidationResult {
+export function startableSpec(parsed: unknown): ValidationResult {
   const result = validateSpec(parsed);
   if (!result.ok) return result;
   const problem = textProblem(result.spec.name, MAX_NAME_LENGTH);

@@ -8,7 +8,9 @@
  *   workflow for good, and its reset replays from a workflow task, which would also re-run
  *   nodes that do not depend on the node. So it is rerun as a NEW run of the same spec and input,
  *   whose other nodes start completed with the outputs the store holds for them. The new run
- *   records `rerun_of`, and the old one records the rerun as a control action.
+ *   records `rerun_of`, and the old one records the rerun as a control action. It may run on
+ *   another registered version of its pipeline (`--version`): then only the nodes that version
+ *   did not change, with nothing changed upstream of them, are reused.
  */
 import { ActionRefusedError, RunAlreadyExistsError, RunNotFoundError, UsageError } from '../core/errors';
 import { planRerun, rerunRefusal, type RerunPlan } from '../core/operator-rules';
@@ -25,6 +27,8 @@ import type { ControlRequest, RerunAck } from '../workflows/definitions';
 import type { ReusedOutputs } from '../workflows/run-book';
 import type { StartedRun } from './idempotency';
 import { rerunConditions, type RerunCondition } from '../core/rerun-conditions';
+import { buildGraph, downstreamOf } from '../core/graph';
+import { diffPipelines, reusableNodes, type PipelineDiff } from '../core/pipeline-diff';
 
 /** What a rerun starts a new run with: the ended run's own start options, and what it reuses. */
 export interface RerunStartOptions {
@@ -38,6 +42,8 @@ export interface RerunStartOptions {
   priority?: number;
   timeout?: DurationSpec;
   reuse: ReusedOutputs & { of: string; from: string };
+  /** The registered version the new run is started from (a rerun on another version). */
+  pipelineVersion?: number;
 }
 
 /** The client calls a rerun makes; `TapflowClient` has them all. */
@@ -72,6 +78,9 @@ export interface RerunReport {
    * tell (older than 0.4.0).
    */
   conditions?: RerunCondition[];
+  /** A rerun on another version: the version, and what changed from the run's own spec. */
+  version?: number;
+  diff?: PipelineDiff;
 }
 
 /** How a rerun is asked. */
@@ -82,6 +91,11 @@ export interface RerunOptions {
   dryRun?: boolean;
   /** Who asks, why, and the request id (required for an ended run: the control action's key). */
   request: ControlRequest;
+  /**
+   * Rerun an ended run on this registered version of its pipeline instead of its own spec (read
+   * from the registry by the caller). A live run reruns in place, on its own spec only.
+   */
+  target?: { version: number; spec: PipelineSpec };
 }
 
 /** What an ended run is rerun from: its record and the outputs the store holds for its nodes. */
@@ -112,6 +126,9 @@ export async function liveState(client: RerunClient, id: string): Promise<RunSta
  * @throws {RunNotFoundError} when no run has this id.
  */
 export async function rerunLive(client: RerunClient, id: string, state: RunState, options: RerunOptions): Promise<RerunReport> {
+  if (options.target) {
+    throw new ActionRefusedError(id, 'a run that is still open reruns in place, on its own spec; rerun it on another version once it has ended (or cancel it first)');
+  }
   const status = await client.getStatus(id);
   const plan = planOrRefuse(id, status, options.from);
   const why = rerunRefusal(status, options.from);
@@ -168,18 +185,32 @@ export async function endedRunOf(db: Queryable, stored: RunRecord, codec: StoreV
 export function planEndedRerun(
   ended: EndedRun,
   from: string,
+  target?: { version: number; spec: PipelineSpec },
 ): { rerun: string[]; reused: string[]; skipped: string[]; skipCauses: Record<string, SkipCause> } {
   const { run, outputs } = ended;
   const nodes = run.nodes ?? [];
   const plan = planOrRefuse(run.workflowId, { state: run.state, nodes }, from);
-  const reused = plan.reused.filter((n) => outputs.has(n));
+  let reused = plan.reused.filter((n) => outputs.has(n));
+  let ids = nodes.map((n) => n.id);
+  if (target) {
+    // On another version: `from` and what is downstream of it there run again, and so does every
+    // node the version changed or that has a change upstream of it.
+    const spec = target.spec;
+    if (!spec.nodes.some((n) => n.id === from)) {
+      throw new ActionRefusedError(run.workflowId, `node "${from}" is not in version ${target.version} of ${spec.name}`);
+    }
+    const again = new Set([from, ...downstreamOf(buildGraph(spec.nodes), from)]);
+    const unchanged = new Set(reusableNodes(run.spec as PipelineSpec, spec));
+    reused = reused.filter((n) => unchanged.has(n) && !again.has(n));
+    ids = spec.nodes.map((n) => n.id);
+  }
   const skippedNodes = nodes.filter((s) => s.state === 'skipped' && reused.includes(s.id));
   const skipped = skippedNodes.map((s) => s.id);
   // A node skipped by its condition (or after one) stays so in the new run, and what needs it
   // follows its trigger rule again; an operator's skip keeps standing in with its output.
   const skipCauses: Record<string, SkipCause> = {};
   for (const s of skippedNodes) if (s.skipCause) skipCauses[s.id] = s.skipCause;
-  const rerun = nodes.map((n) => n.id).filter((n) => !reused.includes(n));
+  const rerun = ids.filter((n) => !reused.includes(n));
   return { rerun, reused, skipped, skipCauses };
 }
 
@@ -202,18 +233,29 @@ export async function rerunEnded(
 ): Promise<RerunReport> {
   const { run, outputs } = ended;
   const id = run.workflowId;
-  const { rerun, reused, skipped, skipCauses } = planEndedRerun(ended, options.from);
-  const report: RerunReport = { workflowId: id, from: options.from, mode: 'new-run', dryRun: Boolean(options.dryRun), rerun, reused };
+  const { rerun, reused, skipped, skipCauses } = planEndedRerun(ended, options.from, options.target);
+  const spec = options.target?.spec ?? (run.spec as PipelineSpec);
+  const report: RerunReport = {
+    workflowId: id,
+    from: options.from,
+    mode: 'new-run',
+    dryRun: Boolean(options.dryRun),
+    rerun,
+    reused,
+    ...(options.target ? { version: options.target.version, diff: diffPipelines(run.spec as PipelineSpec, options.target.spec) } : {}),
+  };
   if (options.dryRun) {
     const reusedOutputs = new Map(reused.map((n) => [n, outputs.get(n)]));
-    const conditions = rerunConditions(run.spec as PipelineSpec, rerun, reusedOutputs, run.params ?? undefined);
+    const conditions = rerunConditions(spec, rerun, reusedOutputs, run.params ?? undefined);
     return conditions.length > 0 ? { ...report, conditions } : report;
   }
 
   const { request, newId } = options;
   if (newId !== undefined && (newId === id || (await withStore((db) => getRun(db, newId))))) throw new RunAlreadyExistsError(newId);
-  const started = await client.startRun(run.spec as PipelineSpec, {
+  const started = await client.startRun(spec, {
     ...startOptionsOf(run),
+    // On its own spec, a run started by name stays that version.
+    ...(options.target ? { pipelineVersion: options.target.version } : run.pipelineVersion === null ? {} : { pipelineVersion: run.pipelineVersion }),
     id: newId,
     user: request.by,
     reuse: {
@@ -233,7 +275,7 @@ export async function rerunEnded(
       requestedBy: request.by,
       reason: request.reason,
       accepted: true,
-      details: { newRunId: started.workflowId, rerun, reused },
+      details: { newRunId: started.workflowId, rerun, reused, ...(options.target ? { version: options.target.version } : {}) },
     }),
   );
   return { ...report, newRunId: started.workflowId, state: 'running' };

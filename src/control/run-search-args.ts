@@ -16,6 +16,11 @@ import { DEFAULT_SEARCH_LIMIT, MAX_SEARCH_LIMIT } from '../store/types';
  */
 export interface RunSearchArgs {
   pipeline?: string;
+  /**
+   * Only runs started from this registered version of `pipeline` (`tapflow start NAME@N`): a whole
+   * number from 1, and only with `pipeline`, since a version number belongs to one pipeline.
+   */
+  version?: string | number;
   state?: readonly string[];
   tag?: readonly string[];
   user?: string;
@@ -46,7 +51,7 @@ export interface RunSearchProblem {
  *   `querystring.state` in the API. Each message starts with it.
  * @param now the time relative `from`/`to` count back from. Default: now.
  * @returns the search (meaningful only when `problems` is empty) and the problems, in the order
- *   state, limit, from, to, the range, after.
+ *   state, limit, from, to, the range, after, version.
  */
 export function readRunSearch(
   args: RunSearchArgs,
@@ -71,17 +76,37 @@ export function readRunSearch(
     problems.push({ field: 'from', message: `${name('from')} (${from.toISOString()}) must be before ${name('to')} (${to.toISOString()})` });
   }
   const after = args.after === undefined ? undefined : collect(problems, 'after', () => decodeRunCursor(name('after'), args.after as string));
+  const version = args.version === undefined ? undefined : readVersion(problems, args, name);
 
   const search: ParsedRunSearch = { limit };
   if (args.pipeline !== undefined) search.pipeline = args.pipeline;
   if (states.length > 0) search.state = states as RunState[];
   if (args.tag?.length) search.tag = args.tag;
   if (args.user !== undefined) search.userName = args.user;
+  if (version !== undefined) search.pipelineVersion = version;
   if (args.group?.length) search.group = args.group;
   if (from) search.createdFrom = from;
   if (to) search.createdTo = to;
   if (after) search.after = after;
   return { search, problems };
+}
+
+/**
+ * The version filter, or undefined with its problems added: a whole number from 1 (at most nine
+ * digits, as a pipeline reference takes it, which keeps it inside the column's integer), given
+ * with a pipeline.
+ */
+function readVersion(problems: RunSearchProblem[], args: RunSearchArgs, name: (field: RunSearchField) => string): number | undefined {
+  const text = String(args.version).trim();
+  let version: number | undefined;
+  if (/^[1-9][0-9]{0,8}$/.test(text)) version = Number(text);
+  else problems.push({ field: 'version', message: `${name('version')}: "${String(args.version)}" is not a version: a whole number from 1` });
+  if (args.pipeline === undefined) {
+    // Version 3 of one pipeline has nothing to do with version 3 of another.
+    problems.push({ field: 'version', message: `${name('version')}: only with ${name('pipeline')} (a version number belongs to one pipeline)` });
+    return undefined;
+  }
+  return version;
 }
 
 /** `parse()`'s value, or undefined with its {@link UsageError}'s message added to `problems`. */

@@ -34,6 +34,8 @@ export const ERROR_CODES = {
   payload_too_large: { exitCode: 2, httpStatus: 413, httpCode: 'too_large' },
   /** No run has this id. */
   run_not_found: { exitCode: 2, httpStatus: 404, httpCode: 'not_found' },
+  /** No registered pipeline of that name, or not that version. */
+  pipeline_not_found: { exitCode: 2, httpStatus: 404, httpCode: 'not_found' },
   /** The run refused a control action (pausing a completed run). */
   action_refused: { exitCode: 2, httpStatus: 409, httpCode: 'conflict' },
   /** A run with this id already exists. */
@@ -122,6 +124,22 @@ export class RunNotFoundError extends UsageError {
   constructor(public readonly runId: string) {
     // JSON-quoted: an id holding a quote or a newline still reads as one value on one line.
     super(`no run with id ${JSON.stringify(runId)}`);
+  }
+}
+
+/** No registered pipeline of that name (or not that version of it). */
+export class PipelineNotFoundError extends UsageError {
+  override readonly code = 'pipeline_not_found';
+
+  constructor(
+    public readonly pipeline: string,
+    public readonly version?: number,
+  ) {
+    super(
+      version === undefined
+        ? `no registered pipeline named ${JSON.stringify(pipeline)}: push it first (tapflow pipeline push SPEC)`
+        : `pipeline ${JSON.stringify(pipeline)} has no version ${version} (tapflow pipeline show ${pipeline} lists its versions)`,
+    );
   }
 }
 

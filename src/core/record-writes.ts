@@ -68,6 +68,8 @@ export interface RunWrite {
   outputs?: Record<string, unknown>;
   /** The run this one reruns. Keeps its first value. */
   rerunOf?: string;
+  /** The registered version of the pipeline the run was started from (started by name). Keeps its first value. */
+  pipelineVersion?: number;
   /** Default on the first write: the database's `now()`. Never changed afterwards. */
   createdAt?: TimeInput;
   startedAt?: TimeInput;

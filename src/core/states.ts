@@ -160,6 +160,8 @@ export interface RunStatus {
   /** The Temporal run id of the first execution of this run. */
   runId: string;
   pipeline: string;
+  /** The registered version of the pipeline the run was started from, when it was started by name. */
+  pipelineVersion?: number;
   state: RunState;
   /** Why the run was paused, cancelled or failed, when it was. */
   reason?: string;

@@ -28,6 +28,7 @@ export { listenStoreEvents } from './events';
 export { AttemptRecorder, type AttemptRecorderOptions } from './attempt-recorder';
 export { getAttemptOutput, type AttemptOutput } from './sql/get-attempt-output';
 export { getRun } from './sql/get-run';
+export { StorePipelineRegistry, specDigest, type PushedPipeline } from './pipeline-registry';
 export { listAttempts } from './sql/list-attempts';
 export { listControlActions } from './sql/list-control-actions';
 export { searchRuns } from './sql/search-runs';

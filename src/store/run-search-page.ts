@@ -72,6 +72,7 @@ export function searchRow(r: RunRecord): RunSearchRow {
     plots: r.plots,
     idempotencyKey: r.idempotencyKey,
     rerunOf: r.rerunOf,
+    pipelineVersion: r.pipelineVersion,
     createdAt: r.createdAt,
     startedAt: r.startedAt,
     finishedAt: r.finishedAt,

@@ -118,6 +118,11 @@ export interface RunRecord {
   idempotencyKey: string | null;
   /** The run this one reruns (`tapflow rerun` of an ended run); `null` when none. */
   rerunOf: string | null;
+  /**
+   * The registered version of its pipeline the run was started from (`tapflow start NAME[@VERSION]`);
+   * `null` for a run started from a spec (and rows from before migration 10).
+   */
+  pipelineVersion: number | null;
   /** When the run was asked for. */
   createdAt: Date;
   /** When the run's current attempt started executing. */
@@ -233,6 +238,12 @@ export interface RunSearch {
   /** Runs carrying this tag, or all of these tags. */
   tag?: string | readonly string[];
   userName?: string;
+  /**
+   * Runs started from this registered version of their pipeline (`tapflow start NAME@N`). A version
+   * number belongs to one pipeline, so give `pipeline` with it; alone it matches that version of
+   * every pipeline.
+   */
+  pipelineVersion?: number;
   /** Runs in this group, or in all of these groups. */
   group?: string | readonly string[];
   /** Created at or after this time. */

@@ -77,6 +77,11 @@ export interface RunMeta {
   deadline?: DurationSpec;
   /** What a failure does to nodes that do not say (`onFailure`); overridden by the spec. */
   onFailure?: 'fail' | 'hold';
+  /**
+   * The registered version of the pipeline the run was started from (started by name: `tapflow
+   * start NAME[@VERSION]`); recorded with the run and shown in its status.
+   */
+  pipelineVersion?: number;
 }
 
 /** The lowest (least urgent) task priority Temporal accepts by default. */

@@ -198,6 +198,7 @@ export async function pipelineWorkflow(input: PipelineRunArgs): Promise<Pipeline
       workflowId: info.workflowId,
       runId: firstRunId,
       pipeline: spec.name,
+      ...(meta.pipelineVersion === undefined ? {} : { pipelineVersion: meta.pipelineVersion }),
       state: run.state,
       progress: book.progress(),
       nodes: book.nodeStatuses(),
@@ -500,6 +501,7 @@ export async function pipelineWorkflow(input: PipelineRunArgs): Promise<Pipeline
       startedAt,
       idempotencyKey: meta.idempotencyKey,
       ...(input.reuse ? { rerunOf: input.reuse.of } : {}),
+      ...(meta.pipelineVersion === undefined ? {} : { pipelineVersion: meta.pipelineVersion }),
     };
   };
   /** Outputs the store has no attempt row for, taken for the next write. */

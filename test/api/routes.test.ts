@@ -113,6 +113,12 @@ describe('every route with every kind of token', () => {
     'POST /api/runs/bulk/cancel': { action: 'control', body: { query: `TapflowPipeline = '${PIPELINE}'`, dryRun: true }, anyPipeline: true },
     'GET /api/runs/:id/events': { action: 'read', stream: true },
     'GET /api/events': { action: 'read', query: `?pipeline=${PIPELINE}`, stream: true },
+    // The registry: pushing is admin; the first allowed push makes version 1, which the reads then find.
+    'PUT /api/pipelines/:name': { action: 'admin', body: waitingSpec() },
+    'GET /api/pipelines': { action: 'read', anyPipeline: true },
+    'GET /api/pipelines/:name': { action: 'read' },
+    'GET /api/pipelines/:name/versions/:version': { action: 'read' },
+    'GET /api/pipelines/:name/diff': { action: 'read', query: '?from=1&to=1' },
   };
 
   test('the samples cover every documented route, and nothing else', () => {
@@ -128,7 +134,8 @@ describe('every route with every kind of token', () => {
     const table: string[] = [];
     for (const [route, sample] of Object.entries(SAMPLES)) {
       const [method, path] = route.split(' ') as [string, string];
-      const url = path.replace(':id', id).replace(':node', 'gate').replace(':event', 'nothing-waits-for-this') + (sample.query ?? '');
+      const url =
+        path.replace(':id', id).replace(':node', 'gate').replace(':event', 'nothing-waits-for-this').replace(':name', PIPELINE).replace(':version', '1') + (sample.query ?? '');
       for (const role of ['none', 'wrong', ...Object.keys(ROLES)]) {
         // A start by an allowed role starts a run: give each its own id.
         const body = route === 'POST /api/runs' ? { spec: waitingSpec(), id: `api-matrix-start-${role}` } : sample.body;

@@ -11,7 +11,7 @@ import { databasePerTest } from '../helpers/postgres';
 const t = databasePerTest({ migrated: false });
 const LATEST = MIGRATIONS.length;
 const ALL = MIGRATIONS.map((m) => m.id);
-const TABLES = ['api_tokens', 'attempt_outputs', 'control_actions', 'hosted_activities', 'migrations', 'node_attempts', 'runs'];
+const TABLES = ['api_tokens', 'attempt_outputs', 'control_actions', 'hosted_activities', 'migrations', 'node_attempts', 'pipelines', 'runs'];
 
 
 async function connect(): Promise<Client> {

@@ -54,6 +54,7 @@ describe('round trip', () => {
       nodes: [{ id: 'a', activity: 'fetch', needs: [], state: 'completed', attempts: 2, error: 'flaky' }],
       idempotencyKey: 'order-1234',
       rerunOf: 'wf-earlier',
+      pipelineVersion: 4,
       createdAt: T0,
       startedAt: T1,
       finishedAt: T2.toISOString(),

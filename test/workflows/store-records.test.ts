@@ -237,3 +237,29 @@ test('a branching run is recorded with each skip\'s cause and reason, the resolv
   // The store agrees with the run's own answer.
   expect(run.nodes).toEqual((await t.rig.tf.getStatus(id)).nodes);
 });
+
+test('a run started by name records the registered version it was started from', async () => {
+  const { TapflowClient } = await import('../../src/client');
+  const { StorePipelineRegistry } = await import('../../src/store/pipeline-registry');
+  const { PipelineNotFoundError } = await import('../../src/core/errors');
+  const registry = new StorePipelineRegistry(t.db.pool);
+  const spec: PipelineSpec = { name: 'store-registered', nodes: [{ id: 'a', activity: 'noop', input: 'v1' }] };
+  await registry.push(spec);
+  await registry.push({ ...spec, nodes: [{ id: 'a', activity: 'noop', input: 'v2' }] });
+  const tf = new TapflowClient(t.env.client, { taskQueue: t.rig.taskQueue, registry });
+
+  const latest = await tf.startPipeline('store-registered', { id: 'store-registered-latest' });
+  expect(latest.version).toBe(2);
+  expect(await tf.result(latest.workflowId, { wait: true })).toEqual({ a: 'v2' });
+  const first = await tf.startPipeline('store-registered@1', { id: 'store-registered-v1' });
+  expect(await tf.result(first.workflowId, { wait: true })).toEqual({ a: 'v1' });
+  expect((await tf.getStatus(first.workflowId)).pipelineVersion).toBe(1);
+  expect((await storedRun(first.workflowId, 'completed')).pipelineVersion).toBe(1);
+  expect((await storedRun(latest.workflowId, 'completed')).pipelineVersion).toBe(2);
+
+  await expect(tf.startPipeline('store-registered@7')).rejects.toBeInstanceOf(PipelineNotFoundError);
+  await expect(tf.startPipeline('never-pushed')).rejects.toThrow('no registered pipeline named "never-pushed"');
+  // A run started from a spec has no version.
+  await t.rig.tf.startRun(spec, { id: 'store-registered-spec' });
+  expect((await storedRun('store-registered-spec', 'completed')).pipelineVersion).toBeNull();
+});

@@ -16,7 +16,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { RunNotFoundError, UsageError } from '../../core/errors';
+import { PipelineNotFoundError, RunNotFoundError, UsageError } from '../../core/errors';
+import type { PipelineSpec } from '../../core/types';
 import { endedRunOf, liveState, rerunEnded, rerunLive, type RerunReport } from '../../control/rerun';
 import { getRun } from '../../store/sql/get-run';
 import { listControlActions } from '../../store/sql/list-control-actions';
@@ -30,6 +31,8 @@ interface RerunBody {
   from: string;
   id?: string;
   dryRun?: boolean;
+  /** An ended run only: the registered version to rerun on. */
+  version?: number | 'latest';
   reason?: string;
   requestId?: string;
 }
@@ -63,6 +66,9 @@ export function registerRerunRoute(app: FastifyInstance, ctx: ApiContext): void 
           throw new HttpError(409, 'conflict', `${id} is ${live}: it reruns in place, so "id" (the id of a new run, for an ended run) does not apply`);
         }
         const controlRequest = requestOf(body, principal.name);
+        if (body.version !== undefined) {
+          throw new HttpError(409, 'conflict', `${id} is ${live}: it reruns in place, on its own spec; rerun it on another version once it has ended`);
+        }
         if (body.dryRun) return rerunLive(ctx.client, id, live, { from: body.from, dryRun: true, request: controlRequest });
         return ctx.client.rerun(id, body.from, controlRequest);
       }
@@ -78,7 +84,9 @@ export function registerRerunRoute(app: FastifyInstance, ctx: ApiContext): void 
         if (err instanceof UsageError) throw new HttpError(409, 'conflict', err.message);
         throw err;
       });
-      if (body.dryRun) return rerunEnded(ctx.client, withPool(store), ended, { from: body.from, dryRun: true, request: requestOf(body, principal.name) });
+      const target = body.version === undefined ? undefined : await versionOf(ctx, record.pipeline, body.version);
+      const onVersion = target ? { target } : {};
+      if (body.dryRun) return rerunEnded(ctx.client, withPool(store), ended, { from: body.from, dryRun: true, request: requestOf(body, principal.name), ...onVersion });
       if (body.requestId !== undefined) {
         const earlier = await earlierRerun(store, id, body.requestId);
         if (earlier) return reply.code(200).send({ ...earlier, existing: true });
@@ -86,11 +94,21 @@ export function registerRerunRoute(app: FastifyInstance, ctx: ApiContext): void 
       const report = await rerunEnded(ctx.client, withPool(store), ended, {
         from: body.from,
         request: requestOf(body, principal.name),
+        ...onVersion,
         ...(body.id === undefined ? {} : { newId: body.id }),
       });
       return reply.code(201).send(report);
     },
   );
+}
+
+/** The registered version to rerun on; 404 when the registry has no such version. */
+async function versionOf(ctx: ApiContext, pipeline: string, version: number | 'latest'): Promise<{ version: number; spec: PipelineSpec }> {
+  const registry = ctx.registry;
+  if (!registry) throw new HttpError(503, 'unavailable', 'rerunning on a registered version reads the pipeline registry in the run store: this API has none');
+  const found = await registry.get(pipeline, version === 'latest' ? undefined : version);
+  if (!found) throw new PipelineNotFoundError(pipeline, version === 'latest' ? undefined : version);
+  return { version: found.version, spec: found.spec };
 }
 
 /** Who asks (the token's name), why, and the request id (a new one when none was given). */

@@ -12,6 +12,7 @@ import * as m006 from './006-change-sequence';
 import * as m007 from './007-declared-run-states';
 import * as m008 from './008-hosted-activities';
 import * as m009 from './009-execution-and-skipped';
+import * as m010 from './010-pipeline-registry';
 
 /** One numbered migration. */
 export interface Migration {
@@ -34,4 +35,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { id: 7, ...m007 },
   { id: 8, ...m008 },
   { id: 9, ...m009 },
+  { id: 10, ...m010 },
 ];

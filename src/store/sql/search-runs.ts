@@ -1,5 +1,6 @@
 /**
- * Finds runs by pipeline, state, tag, user, group and creation time.
+ * Finds runs by pipeline (and the registered version they were started from), state, tag, user,
+ * group and creation time.
  */
 import type { Queryable } from '../pool';
 import { DEFAULT_SEARCH_LIMIT, MAX_SEARCH_LIMIT, type RunRecord, type RunSearch } from '../types';
@@ -20,6 +21,7 @@ WHERE ($1::text IS NULL OR r.pipeline = $1)
   AND ($7::timestamptz IS NULL OR r.created_at < $7)
   AND ($8::timestamptz IS NULL OR (r.created_at, r.workflow_id) < ($8, $9::text))
   AND ($11::text[] IS NULL OR r.pipeline = ANY ($11))
+  AND ($12::integer IS NULL OR r.pipeline_version = $12)
 ORDER BY r.created_at DESC, r.workflow_id DESC
 LIMIT $10`;
 
@@ -27,8 +29,8 @@ LIMIT $10`;
  * Runs matching every filter given, newest first (by creation time, then workflow id).
  *
  * Tags and groups match runs carrying all of those given; `pipelines` keeps runs of any of those
- * (and none for an empty list). Page with `after`: the last record of
- * the previous page.
+ * (and none for an empty list); `pipelineVersion` keeps runs started from that registered version
+ * (runs started from a spec have none). Page with `after`: the last record of the previous page.
  *
  * @throws {RangeError} when `limit` is not a whole number from 1 to {@link MAX_SEARCH_LIMIT}.
  */
@@ -49,6 +51,7 @@ export async function searchRuns(client: Queryable, search: RunSearch = {}): Pro
     search.after ? search.after.workflowId : null,
     limit,
     textArrayParam(search.pipelines),
+    search.pipelineVersion ?? null,
   ]);
   return rows;
 }
