@@ -58,9 +58,10 @@ export function mountRunView(root, { api, id, backHash, onError, onLive }) {
   const actions = new Map();
   let resultState = 'none';
   /**
-   * The registered version the run was started from, once any answer has said (the live status
-   * does; the stream's status, rebuilt from the store's row, does not, but the history's row
-   * does). Kept, so the head does not lose it when a status without it comes in: it never changes.
+   * The registered version the run was started from, once any answer has said (the live status,
+   * the stream's status rebuilt from the store's row, the history's row). Kept, so the head does
+   * not lose it to a status without it (one from a server older than the registry): it never
+   * changes.
    */
   let pipelineVersion;
   /** Each node's kind and activity, as far as any status has said. */

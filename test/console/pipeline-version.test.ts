@@ -79,7 +79,7 @@ describeBrowser(SKIP ? 'the run page names the version (skipped: TAPFLOW_SKIP_BR
     await call('POST', '/api/runs', { pipeline: NAME, version: 2, id: 'console-by-name' });
     const p = await open('console-by-name');
     await p.locator('#run-pipeline').filter({ hasText: exactly(`${NAME}@2`) }).waitFor(SEEN);
-    // The stream's statuses are rebuilt from the store's row, which has no version: it stays.
+    // The stream's statuses, rebuilt from the store's row, carry the version too: it stays to the end.
     await call('POST', '/api/runs/console-by-name/events/go', {});
     await p.locator('#run-state[data-state="completed"]').waitFor(SEEN);
     expect(await p.locator('#run-pipeline').textContent()).toBe(`${NAME}@2`);
