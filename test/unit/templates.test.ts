@@ -5,7 +5,6 @@
  */
 import { evaluateExpression } from '../../src/core/expressions/expression-engine';
 import {
-  holdsTemplate,
   holdsTemplates,
   isTemplateText,
   parseTemplate,
@@ -103,14 +102,6 @@ describe('parseTemplate', () => {
 });
 
 describe('finding templates', () => {
-  test('holdsTemplate: a template, not an escape', () => {
-    expect(holdsTemplate('${{ x }}')).toBe(true);
-    expect(holdsTemplate('a ${{ x }}')).toBe(true);
-    expect(holdsTemplate('$${{ x }}')).toBe(false);
-    expect(holdsTemplate('$${{ x }} ${{ y }}')).toBe(true);
-    expect(holdsTemplate('plain')).toBe(false);
-  });
-
   test('isTemplateText: a template or an escape', () => {
     expect(isTemplateText('${{ x }}')).toBe(true);
     expect(isTemplateText('$${{ x }}')).toBe(true);

@@ -14,22 +14,8 @@ export type TemplatePart = { text: string } | { expression: string };
 /** A template string, read: its parts, or one line saying what is wrong with it. */
 export type ParsedTemplate = { ok: true; parts: TemplatePart[] } | { ok: false; problem: string };
 
-/** One template found in a value, with where it is (`input.codec`, `input.files[0]`). */
-export interface FoundTemplate {
-  path: string;
-  expression: string;
-}
-
 const OPEN = '${{';
 const CLOSE = '}}';
-
-/** Whether a string holds a template (an escaped `$${{` does not count). */
-export function holdsTemplate(text: string): boolean {
-  for (let at = text.indexOf(OPEN); at >= 0; at = text.indexOf(OPEN, at + 1)) {
-    if (text[at - 1] !== '$') return true;
-  }
-  return false;
-}
 
 /** Whether a string holds a template or an escape: only then is it read rather than taken as written. */
 export function isTemplateText(text: string): boolean {
