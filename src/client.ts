@@ -26,6 +26,8 @@ import {
 } from '@temporalio/client';
 import type { DataConverter, Duration, UpdateDefinition } from '@temporalio/common';
 import { findStartInStore } from './control/start-once';
+import { runMeta } from './control/run-meta';
+import { PipelineSchedules } from './control/schedules';
 import { checkHostedActivitiesIfReadable } from './control/hosted-activities';
 import type { Queryable } from './store/pool';
 import { storeValueCodec, type StoreValueCodec } from './store/value-codec';
@@ -44,7 +46,7 @@ import {
 import { bulkControl, type BulkControlOptions, type BulkControlResult } from './control/bulk-control';
 import { asEndedByTemporal, endedByTemporal, temporalEndReason } from './control/temporal-end';
 import { stateClause } from './control/state-query';
-import { checkIdempotencyKey, idempotentRunId, requestHash, startOnce, type StartedRun, type StartOncePolicy } from './control/idempotency';
+import { idempotentRunId, requestHash, startOnce, type StartedRun, type StartOncePolicy } from './control/idempotency';
 
 export type { StartedRun } from './control/idempotency';
 export type { Queryable } from './store/pool';
@@ -53,8 +55,7 @@ import { assertValidSpec } from './core/validate';
 import type { RerunCondition } from './core/rerun-conditions';
 import { parsePipelineRef, type PipelineRef, type PipelineRegistry } from './core/pipeline-registry';
 import { assertPayloadFits } from './core/payload-limit';
-import { checkPipelineName, checkRunId, checkRunLabels } from './core/run-text';
-import { parseDuration } from './core/duration';
+import { checkPipelineName } from './core/run-text';
 import type { DurationSpec, PipelineSpec } from './core/types';
 import type { ControlAction, RunState, RunStatus } from './core/states';
 import {
@@ -80,8 +81,6 @@ import {
   type ControlAck,
   type ControlRequest,
   type PipelineRunResult,
-  type RunMeta,
-  LOWEST_PRIORITY,
 } from './workflows/definitions';
 import { RUN_CANCELLED } from './core/failure-types';
 import type { ReusedOutputs } from './workflows/run-book';
@@ -92,6 +91,8 @@ import type { ReusedOutputs } from './workflows/run-book';
  * one of its own dependencies.
  */
 const PENDING_ACTIVITY_STATE_SCHEDULED = 1;
+
+export { runMeta } from './control/run-meta';
 
 /** Options of {@link TapflowClient.startRun}. */
 export interface StartRunOptions {
@@ -291,6 +292,14 @@ export class TapflowClient {
       store,
       ...(this.registry ? { registry: this.registry } : {}),
     });
+  }
+
+  /**
+   * Schedules of registered pipelines on Temporal Schedules (create, list, describe, pause,
+   * unpause, trigger, backfill, delete). Creating one reads the client's `registry`.
+   */
+  get schedules(): PipelineSchedules {
+    return new PipelineSchedules(this.client, { taskQueue: this.taskQueue, ...(this.registry ? { registry: this.registry } : {}) });
   }
 
   /** Closes the connection. */
@@ -734,55 +743,6 @@ export class TapflowClient {
       throw err;
     }
   }
-}
-
-/**
- * The run's metadata from the start options, checked. Call it to check options before
- * connecting; {@link TapflowClient.startRun} calls it too.
- *
- * @throws {UsageError} on a run id or label that is too long or holds control characters (see
- *   `run-text.ts`), a priority outside 1-5, a timeout that is not a positive duration, or an
- *   idempotency key that is empty, too long or holds whitespace or control characters.
- */
-export function runMeta(options: StartRunOptions): RunMeta {
-  if (options.id !== undefined) checkRunId(options.id);
-  checkRunLabels(options);
-  const meta: RunMeta = { createdAt: new Date().toISOString() };
-  if (options.tags?.length) meta.tags = [...new Set(options.tags)];
-  if (options.groups?.length) meta.groups = [...new Set(options.groups)];
-  if (options.user) meta.user = options.user;
-  if (options.site) meta.site = options.site;
-  if (options.event !== undefined) meta.event = options.event;
-  if (options.priority !== undefined) {
-    const p = options.priority;
-    if (!Number.isInteger(p) || p < 1 || p > LOWEST_PRIORITY) {
-      throw new UsageError(`priority must be a whole number from 1 (first) to ${LOWEST_PRIORITY} (last), got ${String(p)}`);
-    }
-    meta.priority = p;
-  }
-  if (options.timeout !== undefined) {
-    const ms = parseDuration(options.timeout);
-    if (ms === undefined || ms <= 0) {
-      throw new UsageError(`timeout must be a positive duration such as "90s" or "2h", got ${JSON.stringify(options.timeout)}`);
-    }
-    meta.timeout = options.timeout;
-  }
-  if (options.idempotencyKey !== undefined) meta.idempotencyKey = checkIdempotencyKey(options.idempotencyKey);
-  if (options.pipelineVersion !== undefined) meta.pipelineVersion = options.pipelineVersion;
-  if (options.deadline !== undefined) {
-    const ms = parseDuration(options.deadline);
-    if (ms === undefined || ms <= 0) {
-      throw new UsageError(`deadline must be a positive duration such as "30m" or "2h", got ${JSON.stringify(options.deadline)}`);
-    }
-    meta.deadline = options.deadline;
-  }
-  if (options.onFailure !== undefined) {
-    if (options.onFailure !== 'fail' && options.onFailure !== 'hold') {
-      throw new UsageError(`on-failure must be "fail" or "hold", got ${JSON.stringify(options.onFailure)}`);
-    }
-    meta.onFailure = options.onFailure;
-  }
-  return meta;
 }
 
 function isDeadlineExceeded(err: unknown): boolean {

@@ -63,6 +63,9 @@ export {
   ERROR_CODES,
   UsageError,
   RunNotFoundError,
+  PipelineNotFoundError,
+  ScheduleNotFoundError,
+  ScheduleExistsError,
   ActionRefusedError,
   RunAlreadyExistsError,
   IdempotencyConflictError,
@@ -90,6 +93,16 @@ export {
   type Queryable,
   type StoreValueCodec,
 } from './client';
+export {
+  PipelineSchedules,
+  OVERLAP_POLICIES,
+  type OverlapPolicyName,
+  type CreateScheduleOptions,
+  type ScheduleCreated,
+  type ScheduledRun,
+  type ScheduleSummaryJson,
+  type ScheduleJson,
+} from './control/schedules';
 export type { BulkControlOptions, BulkControlResult, BulkOutcome, BulkRunOutcome } from './control/bulk-control';
 export { loadTemporalSettings, type TemporalSettings } from './control/connection';
 export { openEventStream, readEventStream, type StreamEvent, type OpenEventStreamOptions } from './control/event-stream-client';

@@ -33,6 +33,7 @@ import { loadActivityModules } from './activities/load-modules';
 import { createMapBatchActivity } from './activities/map-batch';
 import { createRecordActivity } from './activities/record';
 import { runCancelActivities } from './activities/run-cancel';
+import { createLatestPipelineActivity } from './activities/latest-pipeline';
 import { bundleTapflowWorkflows } from './bundle/workflow-bundle';
 import type { WorkerMetrics } from './observability/metrics';
 import { nodeLogAttributes } from './observability/node-log-attributes';
@@ -48,7 +49,7 @@ import { UsageError } from './core/errors';
 import { DEFAULT_TASK_QUEUE } from './workflows/definitions';
 import { MAP_BATCH_ACTIVITY } from './workflows/map-batch-call';
 import { RECORD_ACTIVITY, STORE_SINK, type TapflowStoreSinks } from './workflows/record-call';
-import { RESERVED_ACTIVITIES } from './core/types';
+import { LATEST_PIPELINE_ACTIVITY, RESERVED_ACTIVITIES } from './core/types';
 
 export { NativeConnection } from '@temporalio/worker';
 export { bundleTapflowWorkflows, tapflowWorkflowsPath, type TapflowBundleOptions, type WorkflowCode } from './bundle/workflow-bundle';
@@ -172,6 +173,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Tempor
   const runWrites = options.store && (options.store.runWrites ?? new RunWriteQueue(options.store.pool, { valueCodec: options.store.valueCodec }));
   if (runWrites && recordMetrics) runWrites.observe((run, outcome) => recordMetrics.written({ kind: 'run', run }, outcome));
   Object.assign(activities, runCancelActivities);
+  activities[LATEST_PIPELINE_ACTIVITY] = createLatestPipelineActivity(options.store) as (call: unknown) => Promise<unknown>;
 
   const { workflowsPath: theirWorkflows, workflowBundle: theirBundle, ...workerOptions } = options.workerOptions ?? {};
   // Workflow interceptors go into the bundle; given to the SDK beside a bundle, they would only warn.

@@ -38,3 +38,17 @@ export async function checkRun(ctx: ApiContext, request: FastifyRequest, id: str
   const pipeline = await ctx.client.pipelineOf(id);
   return ctx.gate.check(request, action, pipeline, id);
 }
+
+/**
+ * Whether the request may take `action` on `pipeline` (undefined: on every pipeline), for lists
+ * that show only what a token may see; errors other than a refusal are thrown.
+ */
+export async function mayDo(ctx: ApiContext, request: FastifyRequest, action: ApiAction, pipeline: string | undefined): Promise<boolean> {
+  return ctx.gate.check(request, action, pipeline).then(
+    () => true,
+    (err: unknown) => {
+      if (err instanceof HttpError && err.status === 403) return false;
+      throw err;
+    },
+  );
+}

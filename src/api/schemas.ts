@@ -98,6 +98,7 @@ export const searchQuery = {
   properties: {
     pipeline: { type: 'string', minLength: 1, maxLength: 200, description: 'Only runs of this pipeline.' },
     version: { type: 'integer', minimum: 1, description: 'With pipeline: only runs started from this registered version of it.' },
+    schedule: { type: 'string', minLength: 1, maxLength: 1000, description: 'Only runs this schedule started.' },
     state: {
       type: 'array',
       maxItems: 8,
@@ -245,6 +246,8 @@ export const runStatusReply = {
     workflowId: { type: 'string' },
     runId: { type: 'string' },
     pipeline: { type: 'string' },
+    pipelineVersion: { type: 'integer', description: 'The registered version the run was started from, when it was started by name.' },
+    scheduleId: { type: 'string', description: 'The schedule that started the run, when one did.' },
     state: { type: 'string', description: `One of ${RUN_STATES.join(', ')}; show a state you do not know as it is.` },
     reason: { type: 'string' },
     progress: progressSchema,
@@ -403,4 +406,69 @@ export const errorReply = {
       },
     },
   },
+} as const;
+
+/** The overlap policies a schedule takes (`control/schedules.ts` OVERLAP_POLICIES). */
+const overlapPolicy = { type: 'string', enum: ['skip', 'buffer-one', 'buffer-all', 'cancel-other', 'allow-all'] } as const;
+
+/** `:id` of the schedule routes. */
+export const scheduleParams = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: { type: 'string', minLength: 1, maxLength: 1000, description: "The schedule's id." } },
+} as const;
+
+/** POST /api/schedules: a schedule of a registered pipeline (tapflow schedule create). */
+export const scheduleCreateBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'pipeline'],
+  properties: {
+    id: { type: 'string', minLength: 1, maxLength: 1000, description: "The schedule's id; its runs are <id>-<scheduled time>." },
+    pipeline: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 220,
+      description: 'NAME (the latest version now, pinned), NAME@VERSION, or NAME@latest (the latest at each firing).',
+    },
+    cron: { type: 'string', minLength: 1, maxLength: 200, description: 'A cron expression ("0 3 * * *"). Either this or `every`.' },
+    every: { type: 'string', minLength: 1, maxLength: 50, description: 'An interval ("30s", "15m", "1d"). Either this or `cron`.' },
+    input: { description: "Each run's input (its params)." },
+    overlap: { ...overlapPolicy, description: 'While the last run still goes. Default: skip.' },
+    catchupWindow: { type: 'string', minLength: 1, maxLength: 50, description: "How late a missed firing may still start. Default: Temporal's, one year." },
+    jitter: { type: 'string', minLength: 1, maxLength: 50, description: 'Delay each firing by a random time up to this.' },
+    paused: { type: 'boolean', description: 'Make it paused.' },
+    note: { type: 'string', maxLength: 1000, description: 'A note shown with it.' },
+    tags: { type: 'array', maxItems: 50, items: { type: 'string', minLength: 1, maxLength: 100 }, description: 'Labels each run carries.' },
+    priority: { type: 'integer', minimum: 1, maximum: 5 },
+    timeout: { type: ['string', 'integer'], description: 'Wall-clock limit of each run, e.g. "2h".' },
+    deadline: { type: ['string', 'integer'], description: 'Limit of each run counting only unpaused time.' },
+    onFailure: { type: 'string', enum: ['fail', 'hold'] },
+  },
+} as const;
+
+/** POST /api/schedules/:id/trigger. */
+export const scheduleTriggerBody = {
+  type: ['object', 'null'],
+  additionalProperties: false,
+  properties: { overlap: { ...overlapPolicy, description: 'If its last run still goes. Default: allow-all (start anyway).' } },
+} as const;
+
+/** POST /api/schedules/:id/backfill. */
+export const scheduleBackfillBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['from', 'to'],
+  properties: {
+    from: { type: 'string', minLength: 1, maxLength: 100, description: 'ISO-8601 (UTC unless it has an offset) or how long ago (2h, 7d).' },
+    to: { type: 'string', minLength: 1, maxLength: 100, description: 'As `from`; after it.' },
+    overlap: { ...overlapPolicy, description: "When those runs overlap. Default: the schedule's policy." },
+  },
+} as const;
+
+/** POST /api/schedules/:id/pause and /unpause. */
+export const scheduleNoteBody = {
+  type: ['object', 'null'],
+  additionalProperties: false,
+  properties: { reason: { type: 'string', maxLength: 1000, description: 'Why; shown with the schedule.' } },
 } as const;

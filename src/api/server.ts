@@ -23,6 +23,7 @@ import { registerEventRoutes } from './routes/events';
 import { registerHistoryRoutes } from './routes/history';
 import { registerManyRunRoutes } from './routes/many-runs';
 import { registerPipelineRoutes } from './routes/pipelines';
+import { registerScheduleRoutes } from './routes/schedules';
 import { registerRunActionRoutes } from './routes/run-actions';
 import { registerRunRoutes } from './routes/runs';
 import { registerRequestTextGuard } from './request-text-guard';
@@ -141,6 +142,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   registerManyRunRoutes(app, ctx);
   registerEventRoutes(app, ctx);
   registerPipelineRoutes(app, ctx);
+  registerScheduleRoutes(app, ctx);
   await app.ready();
   return app;
 }

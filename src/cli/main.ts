@@ -178,6 +178,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .description('find runs in the store, newest first, a page at a time')
     .option('--pipeline <name>', 'only runs of this pipeline')
     .option('--version <n>', 'with --pipeline: only runs started from this registered version')
+    .option('--schedule <id>', 'only runs this schedule started')
     .option('--state <state>', 'only runs in this state (repeatable: any of them)', collect)
     .option('--tag <tag>', 'only runs carrying this tag (repeatable: all of them)', collect)
     .option('--user <name>', 'only runs started by this user')
@@ -202,6 +203,55 @@ export function buildProgram(setExit: (code: number) => void): Command {
   withGlobals(pipeline.command('diff <from> <to>'))
     .description('what changed between two versions (NAME@A NAME@B): nodes added, removed, changed, and pipeline fields')
     .action(act(async (from: string, to: string, opts: GlobalOptions) => (await import('./pipeline')).pipelineDiffCommand(from, to, opts)));
+
+  const schedule = program.command('schedule').description('schedules of registered pipelines, on Temporal Schedules');
+  withGlobals(schedule.command('create <id>'))
+    .description('start runs of a registered pipeline on a cron expression or an interval; runs are <id>-<scheduled time>')
+    .requiredOption('--pipeline <ref>', 'NAME (the latest version now, pinned), NAME@VERSION, or NAME@latest (the latest at each firing)')
+    .option('--cron <expr>', 'a cron expression, e.g. "0 3 * * *" (UTC unless it starts with CRON_TZ=<zone>)')
+    .option('--every <duration>', 'an interval, e.g. 30s, 15m, 1d')
+    .option('--input <json>', "each run's input as JSON (or @file.json)")
+    .option('--overlap <policy>', 'while the last run still goes: skip, buffer-one, buffer-all, cancel-other or allow-all', 'skip')
+    .option('--catchup-window <duration>', "how late a firing missed while Temporal was down may still start (default: Temporal's, 1 year)")
+    .option('--jitter <duration>', 'delay each firing by a random time up to this')
+    .option('--paused', 'make it paused')
+    .option('--note <text>', 'a note shown with it')
+    .option('--tag <tag>', 'a label each run carries (repeatable)', collect)
+    .option('--user <name>', 'who the runs are started for (default: the OS user)')
+    .option('--priority <n>', 'task priority of its runs, 1 (first) to 5 (last)')
+    .option('--timeout <duration>', 'longest each run may take')
+    .option('--deadline <duration>', 'longest each run may take not counting time paused')
+    .option('--on-failure <fail|hold>', 'what a failed node does unless it says')
+    .action(act(async (id: string, opts) => (await import('./schedule')).scheduleCreateCommand(id, opts)));
+  withGlobals(schedule.command('list'))
+    .description("tapflow's schedules: pipeline and version, timing, next fire time, last run and its state")
+    .action(act(async (opts: GlobalOptions) => (await import('./schedule')).scheduleListCommand(opts)));
+  withGlobals(schedule.command('describe <id>'))
+    .description('one schedule: timing, policies, input, counts, and its recent runs with their states')
+    .action(act(async (id: string, opts: GlobalOptions) => (await import('./schedule')).scheduleDescribeCommand(id, opts)));
+  withGlobals(schedule.command('pause <id>'))
+    .description('stop a schedule firing (its runs go on)')
+    .option('--reason <text>', 'why; shown with the schedule')
+    .option('--user <name>', 'who pauses it (default: the OS user)')
+    .action(act(async (id: string, opts) => (await import('./schedule')).schedulePauseCommand(id, opts)));
+  withGlobals(schedule.command('unpause <id>'))
+    .description('let a paused schedule fire again (missed firings are not made up)')
+    .option('--reason <text>', 'why')
+    .option('--user <name>', 'who unpauses it (default: the OS user)')
+    .action(act(async (id: string, opts) => (await import('./schedule')).scheduleUnpauseCommand(id, opts)));
+  withGlobals(schedule.command('trigger <id>'))
+    .description('fire a schedule now, and print the run it started')
+    .option('--overlap <policy>', 'if its last run still goes (default: allow-all, start anyway)')
+    .action(act(async (id: string, opts) => (await import('./schedule')).scheduleTriggerCommand(id, opts)));
+  withGlobals(schedule.command('backfill <id>'))
+    .description('start the runs the schedule would have started between two past times')
+    .requiredOption('--from <time>', 'ISO-8601 (UTC unless an offset is given) or how long ago (2h, 7d)')
+    .requiredOption('--to <time>', 'ISO-8601 or how long ago')
+    .option('--overlap <policy>', "when those runs overlap (default: the schedule's policy)")
+    .action(act(async (id: string, opts) => (await import('./schedule')).scheduleBackfillCommand(id, opts)));
+  withGlobals(schedule.command('delete <id>'))
+    .description('delete a schedule (the runs it started are kept)')
+    .action(act(async (id: string, opts: GlobalOptions) => (await import('./schedule')).scheduleDeleteCommand(id, opts)));
 
   const token = program.command('token').description('bearer tokens of the HTTP API, kept hashed in the store');
   withGlobals(token.command('create'))

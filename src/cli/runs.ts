@@ -1,5 +1,5 @@
 /**
- * `tapflow runs search`: runs from the store by pipeline (and registered version), state, tag,
+ * `tapflow runs search`: runs from the store by pipeline (and registered version), schedule, state, tag,
  * user, group and creation time, newest first, a page at a time. Reads only the store, so it finds runs long after
  * Temporal's retention has dropped them.
  */
@@ -17,6 +17,8 @@ export interface RunsSearchOptions extends GlobalOptions {
   pipeline?: string;
   /** With `pipeline`: only runs started from this registered version. */
   version?: string;
+  /** Only runs this schedule started. */
+  schedule?: string;
   state?: string[];
   tag?: string[];
   user?: string;

@@ -21,6 +21,8 @@ export interface RunSearchArgs {
    * number from 1, and only with `pipeline`, since a version number belongs to one pipeline.
    */
   version?: string | number;
+  /** Only runs this Temporal Schedule started (`tapflow schedule create`). */
+  schedule?: string;
   state?: readonly string[];
   tag?: readonly string[];
   user?: string;
@@ -84,6 +86,7 @@ export function readRunSearch(
   if (args.tag?.length) search.tag = args.tag;
   if (args.user !== undefined) search.userName = args.user;
   if (version !== undefined) search.pipelineVersion = version;
+  if (args.schedule !== undefined) search.scheduleId = args.schedule;
   if (args.group?.length) search.group = args.group;
   if (from) search.createdFrom = from;
   if (to) search.createdTo = to;

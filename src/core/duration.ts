@@ -43,3 +43,20 @@ export function formatDuration(ms: number): string {
   if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
+
+/**
+ * Milliseconds as a duration {@link parseDuration} reads back exactly: `90s` is `1m30s`, `0` is
+ * `0s`, `1500` is `1s500ms`. For values shown where a script may pass them on (a schedule's
+ * interval and catch-up window).
+ */
+export function durationText(ms: number): string {
+  let left = Math.max(0, Math.round(ms));
+  if (left === 0) return '0s';
+  let text = '';
+  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000], ['ms', 1]] as const) {
+    const n = Math.floor(left / size);
+    if (n > 0) text += `${n}${unit}`;
+    left -= n * size;
+  }
+  return text;
+}

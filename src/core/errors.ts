@@ -36,6 +36,10 @@ export const ERROR_CODES = {
   run_not_found: { exitCode: 2, httpStatus: 404, httpCode: 'not_found' },
   /** No registered pipeline of that name, or not that version. */
   pipeline_not_found: { exitCode: 2, httpStatus: 404, httpCode: 'not_found' },
+  /** No schedule has this id. */
+  schedule_not_found: { exitCode: 2, httpStatus: 404, httpCode: 'not_found' },
+  /** A schedule with this id already exists. */
+  schedule_exists: { exitCode: 2, httpStatus: 409, httpCode: 'conflict' },
   /** The run refused a control action (pausing a completed run). */
   action_refused: { exitCode: 2, httpStatus: 409, httpCode: 'conflict' },
   /** A run with this id already exists. */
@@ -140,6 +144,24 @@ export class PipelineNotFoundError extends UsageError {
         ? `no registered pipeline named ${JSON.stringify(pipeline)}: push it first (tapflow pipeline push SPEC)`
         : `pipeline ${JSON.stringify(pipeline)} has no version ${version} (tapflow pipeline show ${pipeline} lists its versions)`,
     );
+  }
+}
+
+/** No Temporal Schedule has this id. */
+export class ScheduleNotFoundError extends UsageError {
+  override readonly code = 'schedule_not_found';
+
+  constructor(public readonly scheduleId: string) {
+    super(`no schedule with id ${JSON.stringify(scheduleId)} (tapflow schedule list shows them)`);
+  }
+}
+
+/** A Temporal Schedule with this id already exists: delete it first, or choose another id. */
+export class ScheduleExistsError extends UsageError {
+  override readonly code = 'schedule_exists';
+
+  constructor(public readonly scheduleId: string) {
+    super(`a schedule with id ${JSON.stringify(scheduleId)} already exists (tapflow schedule describe ${scheduleId})`);
   }
 }
 

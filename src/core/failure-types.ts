@@ -38,3 +38,8 @@ export const ACTION_REFUSED = 'TapflowActionRefused';
 export const EXPRESSION_FAILED = 'TapflowExpressionFailed';
 /** A repeated pipeline node ran its `max` rounds without its `until` holding. */
 export const REPEAT_EXHAUSTED = 'TapflowRepeatExhausted';
+/**
+ * A schedule following a pipeline's latest version (`NAME@latest`) fired, and the registry has no
+ * such pipeline (or the worker that looked has no store): nothing was started.
+ */
+export const PIPELINE_NOT_FOUND = 'TapflowPipelineNotFound';

@@ -70,6 +70,8 @@ export interface RunWrite {
   rerunOf?: string;
   /** The registered version of the pipeline the run was started from (started by name). Keeps its first value. */
   pipelineVersion?: number;
+  /** The schedule that started the run. Keeps its first value. */
+  scheduleId?: string;
   /** Default on the first write: the database's `now()`. Never changed afterwards. */
   createdAt?: TimeInput;
   startedAt?: TimeInput;

@@ -162,6 +162,8 @@ export interface RunStatus {
   pipeline: string;
   /** The registered version of the pipeline the run was started from, when it was started by name. */
   pipelineVersion?: number;
+  /** The schedule that started the run, when one did. */
+  scheduleId?: string;
   state: RunState;
   /** Why the run was paused, cancelled or failed, when it was. */
   reason?: string;

@@ -313,6 +313,8 @@ export const MAP_BATCH_ACTIVITY = 'tapflowMapBatch';
 export const CANCEL_RUN_ACTIVITY = 'tapflowCancelRun';
 /** See {@link CANCEL_RUN_ACTIVITY}. */
 export const CANCEL_REASON_ACTIVITY = 'tapflowCancelReason';
+/** The activity that reads a registered pipeline's latest version, for a schedule that follows it. */
+export const LATEST_PIPELINE_ACTIVITY = 'tapflowLatestPipeline';
 
 /** Activity names tapflow's workers keep for themselves: no node may call one. */
 export const RESERVED_ACTIVITIES: ReadonlyMap<string, string> = new Map([
@@ -320,6 +322,7 @@ export const RESERVED_ACTIVITIES: ReadonlyMap<string, string> = new Map([
   [MAP_BATCH_ACTIVITY, 'tapflow runs map batches with it'],
   [CANCEL_RUN_ACTIVITY, 'tapflow cancels runs with it'],
   [CANCEL_REASON_ACTIVITY, 'tapflow reads cancel requests with it'],
+  [LATEST_PIPELINE_ACTIVITY, 'tapflow schedules the latest version of a pipeline with it'],
 ]);
 
 /** What an activity reports with `call.report`. */

@@ -73,6 +73,7 @@ export function searchRow(r: RunRecord): RunSearchRow {
     idempotencyKey: r.idempotencyKey,
     rerunOf: r.rerunOf,
     pipelineVersion: r.pipelineVersion,
+    scheduleId: r.scheduleId,
     createdAt: r.createdAt,
     startedAt: r.startedAt,
     finishedAt: r.finishedAt,

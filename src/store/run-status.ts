@@ -34,6 +34,7 @@ export function runStatusFromStore(run: RunRecord, attempts: readonly NodeAttemp
     startedAt: (run.startedAt ?? run.createdAt).toISOString(),
   };
   if (run.pipelineVersion !== null && run.pipelineVersion !== undefined) status.pipelineVersion = run.pipelineVersion;
+  if (run.scheduleId) status.scheduleId = run.scheduleId;
   if (run.reason) status.reason = run.reason;
   if (run.finishedAt) status.finishedAt = run.finishedAt.toISOString();
   return status;

@@ -123,6 +123,8 @@ export interface RunRecord {
    * `null` for a run started from a spec (and rows from before migration 10).
    */
   pipelineVersion: number | null;
+  /** The schedule that started the run; `null` for a run started otherwise (and rows from before migration 11). */
+  scheduleId: string | null;
   /** When the run was asked for. */
   createdAt: Date;
   /** When the run's current attempt started executing. */
@@ -244,6 +246,8 @@ export interface RunSearch {
    * every pipeline.
    */
   pipelineVersion?: number;
+  /** Runs a Temporal Schedule with this id started. */
+  scheduleId?: string;
   /** Runs in this group, or in all of these groups. */
   group?: string | readonly string[];
   /** Created at or after this time. */

@@ -82,6 +82,12 @@ export interface RunMeta {
    * start NAME[@VERSION]`); recorded with the run and shown in its status.
    */
   pipelineVersion?: number;
+  /**
+   * The Temporal Schedule that started the run (`tapflow schedule create`), recorded with the run
+   * (`tapflow runs search --schedule ID`) and shown in its status. A run started by any other
+   * schedule of `pipelineWorkflow` is found by Temporal's `TemporalScheduledById` instead.
+   */
+  scheduleId?: string;
 }
 
 /** The lowest (least urgent) task priority Temporal accepts by default. */
@@ -97,6 +103,23 @@ export interface PipelineRunInput {
   /** The run's input: reaches every activity as `params`. */
   params?: unknown;
   /** Tags, user, group, priority, timeout and the rest; see {@link RunMeta}. */
+  meta?: RunMeta;
+}
+
+/**
+ * The workflow type a schedule that follows a pipeline's latest version starts (see
+ * `launch-pipeline-workflow.ts`): it looks the version up, then continues as new into
+ * {@link PIPELINE_WORKFLOW_TYPE} under the same workflow id.
+ */
+export const LAUNCH_PIPELINE_WORKFLOW_TYPE = 'launchPipelineWorkflow';
+
+/** The argument of `launchPipelineWorkflow`. */
+export interface LaunchPipelineInput {
+  /** The registered pipeline's name; its latest version runs. */
+  pipeline: string;
+  /** The run's input, as `pipelineWorkflow` takes it. */
+  params?: unknown;
+  /** The run's metadata; `pipelineVersion` is set to the version found. */
   meta?: RunMeta;
 }
 
@@ -231,6 +254,13 @@ export const PIPELINE_SEARCH_ATTRIBUTE = defineSearchAttributeKey('TapflowPipeli
 export const STATE_SEARCH_ATTRIBUTE = defineSearchAttributeKey('TapflowState', SearchAttributeType.KEYWORD);
 /** Search attribute: whole percent of nodes done, 0 to 100. */
 export const PROGRESS_SEARCH_ATTRIBUTE = defineSearchAttributeKey('TapflowProgress', SearchAttributeType.INT);
+
+/**
+ * Temporal's own search attribute on a workflow a Schedule started: the schedule's id. Read at the
+ * start of a run that does not carry `meta.scheduleId`, so a schedule made with any Temporal client
+ * is recorded too.
+ */
+export const SCHEDULED_BY_SEARCH_ATTRIBUTE = defineSearchAttributeKey('TemporalScheduledById', SearchAttributeType.KEYWORD);
 
 /** The search attributes a namespace must have registered, with their Temporal types. */
 export const SEARCH_ATTRIBUTES = {

@@ -17,5 +17,6 @@
  */
 export { pipelineWorkflow } from './pipeline-workflow';
 export { mapShardWorkflow } from './map-shard-workflow';
+export { launchPipelineWorkflow } from './launch-pipeline-workflow';
 export * from './definitions';
 export * from '../core/failure-types';

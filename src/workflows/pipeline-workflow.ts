@@ -44,6 +44,7 @@ import {
   type ControlAck,
   type ControlRequest,
   type PipelineRunResult,
+  SCHEDULED_BY_SEARCH_ATTRIBUTE,
 } from './definitions';
 import {
   DEADLINE_EXCEEDED,
@@ -153,6 +154,7 @@ export async function pipelineWorkflow(input: PipelineRunArgs): Promise<Pipeline
   const info = workflowInfo();
   const carried = input.carried as Carried | undefined;
   const meta = input.meta ?? {};
+  const scheduleId = meta.scheduleId ?? scheduledBy();
   const recorded = patched(STORE_RECORDS_PATCH);
   const reporter = new StoreReporter(recorded, info.taskQueue, carried?.seq, recorded && patched(LIVE_VIEWS_PATCH));
   const book = new RunBook(spec, carried?.book, carried ? undefined : input.reuse, new Date().toISOString());
@@ -199,6 +201,7 @@ export async function pipelineWorkflow(input: PipelineRunArgs): Promise<Pipeline
       runId: firstRunId,
       pipeline: spec.name,
       ...(meta.pipelineVersion === undefined ? {} : { pipelineVersion: meta.pipelineVersion }),
+      ...(scheduleId === undefined ? {} : { scheduleId }),
       state: run.state,
       progress: book.progress(),
       nodes: book.nodeStatuses(),
@@ -502,6 +505,7 @@ export async function pipelineWorkflow(input: PipelineRunArgs): Promise<Pipeline
       idempotencyKey: meta.idempotencyKey,
       ...(input.reuse ? { rerunOf: input.reuse.of } : {}),
       ...(meta.pipelineVersion === undefined ? {} : { pipelineVersion: meta.pipelineVersion }),
+      ...(scheduleId === undefined ? {} : { scheduleId }),
     };
   };
   /** Outputs the store has no attempt row for, taken for the next write. */
@@ -759,4 +763,14 @@ function executionStartedAt(): string {
 /** A duration as the spec wrote it, or formatted. */
 function describeDuration(written: DurationSpec, ms: number): string {
   return typeof written === 'string' ? written : formatDuration(ms);
+}
+
+/**
+ * The Temporal Schedule that started this run, by Temporal's own search attribute: a schedule of
+ * `pipelineWorkflow` made with any Temporal client is recorded as tapflow's are. It is part of the
+ * start event, so every replay reads the same.
+ */
+function scheduledBy(): string | undefined {
+  const id = workflowInfo().typedSearchAttributes.get(SCHEDULED_BY_SEARCH_ATTRIBUTE);
+  return typeof id === 'string' && id !== '' ? id : undefined;
 }

@@ -92,7 +92,7 @@ function row(over: Partial<RunRecord>): RunRecord {
     workflowId: 'w', firstRunId: 'r', pipeline: 'p', spec: null, params: null, result: null, products: [], plots: [],
     tags: [], groups: [], userName: null, site: null, event: null, priority: null, timeoutMs: null, retries: null, attempt: 1,
     seq: 0, state: 'completed', reason: null, progressCompleted: 0, progressSkipped: 0, progressTotal: 0, nodes: null,
-    idempotencyKey: null, rerunOf: null, pipelineVersion: null, createdAt: t, startedAt: t, finishedAt: t, updatedAt: t,
+    idempotencyKey: null, rerunOf: null, pipelineVersion: null, scheduleId: null, createdAt: t, startedAt: t, finishedAt: t, updatedAt: t,
     executionRunId: null, executionStartedAt: null, ...over,
   };
 }

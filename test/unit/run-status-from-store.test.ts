@@ -8,7 +8,7 @@ function record(over: Partial<RunRecord> = {}): RunRecord {
   return {
     workflowId: 'w', firstRunId: 'run-1', pipeline: 'p', spec: null, params: null, result: null, products: [], plots: [],
     tags: [], groups: [], userName: null, site: null, event: null, priority: null, timeoutMs: null, retries: null, attempt: 1,
-    seq: 0, state: 'running', reason: null, progressCompleted: 0, progressSkipped: 0, progressTotal: 0, nodes: null, idempotencyKey: null, rerunOf: null, pipelineVersion: null, createdAt: t(0),
+    seq: 0, state: 'running', reason: null, progressCompleted: 0, progressSkipped: 0, progressTotal: 0, nodes: null, idempotencyKey: null, rerunOf: null, pipelineVersion: null, scheduleId: null, createdAt: t(0),
     startedAt: t(1), finishedAt: null, updatedAt: t(9),
     executionRunId: null, executionStartedAt: null, ...over,
   };

@@ -17,13 +17,13 @@
  * A pipeline never pushed, or a version it does not have, is 404. The registry lives in the run
  * store: without one every route is 503.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { PipelineNotFoundError } from '../../core/errors';
 import { diffPipelines } from '../../core/pipeline-diff';
 import type { RegisteredPipeline } from '../../core/pipeline-registry';
 import { InvalidSpecError } from '../../core/validate';
 import type { StorePipelineRegistry } from '../../store/pipeline-registry';
-import type { ApiContext } from '../context';
+import { mayDo, type ApiContext } from '../context';
 import { HttpError } from '../http-errors';
 import {
   errorReply,
@@ -90,9 +90,9 @@ export function registerPipelineRoutes(app: FastifyInstance, ctx: ApiContext): v
       if (!ctx.gate.mayEver(request, 'read')) throw new HttpError(403, 'forbidden', `token "${request.principal?.name ?? '?'}" may not read any pipeline`);
       const all = await registryOf(ctx).list();
       // An object rather than a bare list, so the reply can grow (paging) without breaking callers.
-      if (await mayDo(ctx, request, undefined)) return { pipelines: all };
+      if (await mayDo(ctx, request, 'read', undefined)) return { pipelines: all };
       // Asked per pipeline rather than read off the grants, so a permission hook decides each.
-      const readable = await Promise.all(all.map((p) => mayDo(ctx, request, p.name)));
+      const readable = await Promise.all(all.map((p) => mayDo(ctx, request, 'read', p.name)));
       return { pipelines: all.filter((_, i) => readable[i]) };
     },
   );
@@ -162,17 +162,6 @@ export function registerPipelineRoutes(app: FastifyInstance, ctx: ApiContext): v
 function registryOf(ctx: ApiContext): StorePipelineRegistry {
   if (!ctx.registry) throw new HttpError(503, 'unavailable', 'this API has no run store, so no pipeline registry: start it with DATABASE_URL set');
   return ctx.registry;
-}
-
-/** Whether the request may read `pipeline` (undefined: every pipeline); other errors than a refusal are thrown. */
-async function mayDo(ctx: ApiContext, request: FastifyRequest, pipeline: string | undefined): Promise<boolean> {
-  return ctx.gate.check(request, 'read', pipeline).then(
-    () => true,
-    (err: unknown) => {
-      if (err instanceof HttpError && err.status === 403) return false;
-      throw err;
-    },
-  );
 }
 
 /**

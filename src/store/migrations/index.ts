@@ -13,6 +13,7 @@ import * as m007 from './007-declared-run-states';
 import * as m008 from './008-hosted-activities';
 import * as m009 from './009-execution-and-skipped';
 import * as m010 from './010-pipeline-registry';
+import * as m011 from './011-run-schedule';
 
 /** One numbered migration. */
 export interface Migration {
@@ -36,4 +37,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { id: 8, ...m008 },
   { id: 9, ...m009 },
   { id: 10, ...m010 },
+  { id: 11, ...m011 },
 ];

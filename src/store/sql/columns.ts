@@ -6,7 +6,7 @@
 
 /** Columns of `tapflow.runs` as a `RunRecord`, for a table aliased `r`. */
 export const RUN_COLUMNS = `
-  r.workflow_id AS "workflowId", r.first_run_id AS "firstRunId", r.pipeline, r.pipeline_version AS "pipelineVersion",
+  r.workflow_id AS "workflowId", r.first_run_id AS "firstRunId", r.pipeline, r.pipeline_version AS "pipelineVersion", r.schedule_id AS "scheduleId",
   r.spec, r.params, r.result,
   r.products, r.plots, r.tags, r.groups, r.user_name AS "userName", r.site, r.event, r.priority,
   r.timeout_ms::float8 AS "timeoutMs", r.retries, r.attempt, r.seq::float8 AS seq, r.state, r.reason,

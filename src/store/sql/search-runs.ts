@@ -1,6 +1,6 @@
 /**
- * Finds runs by pipeline (and the registered version they were started from), state, tag, user,
- * group and creation time.
+ * Finds runs by pipeline (and the registered version they were started from), schedule, state,
+ * tag, user, group and creation time.
  */
 import type { Queryable } from '../pool';
 import { DEFAULT_SEARCH_LIMIT, MAX_SEARCH_LIMIT, type RunRecord, type RunSearch } from '../types';
@@ -22,6 +22,7 @@ WHERE ($1::text IS NULL OR r.pipeline = $1)
   AND ($8::timestamptz IS NULL OR (r.created_at, r.workflow_id) < ($8, $9::text))
   AND ($11::text[] IS NULL OR r.pipeline = ANY ($11))
   AND ($12::integer IS NULL OR r.pipeline_version = $12)
+  AND ($13::text IS NULL OR r.schedule_id = $13)
 ORDER BY r.created_at DESC, r.workflow_id DESC
 LIMIT $10`;
 
@@ -52,6 +53,7 @@ export async function searchRuns(client: Queryable, search: RunSearch = {}): Pro
     limit,
     textArrayParam(search.pipelines),
     search.pipelineVersion ?? null,
+    search.scheduleId ?? null,
   ]);
   return rows;
 }

@@ -20,7 +20,8 @@ import { jsonParam, textArrayParam, timeParam } from './params';
  *   carries the same final state. Only a current write changes the mutable fields; a stale one
  *   changes nothing. Within one execution, execution_started_at keeps its first value.
  * - outputs (of nodes no attempt row holds) are merged in, by node id, from current writes.
- * - first_run_id, spec, params, pipeline, pipeline_version, idempotency_key, rerun_of and created_at
+ * - first_run_id, spec, params, pipeline, pipeline_version, schedule_id, idempotency_key, rerun_of and
+ *   created_at
  *   keep their first value;
  *   started_at and finished_at keep their first value within an attempt, so no time moves backwards.
  */
@@ -32,7 +33,7 @@ INSERT INTO tapflow.runs AS r (
   workflow_id, first_run_id, pipeline, spec, params, result, products, plots, tags, groups,
   user_name, site, event, priority, timeout_ms, retries, attempt, seq, state, reason,
   progress_completed, progress_total, created_at, started_at, finished_at, nodes, idempotency_key,
-  outputs, rerun_of, progress_skipped, execution_run_id, execution_started_at, pipeline_version)
+  outputs, rerun_of, progress_skipped, execution_run_id, execution_started_at, pipeline_version, schedule_id)
 VALUES (
   $1, $2, $3, $4::jsonb, $5::jsonb, $6::jsonb,
   coalesce($7::text[], '{}'), coalesce($8::text[], '{}'), coalesce($9::text[], '{}'), coalesce($10::text[], '{}'),
@@ -40,12 +41,12 @@ VALUES (
   coalesce($17::integer, 1), coalesce($18::bigint, 0), $19, $20,
   coalesce($21::integer, 0), coalesce($22::integer, 0), date_trunc('milliseconds', coalesce($23::timestamptz, now())),
   $24::timestamptz, $25::timestamptz, $26::jsonb, $27::text, $28::jsonb, $29::text,
-  coalesce($30::integer, 0), $31::text, $32::timestamptz, $33::integer)
+  coalesce($30::integer, 0), $31::text, $32::timestamptz, $33::integer, $34::text)
 ON CONFLICT (workflow_id) DO UPDATE SET
   (first_run_id, spec, params, tags, groups, user_name, site, event, priority, timeout_ms, retries,
    attempt, seq, state, reason, result, products, plots, progress_completed, progress_total,
    started_at, finished_at, nodes, idempotency_key, outputs, rerun_of, progress_skipped,
-   execution_run_id, execution_started_at, pipeline_version) =
+   execution_run_id, execution_started_at, pipeline_version, schedule_id) =
   (SELECT
      coalesce(r.first_run_id, excluded.first_run_id),
      coalesce(r.spec, excluded.spec),
@@ -87,7 +88,8 @@ ON CONFLICT (workflow_id) DO UPDATE SET
      CASE WHEN w.newer THEN coalesce(excluded.execution_started_at, r.execution_started_at)
           WHEN w.current THEN coalesce(r.execution_started_at, excluded.execution_started_at)
           ELSE r.execution_started_at END,
-     coalesce(r.pipeline_version, excluded.pipeline_version)
+     coalesce(r.pipeline_version, excluded.pipeline_version),
+     coalesce(r.schedule_id, excluded.schedule_id)
    FROM (SELECT s.newer_attempt, s.newer_attempt OR s.newer_execution AS newer,
                 s.newer_attempt OR s.newer_execution OR s.same AS current
          FROM (SELECT
@@ -176,6 +178,7 @@ async function writeRun(client: Queryable, run: RunWrite): Promise<Array<{ inser
     run.executionRunId ?? null,
     timeParam(run.executionStartedAt),
     run.pipelineVersion ?? null,
+    run.scheduleId ?? null,
   ]);
   return rows;
 }
