@@ -45,10 +45,11 @@ export default tseslint.config(
             bundle: ['core', 'workflows', 'control', 'bundle'],
             'client.ts': ['core', 'workflows', 'store', 'control'],
             'index.ts': ['core', 'workflows', 'control', 'client.ts'],
-            'worker.ts': ['core', 'workflows', 'store', 'observability', 'activities', 'control', 'bundle'],
+            notifications: ['core', 'store', 'observability', 'notifications'],
+            'worker.ts': ['core', 'workflows', 'store', 'observability', 'activities', 'control', 'bundle', 'notifications'],
             api: ['core', 'workflows', 'store', 'observability', 'control', 'client.ts', 'api'],
             devstack: ['core', 'workflows', 'store', 'observability', 'control', 'devstack'],
-            testing: ['core', 'workflows', 'store', 'observability', 'activities', 'control', 'bundle', 'client.ts', 'worker.ts', 'devstack', 'testing'],
+            testing: ['core', 'workflows', 'store', 'observability', 'activities', 'control', 'bundle', 'notifications', 'client.ts', 'worker.ts', 'devstack', 'testing'],
           }).map(([part, may]) => ({
             target: `./src/${part}`,
             from: './src',

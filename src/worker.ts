@@ -44,6 +44,10 @@ import { startPublishingHostedActivities } from './store/hosted-activities-publi
 import { attachRunReconciler, type RunReconcilerSettings } from './control/attach-run-reconciler';
 import type { StoreValueCodec } from './store/value-codec';
 import { RunWriteQueue } from './store/run-write-queue';
+import { attachNotificationDispatcher } from './notifications/attach-notification-dispatcher';
+import { checkNotificationSettings, type NotificationSettings } from './notifications/notification-settings';
+import { attachStoreRetention, StoreRetention, type StoreRetentionSettings } from './store/store-retention';
+import { parseDuration } from './core/duration';
 
 import { UsageError } from './core/errors';
 import { DEFAULT_TASK_QUEUE } from './workflows/definitions';
@@ -60,6 +64,10 @@ export type { NodeFunction } from './activities/wrap';
 export type { ActivityCall, ReportedPaths } from './core/types';
 export { createWorkerMetrics, type WorkerMetrics } from './observability/metrics';
 export { loadTemporalSettings, type TemporalSettings } from './control/connection';
+export { notificationSettingsFromEnv, type NotificationSettings, type WebhookFlags } from './notifications/notification-settings';
+export { DEFAULT_RETRY_SCHEDULE, type RetrySchedule } from './notifications/retry-schedule';
+export type { NotificationPayload } from './notifications/notification-payload';
+export type { NotifySpec, NotifyEvent } from './core/notify';
 export { DEFAULT_TASK_QUEUE, PIPELINE_WORKFLOW_TYPE, SEARCH_ATTRIBUTES } from './workflows/definitions';
 
 /**
@@ -142,6 +150,22 @@ export interface CreateWorkerOptions {
    * the store. Settings, or `false` for none. Default: a sweep every 15 s.
    */
   runReconciler?: RunReconcilerSettings | false;
+  /**
+   * Deliver notifications from this worker: signed webhook POSTs for run events (held, failed,
+   * completed, cancelled, terminated, queued too long), to the deployment's `webhooks` and to
+   * those the runs' specs name in `notify`, retried with backoff and recorded in the store. Needs
+   * `store`. Any number of workers may deliver; each delivery is sent by one of them.
+   * `notificationSettingsFromEnv()` reads them as `tapflow worker` does. Default: none (this
+   * worker delivers nothing; the events wait in the store for a worker that does).
+   */
+  notifications?: NotificationSettings;
+  /**
+   * How long the store keeps the records of runs that have ended (`"90d"`, `"12h"`, or ms; or
+   * settings): while it runs, the worker deletes the records of runs that ended longer ago, a
+   * first pass 30 s after start and then hourly, one worker of the fleet at a time (a PostgreSQL
+   * advisory lock), logging what it deleted. Needs `store`. Default: none, records are kept.
+   */
+  storeRetention?: Duration | StoreRetentionSettings;
 }
 
 /**
@@ -160,6 +184,11 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Tempor
       "the worker's data converter encodes payloads, but its store keeps values in the clear: open the store with the same data converter (openStore({ url, dataConverter }))",
     );
   }
+  if (options.notifications) {
+    if (!options.store) throw new UsageError('notifications need a store: give createWorker a store (openStore) to deliver them from');
+    checkNotificationSettings(options.notifications);
+  }
+  const retention = options.storeRetention === undefined ? undefined : retentionSettings(options.storeRetention, options.store !== undefined);
   const { Worker } = await import('@temporalio/worker');
   const fromModules = options.activityModules?.length ? await loadActivityModules(options.activityModules) : {};
   const all: Record<string, NodeFunction> = { ...builtinActivities, ...fromModules, ...functionsOf(options.activities) };
@@ -244,7 +273,36 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Tempor
       ...(options.runReconciler ? { settings: options.runReconciler } : {}),
     });
   }
+  if (options.store && options.notifications) {
+    // So webhooks hear of run events, whatever wrote them (the store's outbox, migration 012).
+    attachNotificationDispatcher(worker, {
+      ...options.notifications,
+      pool: options.store.pool,
+      ...(options.store.valueCodec ? { valueCodec: options.store.valueCodec } : {}),
+      ...(options.metrics ? { metrics: options.metrics } : {}),
+    });
+  }
+  if (options.store && retention) {
+    // So the store keeps what it was asked to keep, and no more.
+    attachStoreRetention(worker, new StoreRetention(options.store.pool, retention));
+  }
   return worker;
+}
+
+/**
+ * `storeRetention` as settings.
+ *
+ * @throws {UsageError} for a duration that is not one, or a retention without a store.
+ */
+function retentionSettings(value: Duration | StoreRetentionSettings, hasStore: boolean): StoreRetentionSettings {
+  if (!hasStore) throw new UsageError('storeRetention needs a store: give createWorker a store (openStore)');
+  if (typeof value === 'object') {
+    if (!(value.olderThanMs >= 1)) throw new UsageError(`storeRetention.olderThanMs: must be at least 1 ms, got ${String(value.olderThanMs)}`);
+    return value;
+  }
+  const olderThanMs = parseDuration(value);
+  if (olderThanMs === undefined) throw new UsageError(`storeRetention: "${String(value)}" is not a duration (e.g. 90d, 12h)`);
+  return { olderThanMs };
 }
 
 /**

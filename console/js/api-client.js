@@ -95,3 +95,12 @@ export function createApiClient({ token, baseUrl = '' }) {
 export function runPath(id, rest = '') {
   return `/api/runs/${encodeURIComponent(id)}${rest}`;
 }
+
+/**
+ * `/api/schedules/<id>` with the id escaped.
+ * @param {string} id
+ * @param {string} [rest] e.g. `/pause`
+ */
+export function schedulePath(id, rest = '') {
+  return `/api/schedules/${encodeURIComponent(id)}${rest}`;
+}

@@ -54,6 +54,22 @@ export function formatAgo(iso, now = Date.now()) {
 }
 
 /**
+ * How soon, for people: `now`, `in 5 s`, `in 3 min`, `in 2 h`, `in 4 d` (a time past is `now`).
+ * @param {string | null | undefined} iso
+ * @param {number} [now] epoch milliseconds
+ */
+export function formatIn(iso, now = Date.now()) {
+  if (!iso) return '';
+  const ms = new Date(iso).getTime() - now;
+  if (!Number.isFinite(ms)) return '';
+  if (ms < 2000) return 'now';
+  if (ms < 60_000) return `in ${Math.floor(ms / 1000)} s`;
+  if (ms < 3_600_000) return `in ${Math.floor(ms / 60_000)} min`;
+  if (ms < 86_400_000) return `in ${Math.floor(ms / 3_600_000)} h`;
+  return `in ${Math.floor(ms / 86_400_000)} d`;
+}
+
+/**
  * JSON for reading: indented; `undefined` as `null`.
  * @param {unknown} value
  */

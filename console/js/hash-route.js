@@ -1,6 +1,7 @@
 /**
- * The page's address lives in the URL hash, so a view (a filtered runs table, one run) can be
- * linked and the back button works: `#/runs?pipeline=P&state=S&tag=T&user=U` and `#/runs/<id>`.
+ * The page's address lives in the URL hash, so a view (a filtered runs table, one run, the
+ * schedules, one schedule) can be linked and the back button works:
+ * `#/runs?pipeline=P&state=S&tag=T&user=U`, `#/runs/<id>`, `#/schedules` and `#/schedules/<id>`.
  * @module hash-route
  */
 
@@ -9,8 +10,17 @@ export const FILTER_KEYS = ['pipeline', 'state', 'tag', 'user'];
 
 /**
  * @typedef {{ pipeline?: string, state?: string, tag?: string, user?: string }} RunFilters
- * @typedef {{ view: 'runs', filters: RunFilters } | { view: 'run', id: string }} Route
+ * @typedef {{ view: 'runs', filters: RunFilters } | { view: 'run', id: string } | { view: 'schedules' } | { view: 'schedule', id: string }} Route
  */
+
+/** An id from the path, unescaped (as it is when it cannot be). @param {string} text */
+function idOf(text) {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
 
 /**
  * The route a hash names; anything else is the runs table without filters.
@@ -19,14 +29,12 @@ export const FILTER_KEYS = ['pipeline', 'state', 'tag', 'user'];
  */
 export function parseRoute(hash) {
   const path = hash.replace(/^#/, '');
-  const run = /^\/runs\/(.+)$/.exec(path.split('?')[0] ?? '');
-  if (run) {
-    try {
-      return { view: 'run', id: decodeURIComponent(run[1]) };
-    } catch {
-      return { view: 'run', id: run[1] };
-    }
-  }
+  const route = path.split('?')[0] ?? '';
+  const run = /^\/runs\/(.+)$/.exec(route);
+  if (run) return { view: 'run', id: idOf(run[1]) };
+  const schedule = /^\/schedules\/(.+)$/.exec(route);
+  if (schedule) return { view: 'schedule', id: idOf(schedule[1]) };
+  if (/^\/schedules\/?$/.test(route)) return { view: 'schedules' };
   const query = new URLSearchParams(path.includes('?') ? path.slice(path.indexOf('?') + 1) : '');
   /** @type {RunFilters} */
   const filters = {};
@@ -54,4 +62,17 @@ export function runsHash(filters = {}) {
  */
 export function runHash(id) {
   return `#/runs/${encodeURIComponent(id)}`;
+}
+
+/** The hash of the schedules table. */
+export function schedulesHash() {
+  return '#/schedules';
+}
+
+/**
+ * The hash of a schedule's page.
+ * @param {string} id
+ */
+export function scheduleHash(id) {
+  return `#/schedules/${encodeURIComponent(id)}`;
 }

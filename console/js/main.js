@@ -1,6 +1,6 @@
 /**
- * The console's shell: the token field, the view the URL hash names (the runs table or a run's
- * page), the live indicator, the banner that explains a missing or refused token, and the
+ * The console's shell: the token field, the view the URL hash names (the runs table, a run's
+ * page, the schedules table or a schedule's page), the main navigation, the live indicator, the banner that explains a missing or refused token, and the
  * keyboard shortcuts. Each view is mounted fresh on a change of hash and unmounted (its streams
  * closed) when it is left.
  * @module main
@@ -9,9 +9,12 @@ import { ApiError, createApiClient } from './api-client.js';
 import { showHelp } from './dialogs.js';
 import { h, replaceChildren } from './dom.js';
 import { handlesEnter, createShortcuts } from './shortcuts.js';
-import { parseRoute, runsHash } from './hash-route.js';
+import { parseRoute, runsHash, schedulesHash } from './hash-route.js';
 import { mountRunsView } from './runs-table.js';
 import { mountRunView } from './run-page.js';
+import { mountScheduleView } from './schedule-page.js';
+import { POLL_MS } from './schedule-parts.js';
+import { mountSchedulesView } from './schedules-view.js';
 import { forgetToken, readToken, saveToken } from './token-store.js';
 
 const main = /** @type {HTMLElement} */ (document.getElementById('main'));
@@ -48,7 +51,7 @@ function clearError() {
   replaceChildren(banner);
 }
 
-const LIVE_TEXT = { connecting: 'connecting…', open: 'live', reconnecting: 'reconnecting…', closed: 'ended', failed: 'not live' };
+const LIVE_TEXT = { connecting: 'connecting…', open: 'live', reconnecting: 'reconnecting…', closed: 'ended', failed: 'not live', polling: `read every ${POLL_MS / 1000} s` };
 let connects = 0;
 /** The live indicator: whether the view's event stream is open. */
 function showLive(state) {
@@ -65,6 +68,15 @@ function showTokenState() {
   tokenInput.placeholder = has ? '•••••••• (set)' : 'tf_…';
 }
 
+/** Marks the main navigation's link to the view shown (`aria-current`). @param {string} view */
+function showNav(view) {
+  const section = view === 'schedules' || view === 'schedule' ? 'schedules' : 'runs';
+  for (const a of document.querySelectorAll('nav[aria-label="Main"] a[data-nav]')) {
+    if (a instanceof HTMLElement && a.dataset.nav === section) a.setAttribute('aria-current', view === section ? 'page' : 'true');
+    else a.removeAttribute('aria-current');
+  }
+}
+
 /** Whether a key was pressed in the runs table (arrows then move the selection instead of scrolling). */
 const inTable = (ev) => ev.target instanceof Element && ev.target.closest('#runs-table') !== null;
 
@@ -75,6 +87,7 @@ function mount() {
   shortcuts.unbind('view');
   clearError();
   const route = parseRoute(location.hash);
+  showNav(route.view);
   if (!readToken()) {
     replaceChildren(main, h('h1', { tabindex: -1, id: 'view-title' }, 'tapflow console'), h('p', {}, 'Paste an API token in the Token field above to see your runs.'), h('p', {}, 'Create one with ', h('code', {}, CREATE_TOKEN), ', then press Enter.'));
     showLive('failed');
@@ -83,7 +96,16 @@ function mount() {
     return;
   }
   const deps = { api, onError: showError, onLive: showLive };
-  if (route.view === 'run') {
+  if (route.view === 'schedules') {
+    view = mountSchedulesView(main, { ...deps, onRecovered: clearError });
+  } else if (route.view === 'schedule') {
+    const page = mountScheduleView(main, { ...deps, id: route.id, onRecovered: clearError });
+    view = page;
+    shortcuts.bind('view', 'On a schedule', [
+      { keys: ['p'], description: 'Pause the schedule (asks for a note)', run: () => page.pause() },
+      { keys: ['u'], description: 'Unpause the schedule', run: () => page.unpause() },
+    ]);
+  } else if (route.view === 'run') {
     const page = mountRunView(main, { ...deps, id: route.id, backHash: lastRunsHash });
     view = page;
     shortcuts.bind('view', 'On a run', [
@@ -128,6 +150,7 @@ document.getElementById('help-button')?.addEventListener('click', help);
 shortcuts.bind('global', 'Anywhere', [
   { keys: ['?'], description: 'Show these shortcuts', run: help },
   { keys: ['g'], description: 'Go to the runs table', run: () => { location.hash = lastRunsHash; } },
+  { keys: ['s'], description: 'Go to the schedules', run: () => { location.hash = schedulesHash(); } },
   { keys: ['t'], description: 'Go to the token field', run: () => tokenInput.focus() },
 ]);
 

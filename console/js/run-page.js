@@ -1,8 +1,9 @@
 /**
- * One run's page: its status (state, progress, reason), the pipeline graph coloured by node
- * state, the timeline of node attempts, the controls, the nodes (a skipped node's cause and
- * reason, a repeated node's round, a templated node's resolved input), the control actions
- * (who did what, and whether the run took it) and the result once it has completed.
+ * One run's page: its status (state, pipeline and version, the schedule that started it, linked
+ * to the schedule's page, progress, reason), the pipeline graph coloured by node state, the
+ * timeline of node attempts, the controls, the nodes (a skipped node's cause and reason, a
+ * repeated node's round, a templated node's resolved input), the control actions (who did what,
+ * and whether the run took it) and the result once it has completed.
  *
  * Data: the status (`GET /api/runs/:id`), the history from the store (attempts and actions), then
  * live from `GET /api/runs/:id/events`: `status` replaces the status, `attempt` and `action`
@@ -20,6 +21,7 @@
 import { h, replaceChildren } from './dom.js';
 import { formatClock, formatDateTime, formatDuration, prettyJson } from './format.js';
 import { runPath } from './api-client.js';
+import { scheduleHash } from './hash-route.js';
 import { createGraphView, graphLegend } from './graph-svg.js';
 import { createTimeline } from './gantt.js';
 import { createRunControls } from './run-controls.js';
@@ -64,6 +66,8 @@ export function mountRunView(root, { api, id, backHash, onError, onLive }) {
    * changes.
    */
   let pipelineVersion;
+  /** The schedule that started the run, once any answer has said (kept, as the version is). */
+  let scheduleId;
   /** Each node's kind and activity, as far as any status has said. */
   const shaped = createShapeMemory();
   let closed = false;
@@ -74,6 +78,8 @@ export function mountRunView(root, { api, id, backHash, onError, onLive }) {
 
   const stateCell = h('dd', { id: 'run-state', 'aria-live': 'polite' });
   const pipelineCell = h('dd', { id: 'run-pipeline' });
+  const scheduleCell = h('dd', { id: 'run-schedule' });
+  const scheduleRow = h('div', { hidden: true }, h('dt', {}, 'Started by'), scheduleCell);
   const progressCell = h('dd', { id: 'run-progress' });
   const startedCell = h('dd');
   const finishedCell = h('dd');
@@ -84,6 +90,7 @@ export function mountRunView(root, { api, id, backHash, onError, onLive }) {
     { class: 'facts' },
     h('div', {}, h('dt', {}, 'State'), stateCell),
     h('div', {}, h('dt', {}, 'Pipeline'), pipelineCell),
+    scheduleRow,
     h('div', { class: 'wide' }, h('dt', {}, 'Progress'), progressCell),
     h('div', {}, h('dt', {}, 'Started'), startedCell),
     h('div', {}, h('dt', {}, 'Finished'), finishedCell),
@@ -206,6 +213,7 @@ export function mountRunView(root, { api, id, backHash, onError, onLive }) {
     notePipelineVersion(status.pipelineVersion);
     // `media@3`, as `tapflow start media@3` names it; just the name for a run started from a spec.
     pipelineCell.textContent = pipelineVersion ? `${status.pipeline}@${pipelineVersion}` : status.pipeline;
+    noteScheduleId(status.scheduleId);
     const p = view.progress;
     progressCell.dataset.percent = String(p.percent);
     replaceChildren(
@@ -223,6 +231,14 @@ export function mountRunView(root, { api, id, backHash, onError, onLive }) {
   /** Keeps the run's registered version when `version` is one (a status or the store's row may have none). */
   function notePipelineVersion(version) {
     if (Number.isInteger(version) && version >= 1) pipelineVersion = version;
+  }
+
+  /** Shows the schedule that started the run, linked to its page, once an answer names it. */
+  function noteScheduleId(id) {
+    if (typeof id !== 'string' || !id || id === scheduleId) return;
+    scheduleId = id;
+    replaceChildren(scheduleCell, h('a', { href: scheduleHash(id) }, `schedule ${id}`));
+    scheduleRow.hidden = false;
   }
 
   function renderActions() {
@@ -449,6 +465,7 @@ export function mountRunView(root, { api, id, backHash, onError, onLive }) {
     try {
       const history = await api.get(runPath(id, '/history'));
       notePipelineVersion(history.run?.pipelineVersion);
+      noteScheduleId(history.run?.scheduleId);
       for (const a of history.attempts ?? []) putAttempt(a);
       for (const a of history.controlActions ?? []) putAction(a);
     } catch (err) {

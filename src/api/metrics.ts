@@ -1,7 +1,7 @@
 /**
  * The API's metrics and their route: every request's duration by method, route pattern and
  * status (`tapflow_http_request_duration_seconds`), runs in the store by state (`tapflow_runs`,
- * counted at each scrape), and `GET /metrics` serving them in the Prometheus text format.
+ * counted at each scrape), how long unfinished runs have gone unchanged (`tapflow_runs_unchanged_seconds`), and `GET /metrics` serving them in the Prometheus text format.
  *
  * `/metrics` needs no API token: a scraper is not a user. It says how many runs are in each state
  * and how busy the API is, nothing about any one run; still, do not expose it publicly. Either
@@ -14,9 +14,10 @@ import type { FastifyInstance } from 'fastify';
 import { RUN_STATES } from '../core/states';
 import type { Queryable } from '../store/pool';
 import { countRunsByState } from '../store/sql/count-runs-by-state';
+import { oldestUnchangedRuns } from '../store/sql/oldest-unchanged-runs';
 import { bearerOf } from './auth';
 import { HttpError } from './http-errors';
-import { addRunsGauge, type ApiMetrics } from '../observability/metrics';
+import { addRunsGauge, addRunsUnchangedGauge, type ApiMetrics } from '../observability/metrics';
 
 /** Options of {@link registerApiMetrics}. */
 export interface ApiMetricsRouteOptions {
@@ -39,6 +40,9 @@ export function registerApiMetrics(app: FastifyInstance, options: ApiMetricsRout
   if (store) {
     addRunsGauge(metrics.registry, () => countRunsByState(store), RUN_STATES, (err) =>
       app.log.warn({ err }, 'tapflow_runs: the run store could not be read'),
+    );
+    addRunsUnchangedGauge(metrics.registry, () => oldestUnchangedRuns(store), (err) =>
+      app.log.warn({ err }, 'tapflow_runs_unchanged_seconds: the run store could not be read'),
     );
   }
   const expected = options.token === undefined ? undefined : digest(options.token);

@@ -18,6 +18,7 @@ import { PACKAGE_ROOT, temporalCliPath } from '../devstack/temporal-binaries';
 import type { FastifyInstance } from 'fastify';
 import { TapflowClient } from '../client';
 import { createWorker, NativeConnection } from '../worker';
+import { notificationSettingsFromEnv, type NotificationSettings } from '../notifications/notification-settings';
 import { DEFAULT_API_PORT } from './api';
 import { DEFAULT_TASK_QUEUE } from '../workflows/definitions';
 import { print, type GlobalOptions } from './io';
@@ -67,12 +68,15 @@ export async function devCommand(options: DevOptions): Promise<number> {
   const storePort = parsePort('--store-port', options.storePort ?? '7432');
   const apiPort = parsePort('--api-port', options.apiPort ?? String(DEFAULT_API_PORT));
   const metricsPort = options.metricsPort === undefined ? await devMetricsPort() : parsePort('--metrics-port', options.metricsPort);
+  // Webhooks as `tapflow worker` reads them; the run links point at this stack's console unless set.
+  const fromEnv = notificationSettingsFromEnv(process.env);
+  const notifications = fromEnv && { consoleUrl: `http://127.0.0.1:${apiPort}`, ...fromEnv };
   // JSON lines on stderr, warnings and worse unless TAPFLOW_LOG_LEVEL says otherwise: this
   // terminal is a person's. This command handles signals itself, so the servers it started stop in order.
   const logger = createLogger({ service: 'worker', defaultLevel: 'warn', ...terminal(options) });
   const telemetry = await setUpWorkerTelemetry({ logger, metrics: true, shutdownSignals: [] });
   try {
-    return await runDev({ activities, dataDir, taskQueue, port, uiPort, storePort, apiPort, metricsPort, telemetry, logJson: options.logJson });
+    return await runDev({ activities, dataDir, taskQueue, port, uiPort, storePort, apiPort, metricsPort, telemetry, logJson: options.logJson, notifications });
   } finally {
     // Last: the runtime keeps the process alive until it is shut down.
     await telemetry.shutdown();
@@ -92,6 +96,8 @@ interface DevSettings {
   telemetry: WorkerTelemetry;
   /** JSON log lines instead of one short line each. */
   logJson?: boolean;
+  /** From the environment (`TAPFLOW_WEBHOOK_SECRET`, `TAPFLOW_WEBHOOKS`, ...), when it sets them. */
+  notifications?: NotificationSettings;
 }
 
 /** Starts the stack and runs it until a signal. */
@@ -131,6 +137,7 @@ async function runDev(settings: DevSettings): Promise<number> {
       store,
       ...(dataConverter ? { dataConverter } : {}),
       ...(telemetry.metrics ? { metrics: telemetry.metrics } : {}),
+      ...(settings.notifications ? { notifications: settings.notifications } : {}),
     });
     const running = worker.run();
     const onSignal = (signal: NodeJS.Signals): void => {

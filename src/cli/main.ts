@@ -59,6 +59,10 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--log-level <level>', 'TRACE, DEBUG, INFO, WARN or ERROR (default: TAPFLOW_LOG_LEVEL, else INFO)')
     .option('--metrics-port <n>', 'serve /metrics, /healthz and /readyz on this port (default: not served)')
     .option('--metrics-host <host>', 'interface the metrics port listens on', '0.0.0.0')
+    .option('--webhook <url>', 'a webhook told of every run event, signed with TAPFLOW_WEBHOOK_SECRET (repeatable; also TAPFLOW_WEBHOOKS)', collect)
+    .option('--webhook-events <list>', 'the events --webhook URLs hear, e.g. failed,held,queued>10m (default: held,failed,completed,cancelled,terminated)')
+    .option('--no-migrate', 'do not change the store\'s schema: only check it is current (run "tapflow store migrate" first); default: TAPFLOW_STORE_MIGRATE, else migrate')
+    .option('--store-retention <duration>', 'delete the store\'s records of runs that ended longer ago than this, hourly, e.g. 90d (default: TAPFLOW_STORE_RETENTION, else keep them)')
     .action(act(async (opts) => exitOnceStopped(await (await import('./worker')).workerCommand(opts))));
 
   withGlobals(program.command('api'))
@@ -265,6 +269,21 @@ export function buildProgram(setExit: (code: number) => void): Command {
   withGlobals(token.command('revoke <id>'))
     .description('revoke a token by its id: from now on it authenticates nothing')
     .action(act(async (id: string, opts: GlobalOptions) => (await import('./token')).tokenRevokeCommand(id, opts)));
+
+  const store = program.command('store').description("the run store's schema, and its own records over time");
+  withGlobals(store.command('migrate'))
+    .description("apply the store's pending migrations (for stores whose workers may not change the schema); print what was applied and the version")
+    .action(act(async (opts: GlobalOptions) => (await import('./store')).storeMigrateCommand(opts)));
+  withGlobals(store.command('purge'))
+    .description('delete the records of runs that ended more than --older-than ago (never a live run), in batches')
+    .option('--older-than <duration>', 'runs that ended more than this long ago, e.g. 90d, 12h (required)')
+    .option('--pipeline <name>', 'only runs of this pipeline')
+    .option('--dry-run', 'count what would be deleted; delete nothing')
+    .option('--batch-size <n>', 'runs deleted per transaction (1 to 10000)', '500')
+    .action(act(async (opts) => (await import('./store')).storePurgeCommand(opts)));
+  withGlobals(store.command('delete <id>'))
+    .description("delete the store's records of one run that has ended (its row, node attempts, outputs, control actions)")
+    .action(act(async (id: string, opts: GlobalOptions) => (await import('./store')).storeDeleteCommand(id, opts)));
 
   withGlobals(program.command('result <id>'))
     .description("a run's result: each final node's output (from the store when Temporal no longer has the run)")

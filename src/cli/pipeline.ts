@@ -277,7 +277,7 @@ function pushableSpec(path: string): PipelineSpec {
 
 // The order a person writes a spec in. The store keeps specs as jsonb, which orders keys by
 // length, so `retry` would come before a node's `activity`; the content (and digest) is the same.
-const SPEC_KEY_ORDER = ['name', 'description', 'maxParallel', 'deadline', 'maxDepth', 'defaults'];
+const SPEC_KEY_ORDER = ['name', 'description', 'maxParallel', 'deadline', 'maxDepth', 'notify', 'defaults'];
 const NODE_KEY_ORDER = ['id', 'kind', 'activity', 'pipeline', 'event', 'over', 'description', 'needs', 'trigger', 'when'];
 
 /** `spec` with its keys, and its nodes' keys, in {@link SPEC_KEY_ORDER} (nodes last) and {@link NODE_KEY_ORDER}; the rest after, as they were. */

@@ -8,9 +8,11 @@ import { DEFAULT_TASK_QUEUE } from '../workflows/definitions';
 import { UsageError } from '../core/errors';
 import { parseDuration } from '../core/duration';
 import type { GlobalOptions } from './io';
+import { parseAge } from './store';
 import { createLogger } from '../observability/logger';
 import { setUpWorkerTelemetry } from '../observability/worker-telemetry';
 import type { WorkerMetricsServer } from '../observability/worker-metrics-server';
+import { notificationSettingsFromEnv } from '../notifications/notification-settings';
 
 /** Options of `worker`. */
 export interface WorkerCommandOptions extends GlobalOptions {
@@ -22,6 +24,14 @@ export interface WorkerCommandOptions extends GlobalOptions {
   metricsPort?: string;
   /** Default: `0.0.0.0`. */
   metricsHost?: string;
+  /** `--webhook URL`, repeatable: the deployment's webhooks. */
+  webhook?: string[];
+  /** `--webhook-events LIST`: the events they hear. */
+  webhookEvents?: string;
+  /** `false` with `--no-migrate`: the store's schema is only checked. Default: `TAPFLOW_STORE_MIGRATE`, else migrate. */
+  migrate?: boolean;
+  /** Delete the records of runs that ended longer ago. Default: `TAPFLOW_STORE_RETENTION`, else none. */
+  storeRetention?: string;
 }
 
 /**
@@ -41,13 +51,24 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<numb
   if (metricsPort !== undefined && (!Number.isInteger(metricsPort) || metricsPort < 0 || metricsPort > 65535)) {
     throw new UsageError(`--metrics-port: must be a port number (0 to 65535), got "${options.metricsPort}"`);
   }
+  const notifications = notificationSettingsFromEnv(process.env, { webhooks: options.webhook, webhookEvents: options.webhookEvents });
+  if (notifications && !process.env.DATABASE_URL) {
+    throw new UsageError('notifications are delivered from the store: set DATABASE_URL (or leave out the webhooks and TAPFLOW_WEBHOOK_SECRET)');
+  }
+  const retentionText = options.storeRetention ?? (process.env.TAPFLOW_STORE_RETENTION?.trim() || undefined);
+  const retentionFlag = options.storeRetention !== undefined ? '--store-retention' : 'TAPFLOW_STORE_RETENTION';
+  const retentionMs = retentionText === undefined ? undefined : parseAge(retentionFlag, retentionText);
+  if (retentionMs !== undefined && !process.env.DATABASE_URL) throw new UsageError(`${retentionFlag}: needs a store: set DATABASE_URL`);
   const logger = createLogger({ service: 'worker', level: options.logLevel });
   const activities = await loadModules(options.activities ?? []);
   const telemetry = await setUpWorkerTelemetry({ logger, metrics: metricsPort !== undefined });
   try {
     const settings = loadTemporalSettings({ address: options.address, namespace: options.namespace });
     const dataConverter = await commandDataConverter();
-    const store = process.env.DATABASE_URL ? await openStore({ url: process.env.DATABASE_URL, dataConverter }) : undefined;
+    // --no-migrate: the schema is only checked; otherwise TAPFLOW_STORE_MIGRATE decides (default: migrate).
+    const store = process.env.DATABASE_URL
+      ? await openStore({ url: process.env.DATABASE_URL, dataConverter, ...(options.migrate === false ? { migrate: false } : {}) })
+      : undefined;
     const connection = await NativeConnection.connect(settings.connectionOptions);
     const taskQueue = options.taskQueue ?? process.env.TAPFLOW_TASK_QUEUE ?? DEFAULT_TASK_QUEUE;
     let metricsServer: WorkerMetricsServer | undefined;
@@ -62,12 +83,28 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<numb
         store,
         ...(dataConverter ? { dataConverter } : {}),
         ...(telemetry.metrics ? { metrics: telemetry.metrics } : {}),
+        ...(notifications ? { notifications } : {}),
+        ...(retentionMs !== undefined
+          ? {
+              storeRetention: {
+                olderThanMs: retentionMs,
+                log: (result, message) => {
+                  const fields = { runs: result.runs, records: result.records, endedBefore: result.endedBefore.toISOString(), batches: result.batches };
+                  if (result.runs > 0) logger.info(fields, message);
+                  else logger.debug(fields, message);
+                },
+                warn: (message) => logger.warn(message),
+              },
+            }
+          : {}),
       });
       if (metricsPort !== undefined) metricsServer = await telemetry.serve(worker, options.metricsHost ?? '0.0.0.0', metricsPort);
       process.stderr.write(
         `tapflow worker: task queue "${taskQueue}" on ${settings.connectionOptions.address} (namespace ${settings.namespace}); ` +
           `activities: ${Object.keys(activities).sort().join(', ') || '(built-ins only)'}; ` +
           `store: ${store ? store.displayUrl : 'none (set DATABASE_URL to record node attempts)'}` +
+          `${notifications ? `; notifications: ${notifications.webhooks?.length ?? 0} deployment webhook(s) and the specs' notify` : ''}` +
+          `${retentionText !== undefined ? ` (retention ${retentionText})` : ''}` +
           `${metricsServer ? `; metrics: ${metricsServer.url}/metrics` : ''}\n`,
       );
       logger.info({ taskQueue, namespace: settings.namespace, metrics: metricsServer?.url }, 'worker started');

@@ -46,8 +46,8 @@ export function formatDuration(ms: number): string {
 
 /**
  * Milliseconds as a duration {@link parseDuration} reads back exactly: `90s` is `1m30s`, `0` is
- * `0s`, `1500` is `1s500ms`. For values shown where a script may pass them on (a schedule's
- * interval and catch-up window).
+ * `0s`, `1500` is `1s500ms`, 90 days `90d`. For values shown where a person or a script may pass
+ * them on (a schedule's interval, a retention).
  */
 export function durationText(ms: number): string {
   let left = Math.max(0, Math.round(ms));
@@ -59,4 +59,15 @@ export function durationText(ms: number): string {
     left -= n * size;
   }
   return text;
+}
+
+/**
+ * Parses a duration that ends in a unit (`90d`, `12h`, `1d12h`), refusing a bare number: where a
+ * person gives an age (a retention), `90` meant as days but read as milliseconds would be a slip
+ * with consequences.
+ *
+ * @returns the duration in ms, or `undefined` when the text is not a duration with a unit.
+ */
+export function parseDurationWithUnit(text: string): number | undefined {
+  return /[a-z]\s*$/i.test(text) ? parseDuration(text) : undefined;
 }

@@ -17,6 +17,7 @@
  *
  * This module is imported by workflow code: it must stay pure (no Node built-ins, no I/O).
  */
+import type { NotifySpec } from './notify';
 
 /** A duration: milliseconds as a number, or a string such as `"500ms"`, `"30s"`, `"2m"`, `"1h30m"`. */
 export type DurationSpec = number | string;
@@ -243,6 +244,13 @@ export interface PipelineSpec {
    * on. Only the top-level spec's value counts. Default: {@link DEFAULT_MAX_DEPTH}.
    */
   maxDepth?: number;
+  /**
+   * Webhooks told of this pipeline's run events (held, failed, completed, cancelled, terminated,
+   * queued longer than a duration): a signed POST each, retried and recorded by the workers
+   * that deliver notifications. Keys are the deployment's, never the spec's (see `secret`).
+   * Default: none (the deployment's own webhooks still hear every run).
+   */
+  notify?: NotifySpec[];
 }
 
 /** Default `maxParallel`. */

@@ -16,7 +16,12 @@ export const METRIC_NAMES = {
   pauseLatency: 'tapflow_pause_latency_seconds',
   httpDuration: 'tapflow_http_request_duration_seconds',
   runs: 'tapflow_runs',
+  runsUnchanged: 'tapflow_runs_unchanged_seconds',
+  notificationAttempts: 'tapflow_notification_attempts_total',
 } as const;
+
+/** How a notification's POST went, as `tapflow_notification_attempts_total`'s `outcome` says it. */
+export type NotificationAttemptOutcome = 'delivered' | 'retry' | 'failed';
 
 /** How a node attempt ended, as the duration histogram's `outcome` label says it. */
 export type AttemptOutcome = 'completed' | 'failed' | 'cancelled';
@@ -32,6 +37,11 @@ export interface WorkerMetrics {
   runsEnded: Counter<'state'>;
   /** Seconds from a pause request to the run being recorded `paused`. */
   pauseLatency: Histogram<string>;
+  /**
+   * Webhook POSTs this worker made, by event and outcome: `delivered`, `retry` (it failed and
+   * will be tried again), `failed` (it failed and was given up).
+   */
+  notificationAttempts: Counter<'event' | 'outcome'>;
 }
 
 /** The API's metrics. */
@@ -95,6 +105,12 @@ export function createWorkerMetrics(options: MetricsOptions = {}): WorkerMetrics
       buckets: PAUSE_BUCKETS,
       registers: [registry],
     }),
+    notificationAttempts: new Counter({
+      name: METRIC_NAMES.notificationAttempts,
+      help: 'Notification webhook POSTs made by this worker, by event and outcome (delivered, retry: will be tried again, failed: given up)',
+      labelNames: ['event', 'outcome'],
+      registers: [registry],
+    }),
   };
 }
 
@@ -111,6 +127,38 @@ export function createApiMetrics(options: MetricsOptions = {}): ApiMetrics {
       registers: [registry],
     }),
   };
+}
+
+/**
+ * Adds the `tapflow_runs_unchanged_seconds{state}` gauge: for each state a run can stay in, how
+ * long the run in it whose record changed least recently has gone without a change (no progress,
+ * no state change), read at each scrape. What a "stuck run" alert watches. A scrape the store
+ * cannot answer shows no series and reports through `onError`.
+ *
+ * @param read the ages (e.g. `oldestUnchangedRuns` over the store's pool).
+ */
+export function addRunsUnchangedGauge(
+  registry: Registry,
+  read: () => Promise<ReadonlyArray<{ state: string; seconds: number }>>,
+  onError: (err: unknown) => void = () => undefined,
+): Gauge<'state'> {
+  return new Gauge({
+    name: METRIC_NAMES.runsUnchanged,
+    help: 'Seconds the least recently changed run in each unfinished state has gone without any change to its record (progress, state), read at each scrape',
+    labelNames: ['state'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      let rows: ReadonlyArray<{ state: string; seconds: number }>;
+      try {
+        rows = await read();
+      } catch (err) {
+        onError(err);
+        return;
+      }
+      for (const row of rows) this.set({ state: row.state }, row.seconds);
+    },
+  });
 }
 
 /**

@@ -6,7 +6,12 @@
  *   `createWorker`'s `store` option and `buildApi`'s `store` take. {@link createPool} and
  *   {@link checkStore} for a pool of your own.
  * - Schema: {@link migrate}, run by {@link openStore} at start; safe to run twice and from several
- *   processes at once. {@link MIGRATIONS} lists them.
+ *   processes at once. {@link MIGRATIONS} lists them. {@link checkSchema} checks without changing
+ *   anything (`openStore({ migrate: false })`); an older tapflow works with a newer schema while
+ *   the migrations it does not know are compatible with it (see `migrations/index.ts`).
+ * - Retention: {@link purgeEndedRecords} deletes the records of runs that ended before a time, in
+ *   batches; {@link deleteRunRecords} one ended run's; {@link StoreRetention} is a worker's
+ *   hourly purge (`createWorker`'s `storeRetention`).
  * - Reads: {@link getRun}, {@link listAttempts}, {@link getAttemptOutput},
  *   {@link listControlActions}, {@link searchRuns}, {@link readRunHistory}.
  * - Following changes: {@link listenStoreEvents} (PostgreSQL `NOTIFY` on
@@ -20,10 +25,22 @@
  */
 export * from './types';
 export { StoreUnavailableError, StoreConfigError, MigrationError } from './errors';
-export { openStore, StoreOpenError, type OpenStore, type OpenStoreOptions } from './open-store';
+export { openStore, StoreOpenError, migrateFromEnv, type OpenStore, type OpenStoreOptions } from './open-store';
 export { createPool, checkStore, type Queryable, type StorePoolOptions } from './pool';
 export { migrate, type MigrateResult } from './migrate';
 export { MIGRATIONS, type Migration } from './migrations';
+export { checkSchema } from './schema-check';
+export { judgeSchema, type SchemaJudgement } from './schema-compatibility';
+export {
+  purgeEndedRecords,
+  deleteRunRecords,
+  DEFAULT_PURGE_BATCH,
+  type PurgeOptions,
+  type PurgeResult,
+  type DeletedRun,
+  type DeletedRecords,
+} from './purge';
+export { StoreRetention, type StoreRetentionSettings, type RetentionPass } from './store-retention';
 export { listenStoreEvents } from './events';
 export { AttemptRecorder, type AttemptRecorderOptions } from './attempt-recorder';
 export { getAttemptOutput, type AttemptOutput } from './sql/get-attempt-output';

@@ -1,8 +1,9 @@
 /**
  * Opens the run store for a process (a worker, the API): connects to the database, runs the
- * migrations, and starts the recorder that node attempts are written through.
+ * migrations (or, when it may not, checks the schema), and starts the recorder that node attempts
+ * are written through.
  */
-import { TapflowError } from '../core/errors';
+import { isTapflowError, TapflowError } from '../core/errors';
 import type { DataConverter } from '@temporalio/common';
 import type { Pool } from 'pg';
 import { storeValueCodec, type StoreValueCodec } from './value-codec';
@@ -10,6 +11,7 @@ import { UsageError } from '../core/errors';
 import { AttemptRecorder } from './attempt-recorder';
 import { RunWriteQueue } from './run-write-queue';
 import { migrate } from './migrate';
+import { checkSchema } from './schema-check';
 import { createPool, describeConnectionError, isConnectionError, redactUrl, withPgClient } from './pool';
 
 /** An open store; close it after the worker has stopped. */
@@ -44,6 +46,13 @@ export interface OpenStoreOptions {
    * means fewer statements and later live progress.
    */
   recorderLingerMs?: number;
+  /**
+   * Whether to apply the store's migrations at open. `false` for a database user that may not
+   * change the schema: the schema is then only checked (every migration this tapflow has applied,
+   * every newer one compatible), and a schema that is behind fails with one line naming
+   * `tapflow store migrate`. Default: `TAPFLOW_STORE_MIGRATE` (`true` or `false`), else `true`.
+   */
+  migrate?: boolean;
 }
 
 /** Most a recorder may linger, in ms, when set from the environment. */
@@ -64,6 +73,19 @@ export function recorderLingerFromEnv(env: NodeJS.ProcessEnv = process.env): num
   return ms;
 }
 
+/**
+ * `TAPFLOW_STORE_MIGRATE`: `true`/`false` (also `1`/`0`, `yes`/`no`), or `undefined` when unset.
+ *
+ * @throws {UsageError} for any other value.
+ */
+export function migrateFromEnv(env: NodeJS.ProcessEnv = process.env): boolean | undefined {
+  const text = env.TAPFLOW_STORE_MIGRATE?.trim().toLowerCase();
+  if (text === undefined || text === '') return undefined;
+  if (['true', '1', 'yes'].includes(text)) return true;
+  if (['false', '0', 'no'].includes(text)) return false;
+  throw new UsageError(`TAPFLOW_STORE_MIGRATE: "${env.TAPFLOW_STORE_MIGRATE}" is not true or false`);
+}
+
 /** The store could not be opened; the message is one line. */
 export class StoreOpenError extends TapflowError {
   readonly code = 'store_open';
@@ -74,24 +96,31 @@ export class StoreOpenError extends TapflowError {
 }
 
 /**
- * Opens the store and brings its schema up to date. A running worker rides out a store outage
- * (records wait in the recorder), but it starts only once the database has answered: the
- * migrations must have run before anything is written.
+ * Opens the store and brings its schema up to date (or, with `migrate: false`, checks it is). A
+ * running worker rides out a store outage (records wait in the recorder), but it starts only once
+ * the database has answered: the migrations must have run before anything is written.
  *
  * @throws {StoreOpenError} when the database does not answer within `connectTimeoutMs`.
- * @throws {UsageError} for a bad `TAPFLOW_RECORD_LINGER_MS`.
+ * @throws {MigrationError} when the schema needs a newer tapflow, or (with `migrate: false`) is
+ *   behind this one; a migration that failed.
+ * @throws {UsageError} for a bad `TAPFLOW_RECORD_LINGER_MS` or `TAPFLOW_STORE_MIGRATE`.
  */
 export async function openStore(options: OpenStoreOptions): Promise<OpenStore> {
   const lingerMs = options.recorderLingerMs ?? recorderLingerFromEnv();
+  const mayMigrate = options.migrate ?? migrateFromEnv() ?? true;
   const url = options.url;
   if (!url) throw new StoreOpenError('no store: set DATABASE_URL to a postgres:// URL');
   const pool = createPool(url, { applicationName: 'tapflow-worker' });
   const deadline = Date.now() + (options.connectTimeoutMs ?? 30_000);
   for (;;) {
     try {
-      await withPgClient(pool, (client) => migrate(client));
+      await withPgClient<unknown>(pool, (client) => (mayMigrate ? migrate(client) : checkSchema(client)));
       break;
     } catch (err) {
+      if (isTapflowError(err, 'migration')) {
+        await pool.end().catch(() => undefined);
+        throw err;
+      }
       if (!isConnectionError(err) || Date.now() > deadline) {
         await pool.end().catch(() => undefined);
         throw new StoreOpenError(describeConnectionError(err, url));

@@ -10,6 +10,8 @@ import { buildApi, apiRoutes } from '../../src/api/server';
 import { createApiToken, StoreTokenVerifier } from '../../src/api/tokens';
 import type { Grant } from '../../src/api/permissions';
 import type { PipelineSpec } from '../../src/core/types';
+import { PipelineSchedules } from '../../src/control/schedules';
+import { StorePipelineRegistry } from '../../src/store/pipeline-registry';
 import { devServerEnv } from '../helpers/temporal';
 import { eventually } from '../helpers/poll';
 import { storeRigPerFile } from '../helpers/store-rig';
@@ -98,6 +100,9 @@ describe('every route with every kind of token', () => {
     'GET /api/runs/:id/result': { action: 'read' },
     'GET /api/runs/:id/children': { action: 'read' },
     'GET /api/runs/:id/history': { action: 'read' },
+    'GET /api/runs/:id/notifications': { action: 'read' },
+    // The matrix's run is live: the admin token passes the checks and is refused 409, nothing deleted.
+    'DELETE /api/runs/:id/record': { action: 'admin' },
     'POST /api/runs/:id/pause': { action: 'control', body: { reason: 'matrix' } },
     'POST /api/runs/:id/resume': { action: 'control', body: {} },
     'POST /api/runs/:id/cancel': { action: 'control', body: {} },
@@ -119,6 +124,15 @@ describe('every route with every kind of token', () => {
     'GET /api/pipelines/:name': { action: 'read' },
     'GET /api/pipelines/:name/versions/:version': { action: 'read' },
     'GET /api/pipelines/:name/diff': { action: 'read', query: '?from=1&to=1' },
+    'GET /api/schedules': { action: 'read', anyPipeline: true },
+    'POST /api/schedules': { action: 'admin' },
+    'GET /api/schedules/:id': { action: 'read' },
+    'POST /api/schedules/:id/pause': { action: 'control', body: {} },
+    'POST /api/schedules/:id/unpause': { action: 'control', body: {} },
+    'POST /api/schedules/:id/trigger': { action: 'start', body: {} },
+    'POST /api/schedules/:id/backfill': { action: 'start', body: { from: '3h', to: '2h' } },
+    // Last: it deletes the schedule the routes above act on.
+    'DELETE /api/schedules/:id': { action: 'admin' },
   };
 
   test('the samples cover every documented route, and nothing else', () => {
@@ -129,6 +143,10 @@ describe('every route with every kind of token', () => {
   test('no token 401, a wrong token 403, a token without the action or pipeline 403, the right one passes', async () => {
     const id = 'api-matrix';
     await startWaiting(id);
+    // The schedule routes act on a schedule of the same id, of the pipeline the grants name.
+    const registry = new StorePipelineRegistry(db.pool);
+    await registry.push(waitingSpec(), 'test');
+    await new PipelineSchedules(stack.env.client, { registry, taskQueue: rig.taskQueue }).create({ id, pipeline: PIPELINE, every: '1h', paused: true });
     const may = (role: string, action: string, anyPipeline = false): boolean =>
       ROLES[role]?.some((g) => (anyPipeline || g.pipeline === '*' || g.pipeline === PIPELINE) && (g.actions.includes(action as never) || g.actions.includes('admin'))) ?? false;
     const table: string[] = [];
@@ -138,7 +156,12 @@ describe('every route with every kind of token', () => {
         path.replace(':id', id).replace(':node', 'gate').replace(':event', 'nothing-waits-for-this').replace(':name', PIPELINE).replace(':version', '1') + (sample.query ?? '');
       for (const role of ['none', 'wrong', ...Object.keys(ROLES)]) {
         // A start by an allowed role starts a run: give each its own id.
-        const body = route === 'POST /api/runs' ? { spec: waitingSpec(), id: `api-matrix-start-${role}` } : sample.body;
+        const body =
+          route === 'POST /api/runs'
+            ? { spec: waitingSpec(), id: `api-matrix-start-${role}` }
+            : route === 'POST /api/schedules'
+              ? { id: `api-matrix-schedule-${role}`, pipeline: PIPELINE, every: '1h', paused: true }
+              : sample.body;
         const res = sample.stream ? await callStream(url, role === 'none' ? undefined : role) : await call(method, url, role === 'none' ? undefined : role, body);
         const want = role === 'none' ? '401' : role === 'wrong' || !may(role, sample.action, sample.anyPipeline) ? '403' : 'allowed';
         const got = res.statusCode === 401 || res.statusCode === 403 ? String(res.statusCode) : 'allowed';
@@ -251,6 +274,26 @@ describe('answers', () => {
     expect(history.controlActions?.find((a) => a.action === 'pause')).toMatchObject({ requestedBy: 'controller', reason: 'look' });
     expect((await call('GET', '/api/runs/never-ran/history', 'admin')).statusCode).toBe(404);
     expect((await call('GET', `/api/runs/${id}/history`, 'elsewhere')).statusCode).toBe(403);
+  });
+
+  test("an admin deletes an ended run's store records; a live run is 409 and an unknown one 404", async () => {
+    const id = 'api-record';
+    await startWaiting(id);
+    const live = await call('DELETE', `/api/runs/${id}/record`, 'admin');
+    expect(live.statusCode).toBe(409);
+    expect((live.json() as { error: { message: string } }).error.message).toMatch(/^the (run is \w+|store has no record of the run yet): only the records of a run that has ended can be deleted$/);
+    expect((await call('POST', `/api/runs/${id}/cancel`, 'controller', { reason: 'done' })).statusCode).toBe(200);
+    await eventually('the end in the store', async () => {
+      const { rows } = await db.pool.query(`SELECT 1 FROM tapflow.runs WHERE workflow_id = $1 AND state = 'cancelled'`, [id]);
+      return rows[0];
+    });
+    expect((await call('DELETE', `/api/runs/${id}/record`, 'controller')).statusCode).toBe(403);
+    expect((await call('DELETE', `/api/runs/${id}/record`, 'elsewhere')).statusCode).toBe(403);
+    const deleted = await call('DELETE', `/api/runs/${id}/record`, 'admin');
+    expect(deleted.statusCode).toBe(200);
+    expect(deleted.json()).toMatchObject({ workflowId: id, state: 'cancelled', runs: 1, records: { control_actions: 1 } });
+    expect((await call('GET', `/api/runs/${id}/history`, 'admin')).statusCode).toBe(404);
+    expect((await call('DELETE', '/api/runs/never-ran/record', 'admin')).statusCode).toBe(404);
   });
 
   test('the OpenAPI document lists every route served, with its body schema', async () => {

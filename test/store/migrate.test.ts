@@ -1,17 +1,27 @@
 /**
  * Migrations: applied on an empty database, a no-op the second time, safe when several processes
- * run them at once, all-or-nothing, and refusing a schema newer than this tapflow.
+ * run them at once, all-or-nothing; rolling deploys: an older tapflow works with a schema a newer
+ * one migrated while every migration it does not know is expand-only (or requires no more than it
+ * knows), and refuses with one line otherwise; and a process that may not migrate only checks.
  */
 import { Client } from 'pg';
 import { MigrationError } from '../../src/store/errors';
 import { migrate } from '../../src/store/migrate';
-import { MIGRATIONS } from '../../src/store/migrations';
+import { MIGRATIONS, type Migration } from '../../src/store/migrations';
+import { openStore } from '../../src/store/open-store';
+import { checkSchema } from '../../src/store/schema-check';
+import { getRun } from '../../src/store/sql/get-run';
+import { upsertRun } from '../../src/store/sql/upsert-run';
 import { databasePerTest } from '../helpers/postgres';
 
 const t = databasePerTest({ migrated: false });
-const LATEST = MIGRATIONS.length;
+// The newest migration's number (numbers are taken in order by parallel work, so count none).
+const LATEST = Math.max(...MIGRATIONS.map((m) => m.id));
 const ALL = MIGRATIONS.map((m) => m.id);
-const TABLES = ['api_tokens', 'attempt_outputs', 'control_actions', 'hosted_activities', 'migrations', 'node_attempts', 'pipelines', 'runs'];
+const TABLES = [
+  'api_tokens', 'attempt_outputs', 'control_actions', 'hosted_activities', 'migrations', 'node_attempts',
+  'notification_attempts', 'notification_deliveries', 'pipelines', 'run_events', 'runs',
+];
 
 
 async function connect(): Promise<Client> {
@@ -49,7 +59,7 @@ it('does nothing the second time', async () => {
     await client.end();
   }
   const { rows } = await t.db.pool.query('SELECT count(*)::int AS n FROM tapflow.migrations');
-  expect(rows[0].n).toBe(LATEST);
+  expect(rows[0].n).toBe(MIGRATIONS.length);
   const runs = await t.db.pool.query(`SELECT workflow_id FROM tapflow.runs`);
   expect(runs.rows).toEqual([{ workflow_id: 'kept' }]);
 });
@@ -82,13 +92,16 @@ it('applies all pending migrations or none', async () => {
   expect(rows[0]).toEqual({ runs: null, migrations: null });
 });
 
-it('refuses a database migrated by a newer tapflow, changing nothing', async () => {
+it('refuses a database migrated by a newer tapflow that did not say it is compatible, changing nothing', async () => {
   const client = await connect();
   try {
     await migrate(client);
+    // A row without `requires` (as a tapflow before migration 13 wrote them) reads as needing itself.
     await client.query(`INSERT INTO tapflow.migrations (id, name) VALUES (99, 'future')`);
     await expect(migrate(client)).rejects.toThrow(
-      new MigrationError(`the store's schema is at migration 99, newer than this tapflow knows (${LATEST}): upgrade tapflow`),
+      new MigrationError(
+        `the store's schema is at migration 99, which needs a tapflow that knows migration 99 (this one knows up to ${LATEST}; not compatible: 99): upgrade tapflow`,
+      ),
     );
   } finally {
     await client.end();
@@ -122,4 +135,96 @@ it('upgrades a store at migration 1, keeping its rows; old attempt rows count as
   }
   const { rows } = await t.db.pool.query(`SELECT workflow_id, source FROM tapflow.node_attempts`);
   expect(rows).toEqual([{ workflow_id: 'old', source: 'worker' }]);
+});
+
+describe('rolling deploys', () => {
+  it('an older tapflow works with a newer schema while the migrations it does not know are compatible with it, and refuses with one line once not', async () => {
+    // Three later releases' migrations: two expand-only; a contract dropping a column only
+    // tapflows before LATEST + 1 used; a contract dropping a column every earlier tapflow writes.
+    const expandOnly: Migration[] = [
+      { id: LATEST + 1, name: 'labels', sql: 'CREATE TABLE tapflow.labels (workflow_id text NOT NULL, label text NOT NULL)' },
+      { id: LATEST + 2, name: 'run-note', sql: 'ALTER TABLE tapflow.runs ADD COLUMN note text' },
+    ];
+    const dropPlots: Migration = { id: LATEST + 3, name: 'drop-plots', sql: 'ALTER TABLE tapflow.runs DROP COLUMN plots', requires: LATEST + 1 };
+    const dropSite: Migration = { id: LATEST + 4, name: 'drop-site', sql: 'ALTER TABLE tapflow.runs DROP COLUMN site', requires: LATEST + 4 };
+    const refusal = (version: number, needs: number, known: number, blocking: string): MigrationError =>
+      new MigrationError(
+        `the store's schema is at migration ${version}, which needs a tapflow that knows migration ${needs} (this one knows up to ${known}; not compatible: ${blocking}): upgrade tapflow`,
+      );
+    const client = await connect();
+    try {
+      expect(await migrate(client, { migrations: [...MIGRATIONS, ...expandOnly] })).toEqual({ applied: [...ALL, LATEST + 1, LATEST + 2], version: LATEST + 2 });
+      // This tapflow is the older one now: it migrates nothing, checks, reads and writes.
+      expect(await migrate(client)).toEqual({ applied: [], version: LATEST + 2 });
+      expect(await checkSchema(client)).toMatchObject({ version: LATEST + 2, known: LATEST, pending: [], unknown: [LATEST + 1, LATEST + 2], blocking: [] });
+      await upsertRun(client, { workflowId: 'old-writer', pipeline: 'p', state: 'completed', site: 'lab' });
+      expect(await getRun(client, 'old-writer')).toMatchObject({ state: 'completed', site: 'lab' });
+
+      // A contract that requires LATEST + 1: a tapflow that knows it works, this one is refused.
+      await migrate(client, { migrations: [...MIGRATIONS, ...expandOnly, dropPlots] });
+      expect(await migrate(client, { migrations: [...MIGRATIONS, expandOnly[0] as Migration] })).toEqual({ applied: [], version: LATEST + 3 });
+      await expect(migrate(client)).rejects.toThrow(refusal(LATEST + 3, LATEST + 1, LATEST, `${LATEST + 3}`));
+      await expect(checkSchema(client)).rejects.toThrow(refusal(LATEST + 3, LATEST + 1, LATEST, `${LATEST + 3}`));
+
+      // A contract that requires itself: only a tapflow that knows it works.
+      await migrate(client, { migrations: [...MIGRATIONS, ...expandOnly, dropPlots, dropSite] });
+      await expect(migrate(client, { migrations: [...MIGRATIONS, ...expandOnly, dropPlots] })).rejects.toThrow(refusal(LATEST + 4, LATEST + 4, LATEST + 3, `${LATEST + 4}`));
+      await expect(migrate(client)).rejects.toThrow(refusal(LATEST + 4, LATEST + 4, LATEST, `${LATEST + 3}, ${LATEST + 4}`));
+    } finally {
+      await client.end();
+    }
+    const { rows } = await t.db.pool.query('SELECT id, requires FROM tapflow.migrations WHERE id >= 10 ORDER BY id');
+    // Rows from before migration 13 need themselves; expand-only migrations need nothing.
+    expect(rows).toEqual([
+      { id: 10, requires: 10 },
+      { id: 11, requires: 11 },
+      { id: 12, requires: 12 },
+      { id: 13, requires: 0 },
+      { id: LATEST + 1, requires: 0 },
+      { id: LATEST + 2, requires: 0 },
+      { id: LATEST + 3, requires: LATEST + 1 },
+      { id: LATEST + 4, requires: LATEST + 4 },
+    ]);
+  });
+
+  it("a store migrated before migration 13 gets it, its rows needing themselves; older tapflows' rows are refused by number", async () => {
+    const client = await connect();
+    try {
+      const before13 = MIGRATIONS.filter((m) => m.id < 13);
+      await migrate(client, { migrations: before13 });
+      // A tapflow that knows only the first five refuses a schema from before the rule.
+      await expect(migrate(client, { migrations: MIGRATIONS.slice(0, 5) })).rejects.toThrow(
+        /^the store's schema is at migration 12, which needs a tapflow that knows migration 12 \(this one knows up to 5; not compatible: 6, 7, 8, 9, 10, 11, 12\): upgrade tapflow$/,
+      );
+      expect(await migrate(client)).toEqual({ applied: [13], version: LATEST });
+    } finally {
+      await client.end();
+    }
+    const { rows } = await t.db.pool.query('SELECT id, requires FROM tapflow.migrations ORDER BY id');
+    expect(rows).toEqual([...MIGRATIONS.filter((m) => m.id < 13).map((m) => ({ id: m.id, requires: m.id })), { id: 13, requires: 0 }]);
+  });
+});
+
+it('a process that may not migrate only checks: an empty or lagging schema is one line naming tapflow store migrate, a current one opens', async () => {
+  const hint = 'run "tapflow store migrate" (as a database user that may change the schema)';
+  await expect(openStore({ url: t.db.url, migrate: false })).rejects.toThrow(new MigrationError(`the store has no tapflow schema yet: ${hint}`));
+  expect((await t.db.pool.query(`SELECT to_regnamespace('tapflow') AS schema`)).rows).toEqual([{ schema: null }]);
+
+  const client = await connect();
+  const saved = process.env.TAPFLOW_STORE_MIGRATE;
+  try {
+    await migrate(client, { migrations: MIGRATIONS.filter((m) => m.id < 13) });
+    process.env.TAPFLOW_STORE_MIGRATE = 'false';
+    await expect(openStore({ url: t.db.url })).rejects.toThrow(
+      new MigrationError(`the store's schema is at migration 12 and lacks 13, which this tapflow needs: ${hint}`),
+    );
+    expect((await t.db.pool.query('SELECT max(id) AS newest FROM tapflow.migrations')).rows).toEqual([{ newest: 12 }]);
+    await migrate(client);
+    const store = await openStore({ url: t.db.url });
+    await store.close();
+  } finally {
+    if (saved === undefined) delete process.env.TAPFLOW_STORE_MIGRATE;
+    else process.env.TAPFLOW_STORE_MIGRATE = saved;
+    await client.end();
+  }
 });

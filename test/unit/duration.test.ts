@@ -1,4 +1,4 @@
-import { formatDuration, parseDuration } from '../../src/core/duration';
+import { formatDuration, parseDuration, durationText, parseDurationWithUnit } from '../../src/core/duration';
 
 describe('parseDuration', () => {
   test.each<[string, number]>([
@@ -91,5 +91,31 @@ describe('formatDuration', () => {
   test('round-trips through parseDuration for whole minutes and hours', () => {
     expect(parseDuration(formatDuration(245_000))).toBe(245_000);
     expect(parseDuration(formatDuration(7_380_000))).toBe(7_380_000);
+  });
+});
+
+describe('durationText', () => {
+  test.each<[number, string]>([
+    [90 * 86_400_000, '90d'],
+    [12 * 3_600_000, '12h'],
+    [36 * 3_600_000, '1d12h'],
+    [30 * 60_000, '30m'],
+    [90_000, '1m30s'],
+    [45_000, '45s'],
+    [1_500, '1s500ms'],
+    [0, '0s'],
+  ])('formats %d ms as %j, which parses back', (ms, text) => {
+    expect(durationText(ms)).toBe(text);
+    if (ms > 0) expect(parseDuration(text)).toBe(ms);
+  });
+});
+
+describe('parseDurationWithUnit', () => {
+  test('takes durations that end in a unit', () => {
+    expect(parseDurationWithUnit('90d')).toBe(90 * 86_400_000);
+    expect(parseDurationWithUnit('1d12h')).toBe(36 * 3_600_000);
+  });
+  test.each(['90', '', 'soon', '5x', '-1d'])('refuses %j (a bare number would be milliseconds)', (text) => {
+    expect(parseDurationWithUnit(text)).toBeUndefined();
   });
 });

@@ -18,6 +18,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { PipelineSchedules, type CreateScheduleOptions, type OverlapPolicyName } from '../../control/schedules';
 import { parseTimeArg } from '../../control/time-arg';
+import { isTapflowError } from '../../core/errors';
 import { parsePipelineRef } from '../../core/pipeline-registry';
 import { mayDo, type ApiContext } from '../context';
 import { HttpError } from '../http-errors';
@@ -52,7 +53,14 @@ export function registerScheduleRoutes(app: FastifyInstance, ctx: ApiContext): v
     if (!ctx.gate.mayEver(request, action)) {
       throw new HttpError(403, 'forbidden', `token "${request.principal?.name ?? '?'}" may not ${action} any pipeline`);
     }
-    const { pipeline } = await schedules().describe(id);
+    let pipeline: string | null;
+    try {
+      ({ pipeline } = await schedules().describe(id));
+    } catch (err) {
+      // As for an unknown run: only a token granted every pipeline learns that the id is free.
+      if (isTapflowError(err, 'schedule_not_found')) await ctx.gate.check(request, action, undefined);
+      throw err;
+    }
     const principal = await ctx.gate.check(request, action, pipeline ?? undefined);
     return principal.name;
   };

@@ -1,0 +1,24 @@
+/**
+ * A worker's notification dispatcher (see `notification-dispatcher.ts`): started when the worker
+ * starts running, stopped when it has stopped, so the store can be closed after `worker.run()`.
+ */
+import { NotificationDispatcher, type NotificationDispatcherOptions } from './notification-dispatcher';
+
+/**
+ * Makes `worker.run()` start a dispatcher first and stop it once the run has ended (however it ended).
+ *
+ * @returns the dispatcher, for a caller that wants to watch it.
+ */
+export function attachNotificationDispatcher(worker: { run(): Promise<void> }, options: NotificationDispatcherOptions): NotificationDispatcher {
+  const dispatcher = new NotificationDispatcher(options);
+  const run = worker.run.bind(worker);
+  worker.run = async () => {
+    dispatcher.start();
+    try {
+      await run();
+    } finally {
+      await dispatcher.stop();
+    }
+  };
+  return dispatcher;
+}
