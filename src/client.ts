@@ -26,7 +26,7 @@ import {
 } from '@temporalio/client';
 import type { DataConverter, Duration, UpdateDefinition } from '@temporalio/common';
 import { findStartInStore } from './control/start-once';
-import { runMeta } from './control/run-meta';
+import { runMeta, type RunMetaOptions } from './control/run-meta';
 import { PipelineSchedules } from './control/schedules';
 import { checkHostedActivitiesIfReadable } from './control/hosted-activities';
 import type { Queryable } from './store/pool';
@@ -56,7 +56,7 @@ import type { RerunCondition } from './core/rerun-conditions';
 import { parsePipelineRef, type PipelineRef, type PipelineRegistry } from './core/pipeline-registry';
 import { assertPayloadFits } from './core/payload-limit';
 import { checkPipelineName } from './core/run-text';
-import type { DurationSpec, PipelineSpec } from './core/types';
+import type { PipelineSpec } from './core/types';
 import type { ControlAction, RunState, RunStatus } from './core/states';
 import {
   cancelUpdate,
@@ -94,62 +94,20 @@ const PENDING_ACTIVITY_STATE_SCHEDULED = 1;
 
 export { runMeta } from './control/run-meta';
 
-/** Options of {@link TapflowClient.startRun}. */
-export interface StartRunOptions {
+/** Options of {@link TapflowClient.startRun}: the run's metadata, and how it is started. */
+export interface StartRunOptions extends RunMetaOptions {
   /** The run's input (`params` in every activity call). */
   input?: unknown;
-  /** The run id (workflow id). Default: `<pipeline>-<uuid>`. */
-  id?: string;
   /** Task queue of the workflow and, unless a node says otherwise, its activities. */
   taskQueue?: string;
   /** Continue-as-new after this many history events (default 8,000): a shorter history per execution. */
   continueAsNewAfterEvents?: number;
-  /** Labels to find the run by in the store (`tapflow runs search --tag`). */
-  tags?: readonly string[];
-  /** Working groups the run belongs to. */
-  groups?: readonly string[];
-  /** Who starts it (recorded). Default: none; the command line gives `--user` or the OS user. */
-  user?: string;
-  /** Where it runs or is meant to run (recorded). */
-  site?: string;
-  /** What the run is about (event numbers, a ticket), any JSON (recorded). */
-  event?: unknown;
-  /**
-   * Temporal task priority: 1 (taken first) to 5 (taken last); default 3. The run's nodes
-   * inherit it, so on a backlogged task queue a higher-priority run's nodes go first.
-   */
-  priority?: number;
-  /**
-   * Longest the whole run may take (`"2h"`, or milliseconds). When it passes, its nodes are
-   * cancelled and the run fails (type `TapflowRunTimedOut`), and that is recorded. Default: no limit.
-   */
-  timeout?: DurationSpec;
-  /**
-   * Longest the run may take counting only time it is not paused (overrides the spec's
-   * `deadline`); then it fails with type `TapflowDeadlineExceeded`. Default: the spec's, else none.
-   */
-  deadline?: DurationSpec;
-  /**
-   * What a node's failure does when the node does not say (`onFailure`): `hold` keeps the run
-   * for an operator. Overrides the spec's `defaults.onFailure`. Default: the spec's, else `fail`.
-   */
-  onFailure?: 'fail' | 'hold';
   /**
    * A rerun of an ended run: the outputs taken from it (those nodes never run), the run it reruns
    * and the node it reruns from. Set by the rerun of an ended run (`control/rerun.ts`); not for
    * callers.
    */
   reuse?: ReusedOutputs & { of: string; from: string };
-  /** The registered version the spec is (set by {@link TapflowClient.startPipeline}); recorded with the run. */
-  pipelineVersion?: number;
-  /**
-   * Start the run at most once for this key: a second start with the same key returns the first
-   * run (`existing: true`) and starts nothing: while Temporal has the run, and, with the client's
-   * `store`, for as long as the store keeps it. 1-200 characters, no whitespace or control
-   * characters. The run id is `<pipeline>-<key>` unless `id` is given. Default: none (every start
-   * starts a run).
-   */
-  idempotencyKey?: string;
   /**
    * Start even when a node names an activity no live worker on its task queue hosts (a worker
    * that is not up yet). The check needs the client's `store`; without one nothing is checked.
@@ -157,7 +115,6 @@ export interface StartRunOptions {
    */
   allowUnknownActivities?: boolean;
 }
-
 
 /** One row of {@link TapflowClient.listRuns}. */
 export interface RunSummary {

@@ -105,6 +105,7 @@ export {
 } from './control/schedules';
 export type { BulkControlOptions, BulkControlResult, BulkOutcome, BulkRunOutcome } from './control/bulk-control';
 export { loadTemporalSettings, type TemporalSettings } from './control/connection';
+export type { RunMetaOptions } from './control/run-meta';
 export { openEventStream, readEventStream, type StreamEvent, type OpenEventStreamOptions } from './control/event-stream-client';
 
 // The Temporal contract (also in `tapflow/workflows`, for workflow code).

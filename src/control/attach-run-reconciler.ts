@@ -7,6 +7,7 @@ import { Client, type ConnectionLike } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import type { Pool } from 'pg';
 import type { StoreValueCodec } from '../store/value-codec';
+import { attachToWorkerRun } from '../core/worker-run-part';
 import { RunReconciler, type RunReconcilerOptions } from './run-reconciler';
 
 /** How often a worker's reconciler sweeps and how far it looks (see {@link RunReconcilerOptions}). */
@@ -41,14 +42,5 @@ export function attachRunReconciler(worker: { run(): Promise<void> }, context: R
     ...(context.valueCodec ? { valueCodec: context.valueCodec } : {}),
     ...context.settings,
   });
-  const run = worker.run.bind(worker);
-  worker.run = async () => {
-    reconciler.start();
-    try {
-      await run();
-    } finally {
-      await reconciler.stop();
-    }
-  };
-  return reconciler;
+  return attachToWorkerRun(worker, reconciler);
 }

@@ -9,19 +9,49 @@ import type { DurationSpec } from '../core/types';
 import { LOWEST_PRIORITY, type RunMeta } from '../workflows/definitions';
 import { checkIdempotencyKey } from './idempotency';
 
-/** The options a run's metadata is made from (a start's options have them all; see `StartRunOptions`). */
+/** What a run's metadata is made from: part of a start's options (`StartRunOptions`), and a schedule's. */
 export interface RunMetaOptions {
+  /** The run id (workflow id). Default: `<pipeline>-<uuid>`. */
   id?: string;
+  /** Labels to find the run by in the store (`tapflow runs search --tag`). */
   tags?: readonly string[];
+  /** Working groups the run belongs to. */
   groups?: readonly string[];
+  /** Who starts it (recorded). Default: none; the command line gives `--user` or the OS user. */
   user?: string;
+  /** Where it runs or is meant to run (recorded). */
   site?: string;
+  /** What the run is about (event numbers, a ticket), any JSON (recorded). */
   event?: unknown;
+  /**
+   * Temporal task priority: 1 (taken first) to 5 (taken last); default 3. The run's nodes
+   * inherit it, so on a backlogged task queue a higher-priority run's nodes go first.
+   */
   priority?: number;
+  /**
+   * Longest the whole run may take (`"2h"`, or milliseconds). When it passes, its nodes are
+   * cancelled and the run fails (type `TapflowRunTimedOut`), and that is recorded. Default: no limit.
+   */
   timeout?: DurationSpec;
+  /**
+   * Longest the run may take counting only time it is not paused (overrides the spec's
+   * `deadline`); then it fails with type `TapflowDeadlineExceeded`. Default: the spec's, else none.
+   */
   deadline?: DurationSpec;
+  /**
+   * What a node's failure does when the node does not say (`onFailure`): `hold` keeps the run
+   * for an operator. Overrides the spec's `defaults.onFailure`. Default: the spec's, else `fail`.
+   */
   onFailure?: 'fail' | 'hold';
+  /** The registered version the spec is (set by `TapflowClient.startPipeline`); recorded with the run. */
   pipelineVersion?: number;
+  /**
+   * Start the run at most once for this key: a second start with the same key returns the first
+   * run (`existing: true`) and starts nothing: while Temporal has the run, and, with the client's
+   * `store`, for as long as the store keeps it. 1-200 characters, no whitespace or control
+   * characters. The run id is `<pipeline>-<key>` unless `id` is given. Default: none (every start
+   * starts a run).
+   */
   idempotencyKey?: string;
 }
 

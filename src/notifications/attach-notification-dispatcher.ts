@@ -2,6 +2,7 @@
  * A worker's notification dispatcher (see `notification-dispatcher.ts`): started when the worker
  * starts running, stopped when it has stopped, so the store can be closed after `worker.run()`.
  */
+import { attachToWorkerRun } from '../core/worker-run-part';
 import { NotificationDispatcher, type NotificationDispatcherOptions } from './notification-dispatcher';
 
 /**
@@ -10,15 +11,5 @@ import { NotificationDispatcher, type NotificationDispatcherOptions } from './no
  * @returns the dispatcher, for a caller that wants to watch it.
  */
 export function attachNotificationDispatcher(worker: { run(): Promise<void> }, options: NotificationDispatcherOptions): NotificationDispatcher {
-  const dispatcher = new NotificationDispatcher(options);
-  const run = worker.run.bind(worker);
-  worker.run = async () => {
-    dispatcher.start();
-    try {
-      await run();
-    } finally {
-      await dispatcher.stop();
-    }
-  };
-  return dispatcher;
+  return attachToWorkerRun(worker, new NotificationDispatcher(options));
 }

@@ -9,6 +9,7 @@
  */
 import type { Pool, PoolClient } from 'pg';
 import { durationText } from '../core/duration';
+import { attachToWorkerRun } from '../core/worker-run-part';
 import { purgeEndedRecords, type PurgeResult } from './purge';
 
 /** How often a worker tries a pass, in ms: hourly. */
@@ -152,14 +153,5 @@ async function unlock(client: PoolClient): Promise<void> {
  * ended), as the run reconciler is attached.
  */
 export function attachStoreRetention(worker: { run(): Promise<void> }, retention: StoreRetention): StoreRetention {
-  const run = worker.run.bind(worker);
-  worker.run = async () => {
-    retention.start();
-    try {
-      await run();
-    } finally {
-      await retention.stop();
-    }
-  };
-  return retention;
+  return attachToWorkerRun(worker, retention);
 }
