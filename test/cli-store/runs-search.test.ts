@@ -50,7 +50,7 @@ test('--json prints every run newest first, a documented row shape, and no next 
   const r1 = out.runs.find((r) => r.workflowId === 'r1');
   expect(Object.keys(r1 ?? {}).sort()).toEqual(
     ['attempt', 'createdAt', 'event', 'finishedAt', 'firstRunId', 'groups', 'idempotencyKey', 'pipeline', 'pipelineVersion', 'plots', 'priority', 'products',
-      'progressCompleted', 'progressSkipped', 'progressTotal', 'reason', 'rerunOf', 'retries', 'site', 'startedAt', 'state', 'tags', 'timeoutMs', 'updatedAt',
+      'progressCompleted', 'progressSkipped', 'progressTotal', 'reason', 'rerunOf', 'retries', 'scheduleId', 'site', 'startedAt', 'state', 'tags', 'timeoutMs', 'updatedAt',
       'userName', 'workflowId'].sort(),
   );
   expect(r1).toMatchObject({
