@@ -55,6 +55,7 @@ describe('round trip', () => {
       idempotencyKey: 'order-1234',
       rerunOf: 'wf-earlier',
       pipelineVersion: 4,
+      scheduleId: 'nightly',
       createdAt: T0,
       startedAt: T1,
       finishedAt: T2.toISOString(),
