@@ -449,7 +449,7 @@ export const scheduleCreateBody = {
 
 /** POST /api/schedules/:id/trigger. */
 export const scheduleTriggerBody = {
-  type: ['object', 'null'],
+  type: 'object',
   additionalProperties: false,
   properties: { overlap: { ...overlapPolicy, description: 'If its last run still goes. Default: allow-all (start anyway).' } },
 } as const;
@@ -468,7 +468,7 @@ export const scheduleBackfillBody = {
 
 /** POST /api/schedules/:id/pause and /unpause. */
 export const scheduleNoteBody = {
-  type: ['object', 'null'],
+  type: 'object',
   additionalProperties: false,
   properties: { reason: { type: 'string', maxLength: 1000, description: 'Why; shown with the schedule.' } },
 } as const;

@@ -122,7 +122,7 @@ export function registerScheduleRoutes(app: FastifyInstance, ctx: ApiContext): v
   );
 
   for (const action of ['pause', 'unpause'] as const) {
-    app.post<{ Params: { id: string }; Body: { reason?: string } | null }>(
+    app.post<{ Params: { id: string }; Body: { reason?: string } }>(
       `/api/schedules/:id/${action}`,
       {
         config: { action: 'control' },
@@ -144,7 +144,7 @@ export function registerScheduleRoutes(app: FastifyInstance, ctx: ApiContext): v
     );
   }
 
-  app.post<{ Params: { id: string }; Body: { overlap?: OverlapPolicyName } | null }>(
+  app.post<{ Params: { id: string }; Body: { overlap?: OverlapPolicyName } }>(
     '/api/schedules/:id/trigger',
     {
       config: { action: 'start' },
