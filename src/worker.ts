@@ -33,6 +33,7 @@ import { loadActivityModules } from './activities/load-modules';
 import { createMapBatchActivity } from './activities/map-batch';
 import { createRecordActivity } from './activities/record';
 import { runCancelActivities } from './activities/run-cancel';
+import { concurrencyActivities } from './activities/concurrency';
 import { createLatestPipelineActivity } from './activities/latest-pipeline';
 import { bundleTapflowWorkflows } from './bundle/workflow-bundle';
 import type { WorkerMetrics } from './observability/metrics';
@@ -201,7 +202,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Tempor
   activities[RECORD_ACTIVITY] = createRecordActivity(options.store, recordMetrics) as (call: unknown) => Promise<unknown>;
   const runWrites = options.store && (options.store.runWrites ?? new RunWriteQueue(options.store.pool, { valueCodec: options.store.valueCodec }));
   if (runWrites && recordMetrics) runWrites.observe((run, outcome) => recordMetrics.written({ kind: 'run', run }, outcome));
-  Object.assign(activities, runCancelActivities);
+  Object.assign(activities, runCancelActivities, concurrencyActivities);
   activities[LATEST_PIPELINE_ACTIVITY] = createLatestPipelineActivity(options.store) as (call: unknown) => Promise<unknown>;
 
   const { workflowsPath: theirWorkflows, workflowBundle: theirBundle, ...workerOptions } = options.workerOptions ?? {};

@@ -155,6 +155,22 @@ export class RunMachine {
     this.why = undefined;
   }
 
+  /**
+   * The run waits for a concurrency slot: a running run is `queued`, with `reason`. A paused or
+   * pausing run stays so (it queues again when resumed).
+   */
+  enqueue(reason: string): void {
+    this.move('enqueue');
+    if (this.current === 'queued') this.why = reason;
+  }
+
+  /** The run has its slot: a queued run runs. */
+  admit(): void {
+    if (this.current !== 'queued') return;
+    this.move('admit');
+    this.why = undefined;
+  }
+
   /** No node works any more: a pausing run is now paused. @returns whether it came to rest. */
   drained(): boolean {
     const before = this.current;

@@ -15,8 +15,10 @@ import { FINAL_RUN_STATES, RUN_STATES, type ControlAction, type RunState } from 
  * - `stop`: the run must end failed (a node failed for good, the run's own limit passed); its
  *   state stays while the nodes in flight are stopped, and the reason says why.
  * - `complete`, `endCancelled`, `endFailed`: every node has settled and the run ends.
+ * - `enqueue`: the run waits for a concurrency slot before any node starts (at its start, and
+ *   when resumed after it withdrew while paused); `admit`: it has the slot.
  */
-export const RUN_EVENTS = ['pause', 'resume', 'cancel', 'hold', 'release', 'drained', 'stop', 'complete', 'endCancelled', 'endFailed'] as const;
+export const RUN_EVENTS = ['pause', 'resume', 'cancel', 'hold', 'release', 'drained', 'stop', 'complete', 'endCancelled', 'endFailed', 'enqueue', 'admit'] as const;
 
 /** An event of {@link RUN_EVENTS}. */
 export type RunEvent = (typeof RUN_EVENTS)[number];
@@ -74,6 +76,12 @@ function cell(state: RunState, event: RunEvent): Transition {
       return final ? { refused: `cannot end: the run has already ended (${state})` } : { to: 'cancelled' };
     case 'endFailed':
       return final ? { refused: `cannot end: the run has already ended (${state})` } : { to: 'failed' };
+    case 'enqueue':
+      if (final) return { refused: `cannot queue: the run has already ended (${state})` };
+      return { to: state === 'running' ? 'queued' : state };
+    case 'admit':
+      if (final) return { refused: `cannot admit: the run has already ended (${state})` };
+      return { to: state === 'queued' ? 'running' : state };
   }
 }
 

@@ -251,7 +251,30 @@ export interface PipelineSpec {
    * Default: none (the deployment's own webhooks still hear every run).
    */
   notify?: NotifySpec[];
+  /**
+   * At most `limit` runs with the same key are past their start at once, across every run of
+   * every pipeline that names the key: the others wait in the state `queued` (no node started),
+   * in priority order, then first come, and start as a slot frees. A child pipeline with its
+   * own `concurrency` is a run too and takes a slot of its key (with its parent's key and a
+   * limit the parent already fills, it would wait for ever). Default: no limit.
+   */
+  concurrency?: ConcurrencySpec;
 }
+
+/** A concurrency limit: see {@link PipelineSpec.concurrency}. */
+export interface ConcurrencySpec {
+  /**
+   * What the limit counts over: a constant (`"reports"`), or a `${{ }}` template over `params`
+   * (`"${{ params.tenant }}"`, `"tenant-${{ params.tenant }}"`), resolved when the run starts.
+   */
+  key: string;
+  /** How many at once, from 1. */
+  limit: number;
+}
+
+/** The most a concurrency limit may allow, and the longest key (resolved). */
+export const MAX_CONCURRENCY_LIMIT = 10_000;
+export const MAX_CONCURRENCY_KEY_LENGTH = 200;
 
 /** Default `maxParallel`. */
 export const DEFAULT_MAX_PARALLEL = 8;
@@ -323,6 +346,10 @@ export const CANCEL_RUN_ACTIVITY = 'tapflowCancelRun';
 export const CANCEL_REASON_ACTIVITY = 'tapflowCancelReason';
 /** The activity that reads a registered pipeline's latest version, for a schedule that follows it. */
 export const LATEST_PIPELINE_ACTIVITY = 'tapflowLatestPipeline';
+/** The local activity a run asks its key's coordinator for a slot with (signal-with-start). */
+export const ACQUIRE_SLOT_ACTIVITY = 'tapflowAcquireSlot';
+/** The local activity a coordinator asks which of its holders' runs have ended with. */
+export const CLOSED_RUNS_ACTIVITY = 'tapflowClosedRuns';
 
 /** Activity names tapflow's workers keep for themselves: no node may call one. */
 export const RESERVED_ACTIVITIES: ReadonlyMap<string, string> = new Map([
@@ -331,6 +358,8 @@ export const RESERVED_ACTIVITIES: ReadonlyMap<string, string> = new Map([
   [CANCEL_RUN_ACTIVITY, 'tapflow cancels runs with it'],
   [CANCEL_REASON_ACTIVITY, 'tapflow reads cancel requests with it'],
   [LATEST_PIPELINE_ACTIVITY, 'tapflow schedules the latest version of a pipeline with it'],
+  [ACQUIRE_SLOT_ACTIVITY, 'tapflow asks for concurrency slots with it'],
+  [CLOSED_RUNS_ACTIVITY, 'tapflow frees the concurrency slots of ended runs with it'],
 ]);
 
 /** What an activity reports with `call.report`. */

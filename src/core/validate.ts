@@ -8,6 +8,7 @@ import { parseDuration } from './duration';
 import { checkKindFields, fieldsOfKind, kindOf } from './validate-kinds';
 import { checkNodeExpressions } from './validate-expressions';
 import { checkNotifyList } from './notify';
+import { checkConcurrency } from './concurrency';
 import { describe, isObject, isPositiveDuration, isPositiveInt, withArticle } from './value-checks';
 import { DEFAULT_MAX_DEPTH, MAX_NODES, MAX_PIPELINE_DEPTH, RESERVED_ACTIVITIES, type NodeSpec, type PipelineSpec } from './types';
 
@@ -24,7 +25,7 @@ export type ValidationResult =
 
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 const MAX_ID_LENGTH = 128;
-const TOP_FIELDS = new Set(['name', 'description', 'maxParallel', 'defaults', 'nodes', 'deadline', 'maxDepth', 'notify']);
+const TOP_FIELDS = new Set(['name', 'description', 'maxParallel', 'defaults', 'nodes', 'deadline', 'maxDepth', 'notify', 'concurrency']);
 const DEFAULT_FIELDS = new Set(['retry', 'timeout', 'heartbeatTimeout', 'taskQueue', 'onFailure']);
 const RETRY_FIELDS = new Set([
   'maximumAttempts',
@@ -122,6 +123,7 @@ function checkSpecBody(
     add('maxDepth', `must be a whole number from 1 to ${MAX_PIPELINE_DEPTH}, got ${describe(value.maxDepth)}`);
   }
   if (value.notify !== undefined) checkNotifyList(value.notify, 'notify', add);
+  if (value.concurrency !== undefined) checkConcurrency(value.concurrency, 'concurrency', rules.expressions, add);
   if (value.defaults !== undefined) {
     if (!isObject(value.defaults)) add('defaults', 'must be an object');
     else {

@@ -90,6 +90,9 @@ export interface RunMeta {
   scheduleId?: string;
 }
 
+/** The priority of a run that gives none (Temporal's default too). */
+export const DEFAULT_PRIORITY = 3;
+
 /** The lowest (least urgent) task priority Temporal accepts by default. */
 export const LOWEST_PRIORITY = 5;
 

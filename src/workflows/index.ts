@@ -18,5 +18,6 @@
 export { pipelineWorkflow } from './pipeline-workflow';
 export { mapShardWorkflow } from './map-shard-workflow';
 export { launchPipelineWorkflow } from './launch-pipeline-workflow';
+export { concurrencyWorkflow } from './concurrency-workflow';
 export * from './definitions';
 export * from '../core/failure-types';

@@ -44,8 +44,12 @@ import {
   type ControlAck,
   type ControlRequest,
   type PipelineRunResult,
+  DEFAULT_PRIORITY,
   SCHEDULED_BY_SEARCH_ATTRIBUTE,
 } from './definitions';
+import { slotGrantedSignal } from './concurrency-protocol';
+import { CONCURRENCY_PATCH, RunSlot, type RunSlotSnapshot } from './run-slot';
+import { resolveConcurrencyKey } from '../core/concurrency';
 import {
   DEADLINE_EXCEEDED,
   EXPRESSION_FAILED,
@@ -119,6 +123,8 @@ interface Carried {
   clock?: ActiveClockSnapshot;
   /** Whether the run reads its spec's expressions (absent: carried before they existed). */
   expressions?: boolean;
+  /** The run's concurrency slot, when its spec limits it. */
+  slot?: RunSlotSnapshot;
 }
 
 /** Continue-as-new once the history passes this many events (Temporal warns at 10,240). */
@@ -167,6 +173,30 @@ export async function pipelineWorkflow(input: PipelineRunArgs): Promise<Pipeline
 
   /** The run's state, reason and how it ends: every change goes through it. */
   const run = new RunMachine(carried ? { state: carried.state, reason: carried.reason, cancelVia: carried.cancelVia } : undefined);
+  /** Why the run cannot have a concurrency key (its template failed on the params), if so. */
+  let keyProblem: string | undefined;
+  /** The run's concurrency slot, when its spec limits it: until it has one, nothing starts. */
+  const slot = ((): RunSlot | undefined => {
+    const limit = spec.concurrency;
+    if (limit === undefined || !patched(CONCURRENCY_PATCH)) return undefined;
+    let state = carried?.slot;
+    if (!state) {
+      const key = resolveConcurrencyKey(limit, input.params);
+      if (!key.ok) {
+        keyProblem = key.error;
+        return undefined;
+      }
+      state = { key: key.key, limit: limit.limit, admitted: false, asked: false, ticket: 0 };
+    }
+    const owner = { workflowId: info.workflowId, taskQueue: info.taskQueue, priority: meta.priority ?? DEFAULT_PRIORITY, arrivedAt: startedAt };
+    return new RunSlot(owner, state);
+  })();
+  if (slot && !carried && !slot.admitted) {
+    // Queued time is not active time: the deadline counts from the admission.
+    run.enqueue(slot.waitingReason);
+    clock.stop();
+    slot.ask();
+  }
   let finishedAt: string | undefined;
   /** Paths the activities reported (the files they produced and the plots they drew), in order, once each. */
   const products = new Set(carried?.products);
@@ -270,8 +300,17 @@ export async function pipelineWorkflow(input: PipelineRunArgs): Promise<Pipeline
     }
     // The validator (an update) or the signal handler has checked the run takes the action.
     run.control(action, request.reason, request.by, via);
-    if (action === 'pause') clock.stop();
-    if (action === 'resume') clock.start();
+    if (action === 'pause') {
+      clock.stop();
+      // A queued run gives its place up while paused (it keeps its turn: its start time).
+      slot?.withdraw();
+    }
+    if (action === 'resume') {
+      if (slot && !slot.admitted) {
+        run.enqueue(slot.waitingReason);
+        slot.ask();
+      } else clock.start();
+    }
     if (action === 'cancel') stopNodes();
     else settle();
     log.info(`run ${action}`, { state: run.state, reason: run.reason, by: request.by });
@@ -305,6 +344,15 @@ export async function pipelineWorkflow(input: PipelineRunArgs): Promise<Pipeline
   setHandler(pauseSignal, onSignal('pause'));
   setHandler(resumeSignal, onSignal('resume'));
   setHandler(cancelSignal, onSignal('cancel'));
+  setHandler(slotGrantedSignal, (grant) => {
+    if (!slot?.accept(grant)) return;
+    if (run.state === 'queued') {
+      run.admit();
+      clock.start();
+      log.info('run admitted: it has a concurrency slot', { key: slot.key });
+    }
+    wake();
+  });
   registerOperatorHandlers({
     book,
     waiting,
@@ -632,6 +680,8 @@ export async function pipelineWorkflow(input: PipelineRunArgs): Promise<Pipeline
       }
       if (draining && busy() === 0) {
         await condition(allHandlersFinished);
+        // A request for a slot still going out must be out before this execution ends.
+        await slot?.flush();
         publish(true);
         if (reporter.live) {
           if (unrecordedOutputs.size > 0) recordDurably();
@@ -652,6 +702,7 @@ export async function pipelineWorkflow(input: PipelineRunArgs): Promise<Pipeline
           clock: clock.snapshot(),
           expressions: expressive,
         };
+        if (slot) next.slot = slot.snapshot();
         if (reason !== undefined) next.reason = reason;
         if (cancelVia !== undefined) next.cancelVia = cancelVia;
         log.info('continuing as new', { historyLength: workflowInfo().historyLength });
@@ -665,6 +716,8 @@ export async function pipelineWorkflow(input: PipelineRunArgs): Promise<Pipeline
     }
   };
 
+  // A concurrency key that cannot be had fails the run before anything starts.
+  if (keyProblem !== undefined) run.stop({ kind: 'expired', failureType: EXPRESSION_FAILED, message: keyProblem }, keyProblem);
   try {
     await nodeScope.run(mainLoop);
     // Every node has ended and one failed that the run went on past: the run fails now.
@@ -690,6 +743,8 @@ export async function pipelineWorkflow(input: PipelineRunArgs): Promise<Pipeline
     const ownCancel =
       cause?.kind === 'cancel' && !run.cancelledThroughTemporal && patched(CANCEL_ENDS_CANCELED_PATCH) ? requestOwnCancel() : undefined;
     await Promise.all(inFlight.values());
+    // The slot goes back before the final record: the next run of the key need not wait for it.
+    await slot?.release();
     const told = await explained;
     if (told) run.explainTemporalCancel(told);
     const now = new Date().toISOString();

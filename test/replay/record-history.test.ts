@@ -21,6 +21,11 @@ import type { PipelineSpec } from '../../src/core/types';
 import { devServerEnv } from '../helpers/temporal';
 import { eventually } from '../helpers/poll';
 import { startRig, type TestRig } from '../helpers/worker';
+import { freshDatabase, startTestPostgres, type TestDatabase } from '../helpers/postgres';
+import type { EmbeddedPostgres } from '../../src/devstack/embedded-postgres';
+import { AttemptRecorder } from '../../src/store/attempt-recorder';
+import { StorePipelineRegistry } from '../../src/store/pipeline-registry';
+import { LAUNCH_PIPELINE_WORKFLOW_TYPE } from '../../src/workflows/definitions';
 
 const RECORD = process.env.RECORD_HISTORY === '1';
 const HISTORIES = process.env.TAPFLOW_HISTORY_DIR ? resolve(process.env.TAPFLOW_HISTORY_DIR) : join(__dirname, 'histories');
@@ -469,6 +474,57 @@ function started(id: string, nodeId: string): Promise<true> {
     await rig.tf.result(id, { wait: true });
     await save(id);
     await save(`${id}/write~2`, 'replay-repeat-write~2');
+  });
+
+  describe('with a store (the registry, concurrency slots)', () => {
+    let pg: EmbeddedPostgres | undefined;
+    let db: TestDatabase | undefined;
+    let recorder: AttemptRecorder | undefined;
+    let storeRig: TestRig | undefined;
+    beforeAll(async () => {
+      pg = await startTestPostgres();
+      db = await freshDatabase(pg);
+      recorder = new AttemptRecorder(db.pool);
+      recorder.start();
+      storeRig = await startRig(env, 'record-history-store', { store: { pool: db.pool, recorder } });
+    });
+    afterAll(async () => {
+      await storeRig?.stop();
+      await recorder?.drain();
+      await db?.end();
+      await pg?.stop();
+    });
+
+    test("a schedule's launch of a pipeline's latest version: looked up, then continued as new into the run", async () => {
+      const id = 'replay-launch';
+      const spec: PipelineSpec = { name: 'replay-latest', nodes: [{ id: 'only', activity: 'noop', input: { v: 2 } }] };
+      await new StorePipelineRegistry((db as TestDatabase).pool).push(spec, 'recorder');
+      const handle = await env.client.workflow.start(LAUNCH_PIPELINE_WORKFLOW_TYPE, {
+        workflowId: id,
+        taskQueue: (storeRig as TestRig).taskQueue,
+        args: [{ pipeline: 'replay-latest', params: { day: 1 }, meta: { scheduleId: 'replay-schedule' } }],
+      });
+      await handle.result();
+      // The launch's own execution: the lookup, and the continue-as-new.
+      const launch = await env.client.workflow.getHandle(id, handle.firstExecutionRunId).fetchHistory();
+      if (!existsSync(join(HISTORIES, `${id}.json`))) writeFileSync(join(HISTORIES, `${id}.json`), historyToJson(launch) + '\n');
+    });
+
+    test('two runs of a concurrency key with a limit of 1: one waits queued; and the key\'s coordinator', async () => {
+      const spec: PipelineSpec = {
+        name: 'replay-concurrency',
+        concurrency: { key: 'replay-${{ params.tenant }}', limit: 1 },
+        nodes: [{ id: 'work', activity: 'step', input: { sleepMs: 300 } }],
+      };
+      const tf = (storeRig as TestRig).tf;
+      await tf.startRun(spec, { id: 'replay-concurrency-1', input: { tenant: 't' } });
+      await tf.startRun(spec, { id: 'replay-concurrency-2', input: { tenant: 't' } });
+      await tf.result('replay-concurrency-1', { wait: true });
+      await tf.result('replay-concurrency-2', { wait: true });
+      await save('replay-concurrency-1');
+      await save('replay-concurrency-2');
+      await save('tapflow-concurrency/runs/replay-t', 'replay-concurrency-coordinator');
+    });
   });
 
   test('a run paused while its last node is in flight (before the pause held the end)', () => pauseAtEnd('replay-pause-at-end'), 60_000);

@@ -26,12 +26,12 @@ describe('the transition table', () => {
     const live: RunState[] = ['queued', 'running', 'pausing', 'paused', 'held', 'cancelling'];
     const table = Object.fromEntries(live.map((s) => [s, Object.fromEntries(RUN_EVENTS.map((e) => [e, to(s, e)]))]));
     expect(table).toEqual({
-      queued: { pause: 'pausing', resume: 'refused', cancel: 'cancelling', hold: 'held', release: 'queued', drained: 'queued', stop: 'queued', complete: 'completed', endCancelled: 'cancelled', endFailed: 'failed' },
-      running: { pause: 'pausing', resume: 'refused', cancel: 'cancelling', hold: 'held', release: 'running', drained: 'running', stop: 'running', complete: 'completed', endCancelled: 'cancelled', endFailed: 'failed' },
-      pausing: { pause: 'refused', resume: 'running', cancel: 'cancelling', hold: 'pausing', release: 'pausing', drained: 'paused', stop: 'pausing', complete: 'completed', endCancelled: 'cancelled', endFailed: 'failed' },
-      paused: { pause: 'refused', resume: 'running', cancel: 'cancelling', hold: 'paused', release: 'paused', drained: 'paused', stop: 'paused', complete: 'completed', endCancelled: 'cancelled', endFailed: 'failed' },
-      held: { pause: 'pausing', resume: 'refused', cancel: 'cancelling', hold: 'held', release: 'running', drained: 'held', stop: 'held', complete: 'refused', endCancelled: 'cancelled', endFailed: 'failed' },
-      cancelling: { pause: 'refused', resume: 'refused', cancel: 'refused', hold: 'cancelling', release: 'cancelling', drained: 'cancelling', stop: 'cancelling', complete: 'refused', endCancelled: 'cancelled', endFailed: 'failed' },
+      queued: { pause: 'pausing', resume: 'refused', cancel: 'cancelling', hold: 'held', release: 'queued', drained: 'queued', stop: 'queued', complete: 'completed', endCancelled: 'cancelled', endFailed: 'failed', enqueue: 'queued', admit: 'running' },
+      running: { pause: 'pausing', resume: 'refused', cancel: 'cancelling', hold: 'held', release: 'running', drained: 'running', stop: 'running', complete: 'completed', endCancelled: 'cancelled', endFailed: 'failed', enqueue: 'queued', admit: 'running' },
+      pausing: { pause: 'refused', resume: 'running', cancel: 'cancelling', hold: 'pausing', release: 'pausing', drained: 'paused', stop: 'pausing', complete: 'completed', endCancelled: 'cancelled', endFailed: 'failed', enqueue: 'pausing', admit: 'pausing' },
+      paused: { pause: 'refused', resume: 'running', cancel: 'cancelling', hold: 'paused', release: 'paused', drained: 'paused', stop: 'paused', complete: 'completed', endCancelled: 'cancelled', endFailed: 'failed', enqueue: 'paused', admit: 'paused' },
+      held: { pause: 'pausing', resume: 'refused', cancel: 'cancelling', hold: 'held', release: 'running', drained: 'held', stop: 'held', complete: 'refused', endCancelled: 'cancelled', endFailed: 'failed', enqueue: 'held', admit: 'held' },
+      cancelling: { pause: 'refused', resume: 'refused', cancel: 'refused', hold: 'cancelling', release: 'cancelling', drained: 'cancelling', stop: 'cancelling', complete: 'refused', endCancelled: 'cancelled', endFailed: 'failed', enqueue: 'cancelling', admit: 'cancelling' },
     });
   });
 });

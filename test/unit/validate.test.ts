@@ -563,3 +563,30 @@ describe('nodeById', () => {
     expect(byId.get('large')).toBe(spec.nodes[2]);
   });
 });
+
+describe('validateSpec: concurrency', () => {
+  const spec = (concurrency: unknown): unknown => ({ name: 'p', concurrency, nodes: [{ id: 'a', activity: 'act' }] });
+
+  test('takes a constant key, or a template over params, and a limit', () => {
+    expect(validateSpec(spec({ key: 'reports', limit: 1 })).ok).toBe(true);
+    expect(validateSpec(spec({ key: 'tenant-${{ params.tenant }}', limit: 10_000 })).ok).toBe(true);
+  });
+
+  test.each<[unknown, string[]]>([
+    ['tenant', ['concurrency: must be an object with "key" and "limit", e.g. { "key": "${{ params.tenant }}", "limit": 2 }, got "tenant"']],
+    [{ limit: 2 }, ['concurrency.key: missing: what the limit counts over (a name, or a template over params)']],
+    [{ key: '', limit: 2 }, ['concurrency.key: must be a non-empty string, got ""']],
+    [{ key: 'x'.repeat(201), limit: 2 }, ['concurrency.key: at most 200 characters, got 201']],
+    [{ key: 'k' }, ['concurrency.limit: missing: how many at once']],
+    [{ key: 'k', limit: 0 }, ['concurrency.limit: must be a whole number from 1 to 10000, got number 0']],
+    [{ key: 'k', limit: 1.5 }, ['concurrency.limit: must be a whole number from 1 to 10000, got number 1.5']],
+    [{ key: 'k', limit: 2, per: 'tenant' }, ['concurrency.per: unknown field; a concurrency limit takes "key" and "limit"']],
+  ])('refuses %j with where and why', (concurrency, want) => {
+    expect(lines(spec(concurrency))).toEqual(want);
+  });
+
+  test("a key's template may read params only, and must parse", () => {
+    expect(lines(spec({ key: '${{ upstream.a.x }}', limit: 1 }))[0]).toMatch(/^concurrency\.key: .*upstream/);
+    expect(lines(spec({ key: '${{ params.tenant', limit: 1 }))[0]).toMatch(/^concurrency\.key: /);
+  });
+});

@@ -1,0 +1,148 @@
+/**
+ * A run's side of its pipeline's concurrency limit: asking the key's coordinator for a slot,
+ * taking the grant, withdrawing while paused, and giving the slot back when the run ends (see
+ * `concurrency-workflow.ts`).
+ *
+ * Each request has a ticket; a grant names the ticket it answers, and one for a request the run
+ * has since withdrawn is ignored (the withdrawal, sent after, frees that slot at the coordinator).
+ */
+import { getExternalWorkflowHandle, log, proxyLocalActivities } from '@temporalio/workflow';
+import { runSlotHolder, runSlotsCoordinatorId } from '../core/concurrency';
+import { ACQUIRE_SLOT_ACTIVITY } from '../core/types';
+import { releaseSlotSignal, type SlotGrant, type SlotRequest } from './concurrency-protocol';
+
+/** Runs that may pass a concurrency limit take this patch: the asking and waiting are new commands. */
+export const CONCURRENCY_PATCH = 'tapflow-concurrency';
+
+/** The worker function behind the request (see `activities/concurrency.ts`). */
+export interface AcquireSlotActivities {
+  [ACQUIRE_SLOT_ACTIVITY](call: { coordinatorId: string; key: string; taskQueue: string; request: SlotRequest }): Promise<void>;
+}
+
+// A request must reach the coordinator: retried for as long as it takes (the run waits anyway).
+const requests = proxyLocalActivities<AcquireSlotActivities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', maximumInterval: '30s' },
+});
+
+/** What carries over to the next execution. */
+export interface RunSlotSnapshot {
+  key: string;
+  limit: number;
+  admitted: boolean;
+  /** Whether a request is out (not withdrawn). */
+  asked: boolean;
+  ticket: number;
+}
+
+/** Who the run is, for its requests. */
+export interface RunSlotOwner {
+  workflowId: string;
+  taskQueue: string;
+  /** 1 (first) to 5 (last). */
+  priority: number;
+  /** When the run started (ISO): its place in the queue within a priority. */
+  arrivedAt: string;
+}
+
+/** See the module comment. */
+export class RunSlot {
+  private state: RunSlotSnapshot;
+  private pending: Promise<void> | undefined;
+
+  constructor(
+    private readonly owner: RunSlotOwner,
+    carried: RunSlotSnapshot,
+  ) {
+    this.state = { ...carried };
+  }
+
+  /** Whether the run holds its slot. */
+  get admitted(): boolean {
+    return this.state.admitted;
+  }
+
+  /** The key and limit, for the run's reason while queued. */
+  get key(): string {
+    return this.state.key;
+  }
+
+  get limit(): number {
+    return this.state.limit;
+  }
+
+  /** Why the run is queued, as its status says it. */
+  get waitingReason(): string {
+    return `waiting for a concurrency slot: key ${JSON.stringify(this.state.key)}, limit ${this.state.limit}`;
+  }
+
+  /** Asks for a slot (a new ticket); the request goes out in the background. */
+  ask(): void {
+    if (this.state.admitted || this.state.asked) return;
+    this.state.asked = true;
+    this.state.ticket += 1;
+    const request: SlotRequest = {
+      holder: runSlotHolder(this.owner.workflowId),
+      workflowId: this.owner.workflowId,
+      ticket: this.state.ticket,
+      priority: this.owner.priority,
+      arrivedAt: this.owner.arrivedAt,
+      limit: this.state.limit,
+    };
+    const previous = this.pending ?? Promise.resolve();
+    // In order after any earlier release, so the coordinator never sees them swapped.
+    this.pending = previous.then(() =>
+      requests[ACQUIRE_SLOT_ACTIVITY]({
+        coordinatorId: runSlotsCoordinatorId(this.state.key),
+        key: this.state.key,
+        taskQueue: this.owner.taskQueue,
+        request,
+      }),
+    );
+  }
+
+  /** Takes a grant: whether it admits the run (a grant for this ticket, while asking). */
+  accept(grant: SlotGrant): boolean {
+    if (this.state.admitted || !this.state.asked || grant.ticket !== this.state.ticket) return false;
+    this.state.admitted = true;
+    return true;
+  }
+
+  /** Withdraws the request (the run was paused while queued). */
+  withdraw(): void {
+    if (this.state.admitted || !this.state.asked) return;
+    this.state.asked = false;
+    this.sendRelease();
+  }
+
+  /** Gives the slot back, or withdraws the request, as the run ends; waits for both to be sent. */
+  async release(): Promise<void> {
+    if (this.state.admitted || this.state.asked) {
+      this.state.admitted = false;
+      this.state.asked = false;
+      this.sendRelease();
+    }
+    await this.pending?.catch(() => undefined);
+  }
+
+  /** Waits until the requests and releases sent so far have gone out. */
+  async flush(): Promise<void> {
+    await this.pending?.catch(() => undefined);
+  }
+
+  snapshot(): RunSlotSnapshot {
+    return { ...this.state };
+  }
+
+  private sendRelease(): void {
+    const previous = this.pending ?? Promise.resolve();
+    const holder = runSlotHolder(this.owner.workflowId);
+    this.pending = previous
+      .catch(() => undefined)
+      .then(() => getExternalWorkflowHandle(runSlotsCoordinatorId(this.state.key)).signal(releaseSlotSignal, { holder }))
+      .catch((err: unknown) => {
+        // No coordinator: it has nothing of this run's to free.
+        log.info('no concurrency coordinator to give the slot back to', { key: this.state.key, error: (err as Error)?.message });
+      });
+  }
+}
