@@ -51,12 +51,12 @@ export function checkConcurrency(value: unknown, at: string, expressions: boolea
  *
  * @returns the key, or why it cannot be had (a missing parameter, an empty or too long key).
  */
-export function resolveConcurrencyKey(spec: ConcurrencySpec, params: unknown): { ok: true; key: string } | { ok: false; error: string } {
+export function resolveConcurrencyKey(spec: ConcurrencySpec, params: unknown, at = 'concurrency'): { ok: true; key: string } | { ok: false; error: string } {
   let value: unknown = spec.key;
   if (holdsTemplates(spec.key)) {
     const scope = { variables: CONCURRENCY_KEY_VARIABLES, needs: [] };
     try {
-      value = resolveTemplates(spec.key, 'concurrency.key', (expression) => {
+      value = resolveTemplates(spec.key, `${at}.key`, (expression) => {
         const result = expressionEngine().evaluateExpression(expression, scope, { params });
         if (!result.ok) throw new Error(result.error);
         return result.value;
@@ -67,17 +67,25 @@ export function resolveConcurrencyKey(spec: ConcurrencySpec, params: unknown): {
     }
   }
   const key = typeof value === 'string' ? value : JSON.stringify(value) ?? 'null';
-  if (key.trim() === '') return { ok: false, error: `concurrency.key: ${spec.key} gave an empty key` };
-  if (key.length > MAX_CONCURRENCY_KEY_LENGTH) return { ok: false, error: `concurrency.key: ${spec.key} gave a key of ${key.length} characters (at most ${MAX_CONCURRENCY_KEY_LENGTH})` };
+  if (key.trim() === '') return { ok: false, error: `${at}.key: ${spec.key} gave an empty key` };
+  if (key.length > MAX_CONCURRENCY_KEY_LENGTH) return { ok: false, error: `${at}.key: ${spec.key} gave a key of ${key.length} characters (at most ${MAX_CONCURRENCY_KEY_LENGTH})` };
   return { ok: true, key };
 }
 
-/** The workflow id of the coordinator that counts the slots of runs with `key`. */
-export function runSlotsCoordinatorId(key: string): string {
-  return `tapflow-concurrency/runs/${key}`;
+/** What a key counts: runs (a pipeline's `concurrency`) or nodes (a node's); each has its own keys. */
+export type ConcurrencyScope = 'runs' | 'nodes';
+
+/** The workflow id of the coordinator that counts the slots of `key` in `scope`. */
+export function concurrencyCoordinatorId(scope: ConcurrencyScope, key: string): string {
+  return `tapflow-concurrency/${scope}/${key}`;
 }
 
 /** The holder name a run takes a slot under: its workflow id (the same across continue-as-new). */
 export function runSlotHolder(workflowId: string): string {
   return `run:${workflowId}`;
+}
+
+/** The holder name of one start of a node (`n` counts the run's node slots, so a later start is another holder). */
+export function nodeSlotHolder(workflowId: string, nodeId: string, n: number): string {
+  return `node:${workflowId}/${nodeId}#${n}`;
 }

@@ -216,6 +216,13 @@ export interface NodeSpec extends NodeDefaults {
    * own: they would replace the batch's and a retry would start the batch over.
    */
   batchSize?: number;
+  /**
+   * `activity`, `map` and `pipeline` nodes: at most `limit` nodes with this key are in flight at
+   * once, across every run (a GPU, a rate-limited API). A node whose turn comes while the key's
+   * slots are taken waits (`running`, `waitingFor: "concurrency <key>"`), and holds its slot from
+   * the start of its work to its end. The key is a name or a template over `params`.
+   */
+  concurrency?: ConcurrencySpec;
 }
 
 /** Most items one `map` batch may take (the size of a map shard: a batch never spans two). */

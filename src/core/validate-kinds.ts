@@ -7,6 +7,7 @@ import { parseDuration } from './duration';
 import { MAX_MAP_BATCH_SIZE, NODE_KINDS, type NodeKind } from './types';
 import { describe, isObject, isPositiveDuration, isPositiveInt } from './value-checks';
 import { isTemplateText } from './expressions/templates';
+import { checkConcurrency } from './concurrency';
 
 /** Fields every node takes, whatever its kind. */
 const COMMON_FIELDS = ['id', 'kind', 'needs', 'description', 'onFailure', 'deadline', 'when', 'trigger'];
@@ -14,11 +15,11 @@ const COMMON_FIELDS = ['id', 'kind', 'needs', 'description', 'onFailure', 'deadl
 const ACTIVITY_OPTIONS = ['retry', 'timeout', 'heartbeatTimeout', 'taskQueue'];
 
 const FIELDS: Record<NodeKind, ReadonlySet<string>> = {
-  activity: new Set([...COMMON_FIELDS, 'activity', 'input', ...ACTIVITY_OPTIONS]),
+  activity: new Set([...COMMON_FIELDS, 'activity', 'input', 'concurrency', ...ACTIVITY_OPTIONS]),
   sleep: new Set([...COMMON_FIELDS, 'duration', 'until']),
   event: new Set([...COMMON_FIELDS, 'event', 'timeout', 'onTimeout', 'default']),
-  pipeline: new Set([...COMMON_FIELDS, 'pipeline', 'input', 'taskQueue', 'parentClose', 'repeat']),
-  map: new Set([...COMMON_FIELDS, 'over', 'activity', 'pipeline', 'input', 'maxParallel', 'batchSize', 'parentClose', ...ACTIVITY_OPTIONS]),
+  pipeline: new Set([...COMMON_FIELDS, 'pipeline', 'input', 'taskQueue', 'parentClose', 'repeat', 'concurrency']),
+  map: new Set([...COMMON_FIELDS, 'over', 'activity', 'pipeline', 'input', 'maxParallel', 'batchSize', 'parentClose', 'concurrency', ...ACTIVITY_OPTIONS]),
 };
 
 /** An event name: like a node id, and `:` is allowed too (`review:legal`). */
@@ -57,6 +58,7 @@ export function checkKindFields(
   add: (path: string, message: string) => void,
   context: KindContext,
 ): void {
+  if (node.concurrency !== undefined && FIELDS[kind].has('concurrency')) checkConcurrency(node.concurrency, `${at}.concurrency`, context.expressions, add);
   if (node.deadline !== undefined && !isPositiveDuration(node.deadline)) {
     add(`${at}.deadline`, `${describe(node.deadline)} is not a positive duration; use e.g. "30m" or "2h"`);
   }

@@ -29,7 +29,7 @@ import {
 import { formatDuration, parseDuration } from '../core/duration';
 import type { ControlAction, OperatorAction, RunState, RunStatus } from '../core/states';
 import { RunMachine, type CancelVia } from '../core/run-machine';
-import { DEFAULT_MAX_DEPTH, DEFAULT_MAX_PARALLEL, DEFAULT_MAXIMUM_ATTEMPTS, type DurationSpec } from '../core/types';
+import { DEFAULT_MAX_DEPTH, DEFAULT_MAX_PARALLEL, DEFAULT_MAXIMUM_ATTEMPTS, type DurationSpec, type NodeSpec } from '../core/types';
 import { formatProblem, validateSpec } from '../core/validate';
 import {
   cancelSignal,
@@ -48,8 +48,8 @@ import {
   SCHEDULED_BY_SEARCH_ATTRIBUTE,
 } from './definitions';
 import { slotGrantedSignal } from './concurrency-protocol';
-import { CONCURRENCY_PATCH, RunSlot, type RunSlotSnapshot } from './run-slot';
-import { resolveConcurrencyKey } from '../core/concurrency';
+import { CONCURRENCY_PATCH, ConcurrencySlot, type SlotSnapshot } from './concurrency-slot';
+import { nodeSlotHolder, resolveConcurrencyKey, runSlotHolder } from '../core/concurrency';
 import {
   DEADLINE_EXCEEDED,
   EXPRESSION_FAILED,
@@ -124,7 +124,9 @@ interface Carried {
   /** Whether the run reads its spec's expressions (absent: carried before they existed). */
   expressions?: boolean;
   /** The run's concurrency slot, when its spec limits it. */
-  slot?: RunSlotSnapshot;
+  slot?: SlotSnapshot;
+  /** How many node slots the run has asked for (each start of a node is a holder of its own). */
+  nodeSlots?: number;
 }
 
 /** Continue-as-new once the history passes this many events (Temporal warns at 10,240). */
@@ -176,7 +178,7 @@ export async function pipelineWorkflow(input: PipelineRunArgs): Promise<Pipeline
   /** Why the run cannot have a concurrency key (its template failed on the params), if so. */
   let keyProblem: string | undefined;
   /** The run's concurrency slot, when its spec limits it: until it has one, nothing starts. */
-  const slot = ((): RunSlot | undefined => {
+  const slot = ((): ConcurrencySlot | undefined => {
     const limit = spec.concurrency;
     if (limit === undefined || !patched(CONCURRENCY_PATCH)) return undefined;
     let state = carried?.slot;
@@ -188,8 +190,15 @@ export async function pipelineWorkflow(input: PipelineRunArgs): Promise<Pipeline
       }
       state = { key: key.key, limit: limit.limit, admitted: false, asked: false, ticket: 0 };
     }
-    const owner = { workflowId: info.workflowId, taskQueue: info.taskQueue, priority: meta.priority ?? DEFAULT_PRIORITY, arrivedAt: startedAt };
-    return new RunSlot(owner, state);
+    const owner = {
+      scope: 'runs' as const,
+      holder: runSlotHolder(info.workflowId),
+      workflowId: info.workflowId,
+      taskQueue: info.taskQueue,
+      priority: meta.priority ?? DEFAULT_PRIORITY,
+      arrivedAt: startedAt,
+    };
+    return new ConcurrencySlot(owner, state);
   })();
   if (slot && !carried && !slot.admitted) {
     // Queued time is not active time: the deadline counts from the admission.
@@ -220,9 +229,14 @@ export async function pipelineWorkflow(input: PipelineRunArgs): Promise<Pipeline
   /** Pipeline and map nodes in flight: node id to their running child ids. They pause with the run (see `cascade`). */
   const children = new Map<string, string[]>();
   /** Nodes in flight that take a `maxParallel` slot and hold up continue-as-new: activities and children. */
+  /** Nodes in flight that wait for a concurrency slot (or hold one), with their slots. */
+  const nodeSlots = new Map<string, ConcurrencySlot>();
+  /** Node slots being given back: the run ends only once they are. */
+  const slotReleases: Array<Promise<void>> = [];
+  let nodeSlotCount = carried?.nodeSlots ?? 0;
   const busy = (): number => book.inFlight - waiting.size;
   /** Nodes in flight that work here (activities): a pause waits for these. */
-  const working = (): number => busy() - children.size;
+  const working = (): number => busy() - children.size - [...nodeSlots.values()].filter((s) => !s.admitted).length;
   const nesting = input.nesting ?? { depth: 0, maxDepth: spec.maxDepth ?? DEFAULT_MAX_DEPTH };
 
   const status = (): RunStatus => {
@@ -302,14 +316,18 @@ export async function pipelineWorkflow(input: PipelineRunArgs): Promise<Pipeline
     run.control(action, request.reason, request.by, via);
     if (action === 'pause') {
       clock.stop();
-      // A queued run gives its place up while paused (it keeps its turn: its start time).
+      // What waits for a slot gives its place up while paused (it keeps its turn: when it asked).
       slot?.withdraw();
+      for (const s of nodeSlots.values()) s.withdraw();
     }
     if (action === 'resume') {
       if (slot && !slot.admitted) {
         run.enqueue(slot.waitingReason);
         slot.ask();
-      } else clock.start();
+      } else {
+        clock.start();
+        for (const s of nodeSlots.values()) s.ask();
+      }
     }
     if (action === 'cancel') stopNodes();
     else settle();
@@ -345,11 +363,15 @@ export async function pipelineWorkflow(input: PipelineRunArgs): Promise<Pipeline
   setHandler(resumeSignal, onSignal('resume'));
   setHandler(cancelSignal, onSignal('cancel'));
   setHandler(slotGrantedSignal, (grant) => {
-    if (!slot?.accept(grant)) return;
-    if (run.state === 'queued') {
-      run.admit();
-      clock.start();
-      log.info('run admitted: it has a concurrency slot', { key: slot.key });
+    if (slot && grant.holder === slot.holder) {
+      if (!slot.accept(grant)) return;
+      if (run.state === 'queued') {
+        run.admit();
+        clock.start();
+        log.info('run admitted: it has a concurrency slot', { key: slot.key });
+      }
+    } else {
+      for (const [id, s] of nodeSlots) if (s.holder === grant.holder && s.accept(grant)) book.waitFor(id, undefined);
     }
     wake();
   });
@@ -414,6 +436,53 @@ export async function pipelineWorkflow(input: PipelineRunArgs): Promise<Pipeline
   };
 
   /** Starts a node; called from the main loop, so inside `nodeScope`. */
+  /**
+   * A node's work behind its `concurrency`: it asks the key's coordinator for a slot (showing
+   * `waitingFor: concurrency <key>`), starts once it has one, and gives it back when it ends. A
+   * cancel (the run's, or its deadline) while it waits ends it cancelled.
+   */
+  const withNodeSlot = (id: string, node: NodeSpec, work: () => Promise<void>): (() => Promise<void>) => {
+    const limit = node.concurrency;
+    if (limit === undefined || !patched(CONCURRENCY_PATCH)) return work;
+    return async () => {
+      const key = resolveConcurrencyKey(limit, input.params, 'concurrency');
+      if (!key.ok) {
+        finish(id, { kind: 'failed', error: key.error, errorType: EXPRESSION_FAILED, attempts: 0 });
+        return;
+      }
+      const owner = {
+        scope: 'nodes' as const,
+        holder: nodeSlotHolder(info.workflowId, id, ++nodeSlotCount),
+        workflowId: info.workflowId,
+        taskQueue: info.taskQueue,
+        priority: meta.priority ?? DEFAULT_PRIORITY,
+        arrivedAt: new Date().toISOString(),
+      };
+      const nodeSlot = new ConcurrencySlot(owner, { key: key.key, limit: limit.limit, admitted: false, asked: false, ticket: 0 });
+      nodeSlots.set(id, nodeSlot);
+      book.waitFor(id, nodeSlot.waitingFor);
+      nodeSlot.ask();
+      const giveBack = (): void => {
+        nodeSlots.delete(id);
+        book.waitFor(id, undefined);
+        slotReleases.push(CancellationScope.nonCancellable(() => nodeSlot.release()));
+      };
+      try {
+        await condition(() => nodeSlot.admitted);
+      } catch (err) {
+        giveBack();
+        if (!isCancellation(err)) throw err;
+        finish(id, { kind: 'cancelled', attempts: 0 });
+        return;
+      }
+      try {
+        await work();
+      } finally {
+        giveBack();
+      }
+    };
+  };
+
   const launch = (id: string): void => {
     const node = book.spec(id);
     log.debug('node started', { nodeId: id, kind: node.kind ?? 'activity', activity: node.activity });
@@ -442,7 +511,7 @@ export async function pipelineWorkflow(input: PipelineRunArgs): Promise<Pipeline
       finish(id, { kind: 'failed', error, errorType: NODE_FAILED, attempts: 1 });
       return;
     }
-    const run = nodeRunner(runners, id);
+    const run = withNodeSlot(id, node, nodeRunner(runners, id));
     if (limit === undefined) {
       inFlight.set(id, run());
       return;
@@ -703,6 +772,7 @@ export async function pipelineWorkflow(input: PipelineRunArgs): Promise<Pipeline
           expressions: expressive,
         };
         if (slot) next.slot = slot.snapshot();
+        if (nodeSlotCount > 0) next.nodeSlots = nodeSlotCount;
         if (reason !== undefined) next.reason = reason;
         if (cancelVia !== undefined) next.cancelVia = cancelVia;
         log.info('continuing as new', { historyLength: workflowInfo().historyLength });
@@ -743,8 +813,9 @@ export async function pipelineWorkflow(input: PipelineRunArgs): Promise<Pipeline
     const ownCancel =
       cause?.kind === 'cancel' && !run.cancelledThroughTemporal && patched(CANCEL_ENDS_CANCELED_PATCH) ? requestOwnCancel() : undefined;
     await Promise.all(inFlight.values());
-    // The slot goes back before the final record: the next run of the key need not wait for it.
+    // Slots go back before the final record: the next run of the key need not wait for it.
     await slot?.release();
+    await Promise.all(slotReleases);
     const told = await explained;
     if (told) run.explainTemporalCancel(told);
     const now = new Date().toISOString();

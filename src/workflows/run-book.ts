@@ -91,6 +91,8 @@ export class RunBook {
   private readonly records = new Map<string, NodeRecord>();
   private readonly outputs = new Map<string, unknown>();
   private readonly dropped = new Set<string>();
+  /** What running nodes wait for before their work starts (a concurrency slot), by node id. */
+  private readonly waits = new Map<string, string>();
   private readonly tallies = new Map<string, NeedTally>();
   private readonly triggers = new Map<string, TriggerRule>();
   private readonly ready: MinIndexQueue;
@@ -425,6 +427,12 @@ export class RunBook {
     this.record(id).inbox = { data };
   }
 
+  /** Node `id` waits for `what` before its work starts (`waitingFor` in its status); `undefined`: no more. */
+  waitFor(id: string, what: string | undefined): void {
+    if (what === undefined) this.waits.delete(id);
+    else this.waits.set(id, what);
+  }
+
   /** The event kept for a node, removed from the book. */
   takeDelivered(id: string): { data: unknown } | undefined {
     const record = this.record(id);
@@ -515,6 +523,8 @@ export class RunBook {
     if (r.childRunId) status.childRunId = r.childRunId;
     if (r.items) status.items = { ...r.items };
     if (spec.kind === 'event' && r.state === 'running' && spec.event) status.waitingFor = spec.event;
+    const wait = this.waits.get(id);
+    if (wait !== undefined && r.state === 'running') status.waitingFor = wait;
     if (this.dropped.has(id)) status.outputDropped = true;
     return status;
   }

@@ -32,9 +32,17 @@ export class ActivityRecorder {
   readonly finished: string[] = [];
   private running = new Map<string, number>();
   private maxRunning = new Map<string, number>();
+  /** The same, by node id across every run: how many attempts of a node id ran at once anywhere. */
+  private runningNode = new Map<string, number>();
+  private maxRunningNode = new Map<string, number>();
 
   startsOf(runId: string, nodeId?: string): StartRecord[] {
     return this.starts.filter((s) => s.runId === runId && (nodeId === undefined || s.nodeId === nodeId));
+  }
+
+  /** Most attempts of nodes with this id, in any runs, that were running at the same moment. */
+  maxConcurrencyOfNode(nodeId: string): number {
+    return this.maxRunningNode.get(nodeId) ?? 0;
   }
 
   /** Most attempts of one run that were running at the same moment. */
@@ -56,11 +64,15 @@ export class ActivityRecorder {
     const now = (this.running.get(runId) ?? 0) + 1;
     this.running.set(runId, now);
     this.maxRunning.set(runId, Math.max(now, this.maxRunning.get(runId) ?? 0));
+    const here = (this.runningNode.get(nodeId) ?? 0) + 1;
+    this.runningNode.set(nodeId, here);
+    this.maxRunningNode.set(nodeId, Math.max(here, this.maxRunningNode.get(nodeId) ?? 0));
   }
 
   leave(call: ActivityCall): void {
-    const { runId } = call.node;
+    const { runId, nodeId } = call.node;
     this.running.set(runId, (this.running.get(runId) ?? 1) - 1);
+    this.runningNode.set(nodeId, (this.runningNode.get(nodeId) ?? 1) - 1);
   }
 }
 

@@ -525,6 +525,23 @@ function started(id: string, nodeId: string): Promise<true> {
       await save('replay-concurrency-2');
       await save('tapflow-concurrency/runs/replay-t', 'replay-concurrency-coordinator');
     });
+
+    test('two runs whose node shares a limit of 1: one waits for the slot', async () => {
+      const spec: PipelineSpec = {
+        name: 'replay-node-concurrency',
+        nodes: [
+          { id: 'prepare', activity: 'noop' },
+          { id: 'gpu', activity: 'step', needs: ['prepare'], input: { sleepMs: 300 }, concurrency: { key: 'replay-gpu', limit: 1 } },
+        ],
+      };
+      const tf = (storeRig as TestRig).tf;
+      await tf.startRun(spec, { id: 'replay-node-concurrency-1' });
+      await tf.startRun(spec, { id: 'replay-node-concurrency-2' });
+      await tf.result('replay-node-concurrency-1', { wait: true });
+      await tf.result('replay-node-concurrency-2', { wait: true });
+      await save('replay-node-concurrency-1');
+      await save('replay-node-concurrency-2');
+    });
   });
 
   test('a run paused while its last node is in flight (before the pause held the end)', () => pauseAtEnd('replay-pause-at-end'), 60_000);

@@ -10,7 +10,7 @@ import { isFinal, type RunState } from '../../src/core/states';
 import type { PipelineSpec } from '../../src/core/types';
 import { EXPRESSION_FAILED } from '../../src/core/failure-types';
 import { slotsQuery } from '../../src/workflows/concurrency-protocol';
-import { runSlotsCoordinatorId } from '../../src/core/concurrency';
+import { concurrencyCoordinatorId } from '../../src/core/concurrency';
 import { STATE_SEARCH_ATTRIBUTE } from '../../src/workflows/definitions';
 import { delay, eventually } from '../helpers/poll';
 import { storeRigPerFile } from '../helpers/store-rig';
@@ -89,7 +89,7 @@ test('queued runs start in priority, then arrival, order; queued shows in the st
   expect(row).toEqual({ state: 'queued' });
   const described = await stack.env.client.workflow.getHandle(queued[0] as string).describe();
   expect(described.typedSearchAttributes.get(STATE_SEARCH_ATTRIBUTE)).toBe('queued');
-  const slots = await stack.env.client.workflow.getHandle(runSlotsCoordinatorId('tenant-order')).query(slotsQuery);
+  const slots = await stack.env.client.workflow.getHandle(concurrencyCoordinatorId('runs', 'tenant-order')).query(slotsQuery);
   expect(slots).toMatchObject({ key: 'tenant-order', limit: 1, holders: [{ workflowId: holder }] });
   expect(slots.waiting.map((w) => w.workflowId)).toEqual([2, 4, 0, 1, 5, 3].map((i) => queued[i]));
 
@@ -161,4 +161,52 @@ test('a key that cannot be had fails the run before anything starts', async () =
   expect(stack.rig.recorder.startsOf(id)).toEqual([]);
   const failure = await stack.env.client.workflow.getHandle(id).result().then(() => undefined, (err: { cause?: { type?: string } }) => err.cause?.type);
   expect(failure).toBe(EXPRESSION_FAILED);
+});
+
+describe('a node limit', () => {
+  /** A run of a node on the one GPU, between two nodes that need no slot. */
+  const gpu = (name: string, sleepMs = 150): PipelineSpec => ({
+    name,
+    nodes: [
+      { id: 'prepare', activity: 'step', input: { sleepMs: 0 } },
+      { id: 'gpu', activity: 'step', needs: ['prepare'], input: { sleepMs }, concurrency: { key: 'gpu', limit: 1 } },
+      { id: 'after', activity: 'step', needs: ['gpu'], input: { sleepMs: 0 } },
+    ],
+  });
+
+  test('of 1 across 10 runs: the node never runs twice at once, the others wait showing waitingFor, every run completes', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 10; i++) ids.push(await start(gpu('render'), 'gpu'));
+    const seen = await eventually('a node waiting for the slot', async () => {
+      for (const id of ids) {
+        const node = (await stack.rig.tf.getStatus(id)).nodes.find((x) => x.id === 'gpu');
+        if (node?.waitingFor === 'concurrency gpu') return node;
+      }
+      return undefined;
+    });
+    expect(seen.state).toBe('running');
+    await allEnded(ids);
+    expect(await Promise.all(ids.map(stateOf))).toEqual(Array(10).fill('completed'));
+    expect(stack.rig.recorder.maxConcurrencyOfNode('gpu')).toBe(1);
+  });
+
+  test('a run paused while its node waits for a slot rests paused; cancelled, the waiting node ends cancelled', async () => {
+    const holder = await start(gpu('render-hold', 4000), 'gpu2');
+    await eventually('the holder to have the GPU', () => (stack.rig.recorder.startsOf(holder, 'gpu').length ? true : undefined));
+    const paused = await start(gpu('render-paused'), 'gpu2');
+    const cancelled = await start(gpu('render-cancelled'), 'gpu2');
+    for (const id of [paused, cancelled]) {
+      await eventually(`${id} to wait for the GPU`, async () => ((await stack.rig.tf.getStatus(id)).nodes.find((x) => x.id === 'gpu')?.waitingFor === 'concurrency gpu' ? true : undefined));
+    }
+    // Nothing works in the paused run: it comes to rest at once, its node still waiting.
+    expect(await stack.rig.tf.pause(paused)).toEqual({ state: 'paused' });
+    expect((await stack.rig.tf.cancel(cancelled, { wait: true })).state).toBe('cancelled');
+    expect((await stack.rig.tf.getStatus(cancelled)).nodes.find((x) => x.id === 'gpu')?.state).toBe('cancelled');
+    await stateIs(holder, 'completed');
+    // Paused, it took no slot when the holder ended; resumed, it asks again and runs.
+    expect(stack.rig.recorder.startsOf(paused, 'gpu')).toEqual([]);
+    expect(await stack.rig.tf.resume(paused)).toEqual({ state: 'running' });
+    await stateIs(paused, 'completed');
+    expect(stack.rig.recorder.maxConcurrencyOfNode('gpu')).toBe(1);
+  });
 });

@@ -1,13 +1,13 @@
 /**
- * A run's side of its pipeline's concurrency limit: asking the key's coordinator for a slot,
- * taking the grant, withdrawing while paused, and giving the slot back when the run ends (see
- * `concurrency-workflow.ts`).
+ * The side of a concurrency limit a run holds: a run's own slot (its pipeline's `concurrency`) or
+ * one of its nodes' (a node's). Asks the key's coordinator for a slot, takes the grant, withdraws
+ * while the run is paused, and gives the slot back at the end (see `concurrency-workflow.ts`).
  *
  * Each request has a ticket; a grant names the ticket it answers, and one for a request the run
  * has since withdrawn is ignored (the withdrawal, sent after, frees that slot at the coordinator).
  */
 import { getExternalWorkflowHandle, log, proxyLocalActivities } from '@temporalio/workflow';
-import { runSlotHolder, runSlotsCoordinatorId } from '../core/concurrency';
+import { concurrencyCoordinatorId, type ConcurrencyScope } from '../core/concurrency';
 import { ACQUIRE_SLOT_ACTIVITY } from '../core/types';
 import { releaseSlotSignal, type SlotGrant, type SlotRequest } from './concurrency-protocol';
 
@@ -26,7 +26,7 @@ const requests = proxyLocalActivities<AcquireSlotActivities>({
 });
 
 /** What carries over to the next execution. */
-export interface RunSlotSnapshot {
+export interface SlotSnapshot {
   key: string;
   limit: number;
   admitted: boolean;
@@ -35,29 +35,39 @@ export interface RunSlotSnapshot {
   ticket: number;
 }
 
-/** Who the run is, for its requests. */
-export interface RunSlotOwner {
+/** Who holds the slot, for its requests. */
+export interface SlotOwner {
+  /** Runs or nodes: which coordinator of the key. */
+  scope: ConcurrencyScope;
+  /** The holder's name (`run:<id>`, `node:<id>/<node>#<n>`). */
+  holder: string;
+  /** The run: where grants are signalled. */
   workflowId: string;
   taskQueue: string;
   /** 1 (first) to 5 (last). */
   priority: number;
-  /** When the run started (ISO): its place in the queue within a priority. */
+  /** When it first asked (ISO: the run's start, a node's first ask): its place in the queue within a priority. */
   arrivedAt: string;
 }
 
 /** See the module comment. */
-export class RunSlot {
-  private state: RunSlotSnapshot;
+export class ConcurrencySlot {
+  private state: SlotSnapshot;
   private pending: Promise<void> | undefined;
 
   constructor(
-    private readonly owner: RunSlotOwner,
-    carried: RunSlotSnapshot,
+    private readonly owner: SlotOwner,
+    carried: SlotSnapshot,
   ) {
     this.state = { ...carried };
   }
 
-  /** Whether the run holds its slot. */
+  /** The holder's name, which grants name. */
+  get holder(): string {
+    return this.owner.holder;
+  }
+
+  /** Whether it holds its slot. */
   get admitted(): boolean {
     return this.state.admitted;
   }
@@ -76,13 +86,18 @@ export class RunSlot {
     return `waiting for a concurrency slot: key ${JSON.stringify(this.state.key)}, limit ${this.state.limit}`;
   }
 
+  /** What a node waiting for it shows (`waitingFor`). */
+  get waitingFor(): string {
+    return `concurrency ${this.state.key}`;
+  }
+
   /** Asks for a slot (a new ticket); the request goes out in the background. */
   ask(): void {
     if (this.state.admitted || this.state.asked) return;
     this.state.asked = true;
     this.state.ticket += 1;
     const request: SlotRequest = {
-      holder: runSlotHolder(this.owner.workflowId),
+      holder: this.owner.holder,
       workflowId: this.owner.workflowId,
       ticket: this.state.ticket,
       priority: this.owner.priority,
@@ -93,7 +108,7 @@ export class RunSlot {
     // In order after any earlier release, so the coordinator never sees them swapped.
     this.pending = previous.then(() =>
       requests[ACQUIRE_SLOT_ACTIVITY]({
-        coordinatorId: runSlotsCoordinatorId(this.state.key),
+        coordinatorId: concurrencyCoordinatorId(this.owner.scope, this.state.key),
         key: this.state.key,
         taskQueue: this.owner.taskQueue,
         request,
@@ -108,14 +123,14 @@ export class RunSlot {
     return true;
   }
 
-  /** Withdraws the request (the run was paused while queued). */
+  /** Withdraws the request (the run was paused while it waited). */
   withdraw(): void {
     if (this.state.admitted || !this.state.asked) return;
     this.state.asked = false;
     this.sendRelease();
   }
 
-  /** Gives the slot back, or withdraws the request, as the run ends; waits for both to be sent. */
+  /** Gives the slot back, or withdraws the request, at the end; waits for both to be sent. */
   async release(): Promise<void> {
     if (this.state.admitted || this.state.asked) {
       this.state.admitted = false;
@@ -130,16 +145,16 @@ export class RunSlot {
     await this.pending?.catch(() => undefined);
   }
 
-  snapshot(): RunSlotSnapshot {
+  snapshot(): SlotSnapshot {
     return { ...this.state };
   }
 
   private sendRelease(): void {
     const previous = this.pending ?? Promise.resolve();
-    const holder = runSlotHolder(this.owner.workflowId);
+    const holder = this.owner.holder;
     this.pending = previous
       .catch(() => undefined)
-      .then(() => getExternalWorkflowHandle(runSlotsCoordinatorId(this.state.key)).signal(releaseSlotSignal, { holder }))
+      .then(() => getExternalWorkflowHandle(concurrencyCoordinatorId(this.owner.scope, this.state.key)).signal(releaseSlotSignal, { holder }))
       .catch((err: unknown) => {
         // No coordinator: it has nothing of this run's to free.
         log.info('no concurrency coordinator to give the slot back to', { key: this.state.key, error: (err as Error)?.message });
