@@ -18,7 +18,7 @@ import { devServerEnv } from '../helpers/temporal';
 
 const stack = storeRigPerFile(devServerEnv, 'concurrency');
 
-/** Runs of a tenant, two at a time; each works `sleepMs`. */
+/** Runs of a tenant, `limit` at a time; each works 400 ms, or waits for an event `go` with `gate`. */
 const limited = (limit: number, gate = false): PipelineSpec => ({
   name: 'tenant-work',
   concurrency: { key: 'tenant-${{ params.tenant }}', limit },
@@ -45,10 +45,10 @@ const allEnded = (ids: string[]) =>
 const workStarts = async (ids: string[]) =>
   Promise.all(ids.map(async (id) => (await stack.rig.tf.getStatus(id)).nodes.find((node) => node.id === 'work')?.startedAt ?? ''));
 
-test('at most `limit` runs of a key are past their start at once; another key goes on beside them; every run completes', async () => {
+test('20 runs on a key with a limit of 2: at most 2 are past their start at once; another key goes on beside them; every run completes', async () => {
   const spec = limited(2);
   const a: string[] = [];
-  for (let i = 0; i < 10; i++) a.push(await start(spec, 'a'));
+  for (let i = 0; i < 20; i++) a.push(await start(spec, 'a'));
   const b = [await start(spec, 'b'), await start(spec, 'b')];
 
   let most = 0;
@@ -67,7 +67,7 @@ test('at most `limit` runs of a key are past their start at once; another key go
   }
   await allEnded(b);
   expect({ most, sawQueued, bBesideA }).toEqual({ most: 2, sawQueued: true, bBesideA: true });
-  expect(await Promise.all([...a, ...b].map(stateOf))).toEqual(Array(12).fill('completed'));
+  expect(await Promise.all([...a, ...b].map(stateOf))).toEqual(Array(22).fill('completed'));
 });
 
 test('queued runs start in priority, then arrival, order; queued shows in the status, the store and the Web UI', async () => {
