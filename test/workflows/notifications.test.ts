@@ -2,8 +2,9 @@
  * Notifications from real runs: a worker with a store and notifications (`createWorker`'s
  * `notifications`) tells a real HTTP receiver of runs completing, failing, held and cancelled, and
  * of a run Temporal terminated once the run reconciler has written it: exactly one signed POST per
- * webhook and event, to the deployment's webhook and to the one a spec names in `notify`. Real dev
- * server (the reconciler asks its visibility), real PostgreSQL.
+ * webhook and event, to the deployment's webhook and to the one a spec names in `notify`; and of a
+ * run left queued (a concurrency limit) longer than its webhook says. Real dev server (the
+ * reconciler asks its visibility), real PostgreSQL.
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { RunReconciler } from '../../src/control/run-reconciler';
@@ -141,4 +142,31 @@ test('a run Temporal terminated is told once the run reconciler has written it',
   expect(told('/ops', id)).toHaveLength(1);
   expect(told('/team', id)).toHaveLength(1);
   await reconciler.stop();
+});
+
+test('a run queued longer than a webhook says is told once, with how long it waited; one admitted sooner is not', async () => {
+  const stamp = Date.now();
+  const gated: PipelineSpec = {
+    name: 'notify-queued',
+    concurrency: { key: `notify-${stamp}`, limit: 1 },
+    notify: [{ url: `${receiver.base}/queue`, events: ['queued>1s'] }],
+    nodes: [{ id: 'gate', kind: 'event', event: 'go' }],
+  };
+  const holder = `queue-holder-${stamp}`;
+  const waiter = `queue-waiter-${stamp}`;
+  await rig.tf.startRun(gated, { id: holder });
+  await eventually('the holder to run', async () => ((await rig.tf.getStatus(holder)).state === 'running' ? true : undefined));
+  await rig.tf.startRun(gated, { id: waiter });
+  const payload = await eventually('the queued waiter told', () => told('/queue', waiter).find((p) => p.event === 'queued'), { timeoutMs: 20_000, intervalMs: 100 });
+  expect(payload).toMatchObject({ runId: waiter, pipeline: 'notify-queued', state: 'queued' });
+  expect(payload.queuedForMs).toBeGreaterThanOrEqual(1000);
+  const received = receiver.at('/queue').find((r) => (JSON.parse(r.body) as NotificationPayload).runId === waiter);
+  expect(received && signatureValid(received, KEY)).toBe(true);
+  // The holder was never queued: admitted at once.
+  await rig.tf.sendEvent(holder, 'go');
+  await rig.tf.sendEvent(await eventually('the waiter to run', async () => ((await rig.tf.getStatus(waiter)).state === 'running' ? waiter : undefined)), 'go');
+  await eventually('both done', async () => ((await rig.tf.getStatus(waiter)).state === 'completed' ? true : undefined));
+  await delay(300);
+  expect(told('/queue', holder)).toEqual([]);
+  expect(told('/queue', waiter)).toHaveLength(1);
 });
