@@ -5,7 +5,7 @@ import { table } from '../bench/common.mjs';
 const s = (ms) => (ms === undefined || ms === null ? '-' : `${(ms / 1000).toFixed(1)} s`);
 
 /** Prints the report of a chaos run. */
-export function printReport({ summary, recovery, ledgerCheck, findings, plan }) {
+export function printReport({ summary, recovery, ledgerCheck, findings, plan, scenarios = [] }) {
   console.log('');
   console.log('runs');
   table(
@@ -21,6 +21,7 @@ export function printReport({ summary, recovery, ledgerCheck, findings, plan }) 
       ['side effects missing from a completed run', summary.effectsLost, 0],
       ['completed nodes with no completed attempt in the store', summary.attemptsMissing, 0],
       ['drained workers that left a node unfinished or exited non-zero', summary.drainsUnclean, 0],
+      ['concurrency scenarios failed', summary.concurrencyFailed, 0],
       ['node executions (a retry counts again)', summary.executions, ''],
       ['nodes that ran more than once', summary.nodesRunAgain, ''],
       ['workers that exited on their own', summary.workerUnexpectedExits, ''],
@@ -49,7 +50,13 @@ export function printReport({ summary, recovery, ledgerCheck, findings, plan }) 
   if (moved.n > 0) {
     console.log(`  their runs started their next node after the retry finished: p50 ${s(moved.p50)}, p90 ${s(moved.p90)}, max ${s(moved.max)} (${moved.n} nodes)`);
   }
-  const problems = [...ledgerCheck.problems];
+  if (scenarios.length > 0) {
+    console.log('');
+    console.log('concurrency scenarios (chaos/concurrency.mjs)');
+    table(['scenario', 'result', 'time'], scenarios.map((c) => [c.name, c.ok ? 'ok' : 'FAILED', s(c.seconds * 1000)]));
+    for (const c of scenarios) console.log(`  ${c.name}: ${c.outcome ?? '-'}`);
+  }
+  const problems = [...ledgerCheck.problems, ...scenarios.flatMap((c) => c.problems.map((p) => `concurrency ${c.name}: ${p}`))];
   for (const run of plan) {
     const f = findings.get(run.id);
     if (!run.started) problems.push(`${run.id}: never started (${run.startError})`);

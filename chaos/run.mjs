@@ -4,11 +4,16 @@
 // are SIGKILLed mid-node, the server is restarted, PostgreSQL is stopped and a worker is drained.
 // It then checks that no run was lost or left stuck, no side effect was applied twice, and every
 // run's end in Temporal matches the store, and reports how long each fault took to recover from.
+// Then the concurrency-limit scenarios (chaos/concurrency.mjs) run on the same processes: a worker
+// killed while runs hold a key's slots, a slot holder terminated (on a quiet and on a busy key),
+// and the server restarted while runs wait queued.
 // The last line of output is one JSON object with the counts. Exit code 0 when every count that
 // must be zero is zero, 1 otherwise, 2 for a bad option.
 //
 //   npm run chaos                       # the full suite: 200 runs, 20 kills, 5 restarts, ...
 //   node chaos/run.mjs --runs 24 --kills 3 --restarts 1 --pg-stop-ms 4000 --duration-ms 40000   # a short one
+//   node chaos/run.mjs --runs 0 --kills 0 --restarts 0 --pg-stops 0 --drains 0 --duration-ms 0 --concurrency kill,terminate
+//                                       # only the concurrency scenarios named
 //
 // What each figure means is written up in RELIABILITY.md.
 import { mkdtempSync } from 'node:fs';
@@ -20,6 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { latencySummary, parseArgs, printMachine, seededRandom } from '../bench/common.mjs';
 import { drive } from './driver.mjs';
 import { injectFaults, scheduleFaults } from './faults.mjs';
+import { CONCURRENCY_SCENARIOS, runConcurrencyScenarios } from './concurrency.mjs';
 import { createLedger, openLedgerPool } from './ledger.mjs';
 import { TemporalServer, WorkerPool } from './processes.mjs';
 import { printReport } from './report.mjs';
@@ -56,7 +62,17 @@ const args = parseArgs(process.argv.slice(2), {
   // 1: the activities write their side effect first, keyed by attempt (see ledger-activities.mjs),
   // so the suite must report doubled effects: a check of the suite itself.
   'naive-activities': 0,
+  // The concurrency-limit scenarios to run after the workload (chaos/concurrency.mjs), or "none".
+  concurrency: CONCURRENCY_SCENARIOS.join(','),
+  // 1: the kill scenario in its small form (6 runs of 2 s rather than 8 of 3 s), as CI runs it.
+  'concurrency-small': 0,
 });
+const scenarioNames = args.concurrency === 'none' ? [] : args.concurrency.split(',').filter(Boolean);
+const unknownScenario = scenarioNames.find((n) => !CONCURRENCY_SCENARIOS.includes(n));
+if (unknownScenario) {
+  console.error(`chaos: no concurrency scenario "${unknownScenario}"; there are: ${CONCURRENCY_SCENARIOS.join(', ')} (or none)`);
+  process.exit(2);
+}
 
 const started = Date.now();
 const log = (line) => console.log(`  [${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s] ${line}`);
@@ -131,8 +147,11 @@ try {
   const ledgerCheck = await checkLedger({ ledger, runs: startedRuns, findings });
   const recovery = await recoveryTimes({ ledger, stateDir: workDir, faults, runs: startedRuns, findings });
 
-  const summary = summarise({ plan, findings, ledgerCheck, recovery, workers, seconds: (Date.now() - started) / 1000 });
-  printReport({ summary, recovery, ledgerCheck, findings, plan });
+  if (scenarioNames.length > 0) log(`concurrency scenarios: ${scenarioNames.join(', ')}`);
+  const scenarios = await runConcurrencyScenarios(scenarioNames, { tf, workers, temporal, ledger, stateDir: workDir, taskQueue, seed: args.seed, log }, { small: args['concurrency-small'] === 1 });
+
+  const summary = summarise({ plan, findings, ledgerCheck, recovery, scenarios, workers, seconds: (Date.now() - started) / 1000 });
+  printReport({ summary, recovery, ledgerCheck, findings, plan, scenarios });
   exitCode = summary.ok ? 0 : 1;
   console.log(JSON.stringify({ ...summary, machine }));
 } catch (err) {
@@ -144,7 +163,7 @@ try {
 process.exit(exitCode);
 
 /** The counts and figures of the run, as the JSON line carries them. */
-function summarise({ plan, findings, ledgerCheck, recovery, workers, seconds }) {
+function summarise({ plan, findings, ledgerCheck, recovery, scenarios, workers, seconds }) {
   const started = plan.filter((r) => r.started);
   const count = (pred) => started.filter((r) => pred(findings.get(r.id))).length;
   const ends = {};
@@ -166,6 +185,8 @@ function summarise({ plan, findings, ledgerCheck, recovery, workers, seconds }) 
     attemptsMissing: ledgerCheck.attemptsMissing,
     // A drained worker must finish what it had in flight and exit 0.
     drainsUnclean: recovery.filter((f) => f.kind === 'worker-drain' && (f.exitCode !== 0 || f.finishedInFlight < f.inFlight)).length,
+    // A concurrency scenario whose checks failed (chaos/concurrency.mjs).
+    concurrencyFailed: scenarios.filter((c) => !c.ok).length,
   };
   return {
     runs: plan.length,
@@ -191,6 +212,8 @@ function summarise({ plan, findings, ledgerCheck, recovery, workers, seconds }) 
       postgresMs: ms(recovery.filter((f) => f.kind === 'postgres-stop').map((f) => f.recoveryMs)),
       drain: recovery.filter((f) => f.kind === 'worker-drain').map((f) => ({ inFlight: f.inFlight, finished: f.finishedInFlight, exitCode: f.exitCode, ms: f.drainMs, graceMs })),
     },
+    // Each concurrency scenario's checks and figures, by name.
+    concurrency: Object.fromEntries(scenarios.map((c) => [c.name, { ...c, name: undefined, outcome: undefined }])),
     executions: ledgerCheck.totals.executions,
     nodesRunAgain: ledgerCheck.totals.rerunKeys,
     workerUnexpectedExits: workers.unexpectedExits,

@@ -27,6 +27,7 @@ import {
 import type { DataConverter, Duration, UpdateDefinition } from '@temporalio/common';
 import { findStartInStore } from './control/start-once';
 import { runMeta, type RunMetaOptions } from './control/run-meta';
+import { initialRunState } from './core/concurrency';
 import { PipelineSchedules } from './control/schedules';
 import { checkHostedActivitiesIfReadable } from './control/hosted-activities';
 import type { Queryable } from './store/pool';
@@ -296,7 +297,8 @@ export class TapflowClient {
         args: [args],
         typedSearchAttributes: [
           { key: PIPELINE_SEARCH_ATTRIBUTE, value: valid.name },
-          { key: STATE_SEARCH_ATTRIBUTE, value: 'running' },
+          // A limited run waits for its slot first: the Web UI must not call it running before.
+          { key: STATE_SEARCH_ATTRIBUTE, value: initialRunState(valid) },
           { key: PROGRESS_SEARCH_ATTRIBUTE, value: 0 },
         ],
         staticSummary: `tapflow pipeline ${valid.name}`,

@@ -27,6 +27,7 @@ import { PipelineNotFoundError, ScheduleExistsError, ScheduleNotFoundError, Usag
 import { parsePipelineRef, type PipelineRegistry } from '../core/pipeline-registry';
 import { assertPayloadFits } from '../core/payload-limit';
 import { checkRunId } from '../core/run-text';
+import { initialRunState } from '../core/concurrency';
 import {
   LAUNCH_PIPELINE_WORKFLOW_TYPE,
   PIPELINE_SEARCH_ATTRIBUTE,
@@ -219,7 +220,7 @@ export class PipelineSchedules {
             ? [{ key: PIPELINE_SEARCH_ATTRIBUTE, value: ref.name }]
             : [
                 { key: PIPELINE_SEARCH_ATTRIBUTE, value: ref.name },
-                { key: STATE_SEARCH_ATTRIBUTE, value: 'running' },
+                { key: STATE_SEARCH_ATTRIBUTE, value: initialRunState(found.spec) },
                 { key: PROGRESS_SEARCH_ATTRIBUTE, value: 0 },
               ],
           staticSummary: `tapflow pipeline ${ref.name} (schedule ${id})`,

@@ -5,7 +5,7 @@
  */
 import { expressionEngine } from './expressions/load-expressions';
 import { holdsTemplates, parseTemplate, resolveTemplates } from './expressions/templates';
-import { MAX_CONCURRENCY_KEY_LENGTH, MAX_CONCURRENCY_LIMIT, type ConcurrencySpec } from './types';
+import { MAX_CONCURRENCY_KEY_LENGTH, MAX_CONCURRENCY_LIMIT, type ConcurrencySpec, type PipelineSpec } from './types';
 import { describe, isObject, isPositiveInt } from './value-checks';
 
 /** The variables a key's template may read: the run's input only (it is resolved at start). */
@@ -88,4 +88,12 @@ export function runSlotHolder(workflowId: string): string {
 /** The holder name of one start of a node (`n` counts the run's node slots, so a later start is another holder). */
 export function nodeSlotHolder(workflowId: string, nodeId: string, n: number): string {
   return `node:${workflowId}/${nodeId}#${n}`;
+}
+
+/**
+ * The state a run starts in, as its start sets `TapflowState`: `queued` when its spec limits its
+ * concurrency (it waits for a slot before anything starts), else `running`.
+ */
+export function initialRunState(spec: Pick<PipelineSpec, 'concurrency'>): 'queued' | 'running' {
+  return spec.concurrency === undefined ? 'running' : 'queued';
 }

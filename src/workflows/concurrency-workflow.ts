@@ -36,10 +36,10 @@ import {
   type SlotsState,
 } from './concurrency-protocol';
 
-/** How often the holders are checked for runs Temporal ended. */
-const RECLAIM_EVERY = '10 seconds';
-/** How long the coordinator stays with nothing held or waiting before it ends. */
-const IDLE_FOR = '1 minute';
+/** How often the holders are checked for runs Temporal ended, in ms. */
+const RECLAIM_EVERY_MS = 10_000;
+/** How long the coordinator stays with nothing held or waiting before it ends, in ms. */
+const IDLE_FOR_MS = 60_000;
 /** Continue as new past this many history events. */
 const CONTINUE_AS_NEW_EVENTS = 2000;
 
@@ -141,6 +141,8 @@ export async function concurrencyWorkflow(input: ConcurrencyCoordinatorInput): P
     dirty = true;
   };
 
+  /** When the holders are next checked. */
+  let nextCheck = Date.now() + RECLAIM_EVERY_MS;
   for (;;) {
     while (dirty) {
       dirty = false;
@@ -153,11 +155,18 @@ export async function concurrencyWorkflow(input: ConcurrencyCoordinatorInput): P
       }
       continue;
     }
-    const busy = state.holders.length > 0 || state.waiting.length > 0;
-    const woke = await condition(() => dirty, busy ? RECLAIM_EVERY : IDLE_FOR);
-    if (woke) continue;
-    if (state.holders.length > 0) await reclaim();
-    else if (state.waiting.length === 0) {
+    const holding = state.holders.length > 0;
+    if (!holding) nextCheck = Date.now() + RECLAIM_EVERY_MS;
+    else if (Date.now() >= nextCheck) {
+      // On a fixed beat, however often signals come: a busy key must not put the check off.
+      await reclaim();
+      nextCheck = Date.now() + RECLAIM_EVERY_MS;
+      continue;
+    }
+    const waitMs = holding ? Math.max(nextCheck - Date.now(), 1) : IDLE_FOR_MS;
+    const woke = await condition(() => dirty, waitMs);
+    if (woke || holding) continue;
+    if (state.waiting.length === 0) {
       // Idle: end, once every signal that came in has been handled.
       await condition(allHandlersFinished);
       if (!dirty) return;

@@ -13,6 +13,7 @@
  */
 import { ApplicationFailure, makeContinueAsNewFunc, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
 import { PIPELINE_NOT_FOUND } from '../core/failure-types';
+import { initialRunState } from '../core/concurrency';
 import { LATEST_PIPELINE_ACTIVITY, type PipelineSpec } from '../core/types';
 import {
   PIPELINE_SEARCH_ATTRIBUTE,
@@ -56,7 +57,7 @@ export async function launchPipelineWorkflow(input: LaunchPipelineInput): Promis
     // the launch's, which name the pipeline only).
     typedSearchAttributes: [
       { key: PIPELINE_SEARCH_ATTRIBUTE, value: latest.spec.name },
-      { key: STATE_SEARCH_ATTRIBUTE, value: 'running' },
+      { key: STATE_SEARCH_ATTRIBUTE, value: initialRunState(latest.spec) },
       { key: PROGRESS_SEARCH_ATTRIBUTE, value: 0 },
     ],
   });

@@ -5,6 +5,12 @@
  * worker is drained, and afterwards no run may be lost or stuck, no side effect doubled or
  * missing, and the store must agree with Temporal on every run's end.
  *
+ * The same run then plays two of the concurrency-limit scenarios (chaos/concurrency.mjs):
+ * `kill` in its small form (6 runs of one key, limit 2, the worker running the two slot holders
+ * SIGKILLed mid-node) and `terminate` (limit 1, the holder terminated through Temporal while two
+ * runs wait). Every run must complete, no sample may see more runs of a key past their start than
+ * its limit, and the run behind a terminated holder must get its slot. They add about 30 s.
+ *
  * Only counts are asserted: recovery times are printed by the script, never checked here.
  */
 import { spawn } from 'node:child_process';
@@ -24,11 +30,26 @@ interface ChaosSummary {
   wrongEnd: number;
   attemptsMissing: number;
   drainsUnclean: number;
+  concurrencyFailed: number;
+  concurrency: Record<string, ScenarioResult>;
   faults: { workerKills: number; killedInFlight: number; serverRestarts: number; postgresStops: number; workerDrains: number };
   recovery: { workerKill: { unrecovered: number }; drain: Array<{ inFlight: number; finished: number; exitCode: number }> };
   executions: number;
   nodesRunAgain: number;
   ok: boolean;
+}
+
+interface ScenarioResult {
+  ok: boolean;
+  problems: string[];
+  runs: number;
+  limit: number;
+  completed: number;
+  samples: number;
+  mostPastStart: number;
+  mostWorking?: number;
+  holderNodesKilled?: number;
+  slotBackMs?: number | null;
 }
 
 function runChaos(args: string[]): Promise<{ code: number | null; out: string }> {
@@ -47,6 +68,7 @@ test('a short chaos run loses nothing, doubles nothing and leaves nothing stuck'
   const { code, out } = await runChaos([
     '--runs', '24', '--kills', '3', '--restarts', '2', '--pg-stops', '1', '--pg-stop-ms', '4000', '--drains', '1',
     '--duration-ms', '50000', '--settle-ms', '120000', '--seed', '7',
+    '--concurrency', 'kill,terminate', '--concurrency-small', '1',
   ]);
   const last = out.trim().split('\n').at(-1) ?? '';
   let summary: ChaosSummary;
@@ -66,8 +88,9 @@ test('a short chaos run loses nothing, doubles nothing and leaves nothing stuck'
     wrongEnd: summary.wrongEnd,
     attemptsMissing: summary.attemptsMissing,
     drainsUnclean: summary.drainsUnclean,
+    concurrencyFailed: summary.concurrencyFailed,
     unrecovered: summary.recovery.workerKill.unrecovered,
-  }).toEqual({ lost: 0, stuck: 0, doubled: 0, effectsLost: 0, storeMismatches: 0, wrongEnd: 0, attemptsMissing: 0, drainsUnclean: 0, unrecovered: 0 });
+  }).toEqual({ lost: 0, stuck: 0, doubled: 0, effectsLost: 0, storeMismatches: 0, wrongEnd: 0, attemptsMissing: 0, drainsUnclean: 0, concurrencyFailed: 0, unrecovered: 0 });
   expect(summary.ok).toBe(true);
   expect(code).toBe(0);
   // Every fault happened, and the kills hit workers with nodes in flight, which then ran again.
@@ -76,13 +99,24 @@ test('a short chaos run loses nothing, doubles nothing and leaves nothing stuck'
   expect(summary.nodesRunAgain).toBeGreaterThan(0);
   expect(summary.started).toBe(24);
   expect(Object.values(summary.ends).reduce((a, b) => a + b, 0)).toBe(24);
+
+  // The concurrency scenarios: each was played (the kill hit slot holders mid-node), every run
+  // completed, and the limit held at every sample and by the workers' own notes.
+  const { kill, terminate } = summary.concurrency;
+  expect(kill).toMatchObject({ ok: true, problems: [], runs: 6, limit: 2, completed: 6 });
+  expect(kill?.mostPastStart).toBeLessThanOrEqual(2);
+  expect(kill?.mostWorking).toBeLessThanOrEqual(2);
+  expect(kill?.holderNodesKilled).toBeGreaterThan(0);
+  expect(kill?.samples).toBeGreaterThan(20);
+  // The run behind the terminated holder completed: the slot came back (how soon is printed).
+  expect(terminate).toMatchObject({ ok: true, problems: [], completed: 2, mostPastStart: 1 });
 });
 
 test('the suite catches doubled side effects: careless activities killed mid-node are reported', async () => {
   // The activities write first, keyed by attempt: each kill of a node in flight repeats its effect.
   const { code, out } = await runChaos([
     '--runs', '6', '--kills', '2', '--restarts', '0', '--pg-stops', '0', '--drains', '0',
-    '--duration-ms', '20000', '--settle-ms', '90000', '--naive-activities', '1',
+    '--duration-ms', '20000', '--settle-ms', '90000', '--naive-activities', '1', '--concurrency', 'none',
   ]);
   const summary = JSON.parse(out.trim().split('\n').at(-1) ?? '') as ChaosSummary;
   expect(summary.faults.killedInFlight).toBeGreaterThan(0);
