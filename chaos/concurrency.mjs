@@ -269,9 +269,7 @@ async function killScenario(ctx, { runs, workMs }) {
   const nextAdmittedMs = nextAdmitted.length ? Math.min(...nextAdmitted) - killAt : undefined;
   const working = mostWorkingAtOnce(ctx.stateDir, ids, allPids(ctx.stateDir));
 
-  if (completed.size !== ids.length) problems.push(`${ids.length - completed.size} of ${ids.length} runs did not complete: ${ids.filter((id) => !completed.has(id)).map((id) => `${id}=${ends.get(id)}`).join(', ')}`);
-  if (seen.most > limit) problems.push(`${seen.most} runs past their start at one sample (limit ${limit}), first: ${seen.over[0].past.join(' ')}`);
-  if (working > limit) problems.push(`${working} runs working at once by the workers' notes (limit ${limit})`);
+  problems.push(...limitProblems({ ids, completed, ends, seen, working, limit }));
   if (againMs.some((x) => x === undefined)) problems.push('a killed holder\'s node never ran again');
   problems.push(...(await effectProblems(ctx, ids, completed)));
   return {
@@ -379,9 +377,7 @@ async function restartScenario(ctx) {
   const nextAdmittedMs = nextAdmitted.length ? Math.min(...nextAdmitted) - up : undefined;
   const working = mostWorkingAtOnce(ctx.stateDir, ids, allPids(ctx.stateDir));
 
-  if (completed.size !== ids.length) problems.push(`${ids.length - completed.size} of ${ids.length} runs did not complete: ${ids.filter((id) => !completed.has(id)).map((id) => `${id}=${ends.get(id)}`).join(', ')}`);
-  if (seen.most > limit) problems.push(`${seen.most} runs past their start at one sample (limit ${limit}), first: ${seen.over[0].past.join(' ')}`);
-  if (working > limit) problems.push(`${working} runs working at once by the workers' notes (limit ${limit})`);
+  problems.push(...limitProblems({ ids, completed, ends, seen, working, limit }));
   problems.push(...(await effectProblems(ctx, ids, completed)));
   return {
     problems,
@@ -399,4 +395,13 @@ async function restartScenario(ctx) {
       `dev server SIGKILLed with 1 run holding the slot and ${ids.length - 1} queued, back in ${secs(up - down)}; next run admitted ${secs(nextAdmittedMs)} after it was back; ` +
       `${completed.size}/${ids.length} completed; most past their start ${seen.most} (limit ${limit}) over ${seen.samples} samples, most working at once ${working}`,
   };
+}
+
+/** What every scenario checks of its runs: all completed, the limit held at every sample and by the workers' notes. */
+function limitProblems({ ids, completed, ends, seen, working, limit }) {
+  const problems = [];
+  if (completed.size !== ids.length) problems.push(`${ids.length - completed.size} of ${ids.length} runs did not complete: ${ids.filter((id) => !completed.has(id)).map((id) => `${id}=${ends.get(id)}`).join(', ')}`);
+  if (seen.most > limit) problems.push(`${seen.most} runs past their start at one sample (limit ${limit}), first: ${seen.over[0].past.join(' ')}`);
+  if (working > limit) problems.push(`${working} runs working at once by the workers' notes (limit ${limit})`);
+  return problems;
 }
