@@ -29,6 +29,7 @@ import { findStartInStore } from './control/start-once';
 import { runMeta, type RunMetaOptions } from './control/run-meta';
 import { initialRunState } from './core/concurrency';
 import { PipelineSchedules } from './control/schedules';
+import { closedChannelSafeRetryInterceptor } from './control/closed-channel-retry';
 import { checkHostedActivitiesIfReadable } from './control/hosted-activities';
 import type { Queryable } from './store/pool';
 import { storeValueCodec, type StoreValueCodec } from './store/value-codec';
@@ -225,7 +226,12 @@ export class TapflowClient {
     const address = settings.connectionOptions.address ?? '';
     let connection: Connection;
     try {
-      connection = await Connection.connect({ ...settings.connectionOptions, connectTimeout: options.connectTimeout ?? '10s' });
+      connection = await Connection.connect({
+        // Temporal's retry, minus the crash when a retry comes due after the connection closed.
+        interceptors: [closedChannelSafeRetryInterceptor()],
+        ...settings.connectionOptions,
+        connectTimeout: options.connectTimeout ?? '10s',
+      });
     } catch (err) {
       if (isUnreachable(err)) throw new TemporalUnreachableError(address, firstLine(err), options.addressFrom);
       throw err;

@@ -11,6 +11,7 @@ import { Connection } from '@temporalio/client';
 import { portIsFree } from '../observability/ports';
 import { temporalCliPath } from './temporal-binaries';
 import { SEARCH_ATTRIBUTES } from '../workflows/definitions';
+import { closedChannelSafeRetryInterceptor } from '../control/closed-channel-retry';
 
 /** Options of {@link startDevServer}. */
 export interface DevServerOptions {
@@ -132,7 +133,8 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
 async function answers(address: string): Promise<boolean> {
   let connection: Connection | undefined;
   try {
-    connection = await Connection.connect({ address, connectTimeout: 1000 });
+    // Probed while the server starts, so calls fail and retry: one may come due after the close.
+    connection = await Connection.connect({ address, connectTimeout: 1000, interceptors: [closedChannelSafeRetryInterceptor()] });
     await connection.workflowService.getSystemInfo({});
     // The namespace and search attributes are registered right after the port opens.
     const listed = await connection.operatorService.listSearchAttributes({ namespace: 'default' });
