@@ -23,8 +23,13 @@ const CANCELLED = 1;
 /** See the module comment. Give it as a connection's only interceptor, or with your own. */
 export function closedChannelSafeRetryInterceptor(): GrpcInterceptor {
   const retrying = makeGrpcRetryInterceptor(defaultGrpcRetryOptions());
-  return (options, nextCall) =>
-    retrying(options, (callOptions) => {
+  return (options, nextCall) => {
+    // The first attempt is made inside the caller's call, where a throw rejects it as it should:
+    // only the retries, made from a timer, are guarded.
+    let attempts = 0;
+    return retrying(options, (callOptions) => {
+      attempts += 1;
+      if (attempts === 1) return nextCall(callOptions);
       try {
         return nextCall(callOptions);
       } catch (err) {
@@ -32,6 +37,7 @@ export function closedChannelSafeRetryInterceptor(): GrpcInterceptor {
         return endedCall((err as Error).message);
       }
     });
+  };
 }
 
 function isClosedChannel(err: unknown): boolean {
