@@ -304,7 +304,10 @@ async function terminateScenario(ctx, { busy }) {
   const ids = [holder, ...waiting];
   const samples = sampler(ctx, () => ids, 1);
   const ready = await until(
-    async () => holdersInFlight(ctx, [holder]).length > 0 && waiting.every((id) => samples.states.get(id) === 'queued'),
+    // The server's view: the holder past its start (it has the slot), the others queued. The
+    // workers' notes would also need the holder's node started, which a worker killed by the
+    // scenario before may delay past the wait.
+    async () => samples.states.get(holder) === 'running' && waiting.every((id) => samples.states.get(id) === 'queued'),
     60_000,
   );
   if (!ready) problems.push('the holder never ran with the others queued behind it');
