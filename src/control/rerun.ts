@@ -15,7 +15,7 @@
 import { ActionRefusedError, RunAlreadyExistsError, RunNotFoundError, UsageError } from '../core/errors';
 import { planRerun, rerunRefusal, type RerunPlan } from '../core/operator-rules';
 import { isFinal, type RunState, type RunStatus, type SkipCause } from '../core/states';
-import type { DurationSpec, PipelineSpec } from '../core/types';
+import type { PipelineSpec } from '../core/types';
 import type { Queryable } from '../store/pool';
 import { getRun } from '../store/sql/get-run';
 import { insertControlAction } from '../store/sql/insert-control-action';
@@ -26,24 +26,16 @@ import { PLAIN_VALUES, type StoreValueCodec } from '../store/value-codec';
 import type { ControlRequest, RerunAck } from '../workflows/definitions';
 import type { ReusedOutputs } from '../workflows/run-book';
 import type { StartedRun } from './idempotency';
+import type { RunMetaOptions } from './run-meta';
 import { rerunConditions, type RerunCondition } from '../core/rerun-conditions';
 import { buildGraph, downstreamOf } from '../core/graph';
 import { diffPipelines, reusableNodes, type PipelineDiff } from '../core/pipeline-diff';
 
 /** What a rerun starts a new run with: the ended run's own start options, and what it reuses. */
-export interface RerunStartOptions {
-  id?: string;
+export interface RerunStartOptions
+  extends Pick<RunMetaOptions, 'id' | 'tags' | 'groups' | 'user' | 'site' | 'event' | 'priority' | 'timeout' | 'pipelineVersion'> {
   input?: unknown;
-  tags?: readonly string[];
-  groups?: readonly string[];
-  user?: string;
-  site?: string;
-  event?: unknown;
-  priority?: number;
-  timeout?: DurationSpec;
   reuse: ReusedOutputs & { of: string; from: string };
-  /** The registered version the new run is started from (a rerun on another version). */
-  pipelineVersion?: number;
 }
 
 /** The client calls a rerun makes; `TapflowClient` has them all. */
