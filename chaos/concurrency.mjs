@@ -300,17 +300,19 @@ async function terminateScenario(ctx, { busy }) {
   const spec = limitedSpec(key, 1, 1000);
   const problems = [];
   const [holder] = await startRuns(ctx, holderSpec, `${prefix}-holder`, 1);
-  const waiting = await startRuns(ctx, spec, prefix, 2);
-  const ids = [holder, ...waiting];
+  const ids = [holder];
   const samples = sampler(ctx, () => ids, 1);
-  const ready = await until(
-    // The server's view: the holder past its start (it has the slot), the others queued. The
-    // workers' notes would also need the holder's node started, which a worker killed by the
-    // scenario before may delay past the wait.
-    async () => samples.states.get(holder) === 'running' && waiting.every((id) => samples.states.get(id) === 'queued'),
-    60_000,
-  );
-  if (!ready) problems.push('the holder never ran with the others queued behind it');
+  // The others start once the holder has the slot: a slot goes to whoever asks first while it is
+  // free, and a holder whose first workflow task is slow (a worker the scenario before started
+  // is still warming up) would otherwise ask after them.
+  const holding = await until(async () => samples.states.get(holder) === 'running', 60_000);
+  const waiting = await startRuns(ctx, spec, prefix, 2);
+  ids.push(...waiting);
+  // The server's view: the holder past its start (it has the slot), the others queued. The
+  // workers' notes would also need the holder's node started, which a worker killed by the
+  // scenario before may delay past the wait.
+  const ready = holding && (await until(async () => samples.states.get(holder) === 'running' && waiting.every((id) => samples.states.get(id) === 'queued'), 60_000));
+  if (!ready) problems.push(`the holder never ran with the others queued behind it (last seen: ${ids.map((id) => `${id}=${samples.states.get(id)}`).join(' ')})`);
   const at = Date.now();
   await retrying(() => ctx.tf.client.workflow.getHandle(holder).terminate('chaos: terminated while holding a concurrency slot'));
   // On a busy key, runs keep asking for the key's slot.

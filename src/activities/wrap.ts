@@ -19,7 +19,9 @@ export function wrapNodeActivity(fn: NodeFunction): (call: unknown) => Promise<N
     // An operator's retry or rerun starts a new round of Temporal attempts; number on from the
     // attempts of earlier rounds so (run, node, attempt) stays unique.
     const earlier = (call as { node?: { earlierAttempts?: number } } | null)?.node?.earlierAttempts ?? 0;
-    const attempt = earlier + Context.current().info.attempt;
+    const info = Context.current().info;
+    const attempt = earlier + info.attempt;
+    const began = Date.now();
     const products = new Set<string>();
     const plots = new Set<string>();
     const report = (paths: ReportedPaths): void => {
@@ -32,6 +34,7 @@ export function wrapNodeActivity(fn: NodeFunction): (call: unknown) => Promise<N
       const envelope: NodeEnvelope = { tapflow: 1, output: output === undefined ? null : output, attempt };
       if (products.size > 0) envelope.products = [...products];
       if (plots.size > 0) envelope.plots = [...plots];
+      if (info.isLocal) envelope.ms = Date.now() - began;
       return envelope;
     } catch (err) {
       throw withAttempt(err, attempt);

@@ -14,6 +14,12 @@ export interface NodeEnvelope {
   products?: string[];
   /** Paths of plots the activity reported drawing (`call.report({ plots })`), when any. */
   plots?: string[];
+  /**
+   * How long the attempt took, in milliseconds: given by local steps only. It is in the step's
+   * history marker, so the workflow can count the time its task has been open by it, the same on
+   * every replay (see `workflows/local-steps.ts`).
+   */
+  ms?: number;
 }
 
 /** Failure details the worker attaches to a node's error. */

@@ -134,6 +134,16 @@ export interface NodeDefaults {
   taskQueue?: string;
   /** What a failure of the node does to the run. Default: `fail`. */
   onFailure?: OnFailure;
+  /**
+   * `activity` nodes: run the activity as a Temporal local activity, on the worker that runs the
+   * run, inside its workflow task: a step costs a few milliseconds and one history event instead
+   * of a round trip through the server. For short steps (under a few seconds). A local step
+   * cannot heartbeat (no `heartbeatTimeout`) and has no task queue of its own (no `taskQueue`: a
+   * step in another language runs on its own worker); its retries run on the same worker; its
+   * default timeout is {@link DEFAULT_LOCAL_TIMEOUT}. Steps done since the run's last workflow
+   * task completed run again when that worker dies (docs/local-steps.md). Default: `false`.
+   */
+  local?: boolean;
 }
 
 /**
@@ -287,6 +297,11 @@ export const MAX_CONCURRENCY_KEY_LENGTH = 200;
 export const DEFAULT_MAX_PARALLEL = 8;
 /** Default start-to-close timeout of one attempt. */
 export const DEFAULT_NODE_TIMEOUT = '10m';
+/**
+ * Default start-to-close timeout of one attempt of a local step: it runs inside the run's
+ * workflow task, so a step longer than this is not what local steps are for.
+ */
+export const DEFAULT_LOCAL_TIMEOUT = '1m';
 /** Default attempts of a node, the first included. */
 export const DEFAULT_MAXIMUM_ATTEMPTS = 3;
 /**

@@ -15,7 +15,7 @@ const COMMON_FIELDS = ['id', 'kind', 'needs', 'description', 'onFailure', 'deadl
 const ACTIVITY_OPTIONS = ['retry', 'timeout', 'heartbeatTimeout', 'taskQueue'];
 
 const FIELDS: Record<NodeKind, ReadonlySet<string>> = {
-  activity: new Set([...COMMON_FIELDS, 'activity', 'input', 'concurrency', ...ACTIVITY_OPTIONS]),
+  activity: new Set([...COMMON_FIELDS, 'activity', 'input', 'concurrency', 'local', ...ACTIVITY_OPTIONS]),
   sleep: new Set([...COMMON_FIELDS, 'duration', 'until']),
   event: new Set([...COMMON_FIELDS, 'event', 'timeout', 'onTimeout', 'default']),
   pipeline: new Set([...COMMON_FIELDS, 'pipeline', 'input', 'taskQueue', 'parentClose', 'repeat', 'concurrency']),

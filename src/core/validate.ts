@@ -26,7 +26,7 @@ export type ValidationResult =
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 const MAX_ID_LENGTH = 128;
 const TOP_FIELDS = new Set(['name', 'description', 'maxParallel', 'defaults', 'nodes', 'deadline', 'maxDepth', 'notify', 'concurrency']);
-const DEFAULT_FIELDS = new Set(['retry', 'timeout', 'heartbeatTimeout', 'taskQueue', 'onFailure']);
+const DEFAULT_FIELDS = new Set(['retry', 'timeout', 'heartbeatTimeout', 'taskQueue', 'onFailure', 'local']);
 const RETRY_FIELDS = new Set([
   'maximumAttempts',
   'initialInterval',
@@ -204,6 +204,7 @@ function checkSpecBody(
       }
     }
     checkNodeOptions(node, at, add);
+    if (kind === 'activity') checkLocalStep(node, isObject(value.defaults) ? value.defaults : {}, at, add);
     const defaults = isObject(value.defaults) ? value.defaults.retry : undefined;
     checkIntervals(node.retry, defaults, at, add);
   });
@@ -255,6 +256,7 @@ function checkNodeOptions(
   if (node.taskQueue !== undefined && (typeof node.taskQueue !== 'string' || node.taskQueue === '')) {
     add(`${at}.taskQueue`, 'must be a non-empty string');
   }
+  if (node.local !== undefined && typeof node.local !== 'boolean') add(`${at}.local`, `must be true or false, got ${describe(node.local)}`);
   if (node.retry === undefined) return;
   const where = `${at}.retry`;
   const retry = node.retry;
@@ -282,6 +284,32 @@ function checkNodeOptions(
     if (!Array.isArray(types) || [...types].some((t) => typeof t !== 'string' || t === '')) {
       add(`${where}.nonRetryableErrorTypes`, 'must be an array of error type names');
     }
+  }
+}
+
+/**
+ * An activity node that runs as a local step (its own `local`, else the defaults') runs on the
+ * worker running the run and cannot heartbeat: a task queue or a heartbeat timeout in effect for
+ * it (its own or the defaults') is refused here, rather than ignored when it runs.
+ */
+function checkLocalStep(
+  node: Record<string, unknown>,
+  defaults: Record<string, unknown>,
+  at: string,
+  add: (path: string, message: string) => void,
+): void {
+  const local = node.local ?? defaults.local;
+  if (local !== true) return;
+  const where = node.local === true ? `${at}.local` : `${at} (local from defaults)`;
+  const queue = node.taskQueue ?? defaults.taskQueue;
+  if (queue !== undefined) {
+    const from = node.taskQueue === undefined ? ' (from defaults)' : '';
+    add(where, `a local step runs on the worker that runs the run, so it cannot have a taskQueue${from}: drop taskQueue, or set local: false on this node`);
+  }
+  const heartbeat = node.heartbeatTimeout ?? defaults.heartbeatTimeout;
+  if (heartbeat !== undefined) {
+    const from = node.heartbeatTimeout === undefined ? ' (from defaults)' : '';
+    add(where, `a local step cannot heartbeat, so it takes no heartbeatTimeout${from}: drop it, or set local: false on this node`);
   }
 }
 

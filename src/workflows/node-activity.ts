@@ -10,12 +10,22 @@ import {
   TimeoutFailure,
   isCancellation,
   scheduleActivity,
+  scheduleLocalActivity,
   type ActivityOptions,
+  type LocalActivityOptions,
 } from '@temporalio/workflow';
 import { RetryState } from '@temporalio/common';
 import { parseDuration } from '../core/duration';
 import { isNodeEnvelope, isNodeFailureDetails } from '../core/envelope';
-import { DEFAULT_MAXIMUM_ATTEMPTS, DEFAULT_NODE_TIMEOUT, type ActivityCall, type NodeSpec, type PipelineSpec } from '../core/types';
+import {
+  DEFAULT_LOCAL_TIMEOUT,
+  DEFAULT_MAXIMUM_ATTEMPTS,
+  DEFAULT_NODE_TIMEOUT,
+  type ActivityCall,
+  type NodeSpec,
+  type PipelineSpec,
+  type RetrySpec,
+} from '../core/types';
 
 /** How a node attempt ended, as the run book records it. */
 export type NodeOutcome =
@@ -30,7 +40,6 @@ export type NodeOutcome =
  */
 export function activityOptionsFor(spec: PipelineSpec, node: NodeSpec, taskQueue: string): ActivityOptions {
   const d = spec.defaults ?? {};
-  const retry = { ...d.retry, ...node.retry };
   const timeout = parseDuration(node.timeout ?? d.timeout ?? DEFAULT_NODE_TIMEOUT);
   const heartbeat = node.heartbeatTimeout ?? d.heartbeatTimeout;
   const options: ActivityOptions = {
@@ -41,18 +50,56 @@ export function activityOptionsFor(spec: PipelineSpec, node: NodeSpec, taskQueue
     // Wait for an in-flight attempt to acknowledge a cancel, so a node reported `cancelled`
     // has really stopped (activities see the cancel on their next heartbeat).
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-    retry: {
-      maximumAttempts: retry.maximumAttempts ?? DEFAULT_MAXIMUM_ATTEMPTS,
-      initialInterval: parseDuration(retry.initialInterval ?? '1s'),
-      backoffCoefficient: retry.backoffCoefficient ?? 2,
-      nonRetryableErrorTypes: retry.nonRetryableErrorTypes,
-    },
+    retry: retryPolicyFor(spec, node),
   };
-  if (retry.maximumInterval !== undefined && options.retry) {
-    options.retry.maximumInterval = parseDuration(retry.maximumInterval);
-  }
   if (heartbeat !== undefined) options.heartbeatTimeout = parseDuration(heartbeat);
   return options;
+}
+
+/**
+ * Retries of a local step that wait longer than this go through a timer rather than inside the
+ * open workflow task, so the task completes between them and pause, cancel and status answer.
+ */
+const LOCAL_RETRY_THRESHOLD = '1s';
+
+/** Whether node `node` of `spec` runs as a local step (its own `local`, else the defaults'). */
+export function isLocalStep(spec: PipelineSpec, node: NodeSpec): boolean {
+  return (node.kind === undefined || node.kind === 'activity') && (node.local ?? spec.defaults?.local) === true;
+}
+
+/** Local activity options for a local step: as {@link activityOptionsFor}, without a task queue or heartbeat. */
+export function localActivityOptionsFor(spec: PipelineSpec, node: NodeSpec): LocalActivityOptions {
+  return {
+    summary: node.id,
+    startToCloseTimeout: parseDuration(node.timeout ?? spec.defaults?.timeout ?? DEFAULT_LOCAL_TIMEOUT),
+    // In the worker's own process, a cancel reaches the attempt at once; wait for it to stop.
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    localRetryThreshold: LOCAL_RETRY_THRESHOLD,
+    retry: retryPolicyFor(spec, node),
+  };
+}
+
+/** How a node's activity is called: through the server, or as a local step. */
+export type NodeCallOptions = { local: false; options: ActivityOptions } | { local: true; options: LocalActivityOptions };
+
+/** How node `node` of `spec` is called on a run of task queue `taskQueue`. */
+export function callOptionsFor(spec: PipelineSpec, node: NodeSpec, taskQueue: string): NodeCallOptions {
+  return isLocalStep(spec, node)
+    ? { local: true, options: localActivityOptionsFor(spec, node) }
+    : { local: false, options: activityOptionsFor(spec, node, taskQueue) };
+}
+
+/** The retry policy of a node: its own retry fields over the defaults' over tapflow's. */
+function retryPolicyFor(spec: PipelineSpec, node: NodeSpec): NonNullable<ActivityOptions['retry']> {
+  const retry: RetrySpec = { ...spec.defaults?.retry, ...node.retry };
+  const policy: NonNullable<ActivityOptions['retry']> = {
+    maximumAttempts: retry.maximumAttempts ?? DEFAULT_MAXIMUM_ATTEMPTS,
+    initialInterval: parseDuration(retry.initialInterval ?? '1s'),
+    backoffCoefficient: retry.backoffCoefficient ?? 2,
+    nonRetryableErrorTypes: retry.nonRetryableErrorTypes,
+  };
+  if (retry.maximumInterval !== undefined) policy.maximumInterval = parseDuration(retry.maximumInterval);
+  return policy;
 }
 
 /**
@@ -66,14 +113,16 @@ export function activityOptionsFor(spec: PipelineSpec, node: NodeSpec, taskQueue
 export function executeNode(
   node: NodeSpec,
   call: ActivityCall,
-  options: ActivityOptions,
-  onOutcome: (outcome: NodeOutcome) => void,
+  how: NodeCallOptions,
+  onOutcome: (outcome: NodeOutcome, ms?: number) => void,
 ): Promise<void> {
   // Attempts of earlier rounds (an operator's retry or rerun) come first; the worker numbers on.
   const earlier = call.node.earlierAttempts ?? 0;
-  return scheduleActivity<unknown>(node.activity ?? '', [call], options).then(
-    (result) => onOutcome(completedOutcome(result, earlier)),
-    (err: unknown) => onOutcome(failedOutcome(err, options.retry?.maximumAttempts ?? DEFAULT_MAXIMUM_ATTEMPTS, earlier)),
+  const activity = node.activity ?? '';
+  const done = how.local ? scheduleLocalActivity<unknown>(activity, [call], how.options) : scheduleActivity<unknown>(activity, [call], how.options);
+  return done.then(
+    (result) => onOutcome(completedOutcome(result, earlier), isNodeEnvelope(result) ? result.ms : undefined),
+    (err: unknown) => onOutcome(failedOutcome(err, how.options.retry?.maximumAttempts ?? DEFAULT_MAXIMUM_ATTEMPTS, earlier)),
   );
 }
 
@@ -90,8 +139,10 @@ function completedOutcome(result: unknown, earlier: number): NodeOutcome {
 
 function failedOutcome(err: unknown, maxAttempts: number, earlier: number): NodeOutcome {
   if (isCancellation(err)) return { kind: 'cancelled', attempts: attemptsOf(err, maxAttempts, earlier) ?? earlier + 1 };
-  if (!(err instanceof ActivityFailure)) throw err;
-  const cause = err.cause;
+  // An activity's failure comes wrapped in an ActivityFailure; a local activity's comes as it is.
+  const local = err instanceof ApplicationFailure || err instanceof TimeoutFailure;
+  if (!(err instanceof ActivityFailure) && !local) throw err;
+  const cause = local ? err : err.cause;
   const attempts = attemptsOf(err, maxAttempts, earlier) ?? earlier + 1;
   if (cause instanceof ApplicationFailure) {
     return { kind: 'failed', error: cause.message, errorType: cause.type ?? undefined, attempts };
@@ -116,6 +167,9 @@ function attemptsOf(err: unknown, maxAttempts: number, earlier: number): number 
     failure = (failure as { cause?: unknown }).cause;
   }
   if (err instanceof ActivityFailure && err.retryState === RetryState.MAXIMUM_ATTEMPTS_REACHED) return earlier + maxAttempts;
+  // A local step's timeout comes without a retry state; a timeout is always retried, and a local
+  // step has no schedule-to-close limit, so it ends only once every attempt has timed out.
+  if (err instanceof TimeoutFailure) return earlier + maxAttempts;
   return undefined;
 }
 

@@ -4,13 +4,14 @@
  * unstarted; the workflow decides the scope it runs in (a node with a deadline gets its own).
  * Sleep and event nodes are not here: they wait rather than run (see `waiting-nodes.ts`).
  */
-import { patched, type ActivityOptions } from '@temporalio/workflow';
+import type { PatchAsker } from './lean-bookkeeping';
 import type { NodeSpec, PipelineSpec } from '../core/types';
 import { childRunId, runChild } from './child-node';
 import { runRepeat } from './repeat-node';
 import type { RunMeta } from './definitions';
 import { MAP_REUSE_SHARDS_PATCH, runMap } from './map-node';
-import { activityOptionsFor, executeNode, type NodeOutcome } from './node-activity';
+import { activityOptionsFor, callOptionsFor, executeNode, type NodeCallOptions, type NodeOutcome } from './node-activity';
+import type { LocalStepPacer } from './local-steps';
 import type { RunBook } from './run-book';
 
 /** What building a node's runner needs from the run. */
@@ -28,8 +29,12 @@ export interface RunnerContext {
   nesting: { depth: number; maxDepth: number };
   /** Child run ids in flight by node: a runner keeps its node's entry current (pause cascades to them). */
   children: Map<string, string[]>;
-  /** Activity options by node id, built once per node. */
-  optionsCache: Map<string, ActivityOptions>;
+  /** Whether a change behind a patch applies to this run (see `lean-bookkeeping.ts`). */
+  since: PatchAsker;
+  /** How each activity node is called, by node id, built once per node. */
+  optionsCache: Map<string, NodeCallOptions>;
+  /** Counts the local steps that end, so the run ends its workflow task often enough. */
+  pacer: LocalStepPacer;
   /** Hands a node's outcome to the workflow. */
   finish(id: string, outcome: NodeOutcome): void;
   /** Resolves once the run may start work (it is not paused); rejects when it is cancelled. */
@@ -50,7 +55,7 @@ function mapRunner(ctx: RunnerContext, id: string, node: NodeSpec, round: number
   children.set(id, []);
   // A retry of a held map runs only the shards the failed round did not finish.
   const kept = book.takeFinishedShards(id);
-  const finished = new Map(kept && patched(MAP_REUSE_SHARDS_PATCH) ? kept : []);
+  const finished = new Map(kept && ctx.since(MAP_REUSE_SHARDS_PATCH) ? kept : []);
   const start = {
     runId: ctx.runId,
     nodeId: id,
@@ -123,10 +128,10 @@ function activityRunner(ctx: RunnerContext, id: string, node: NodeSpec): () => P
   const { book } = ctx;
   let options = ctx.optionsCache.get(id);
   if (!options) {
-    options = activityOptionsFor(ctx.spec, node, ctx.taskQueue);
+    options = callOptionsFor(ctx.spec, node, ctx.taskQueue);
     ctx.optionsCache.set(id, options);
   }
-  const activityOptions = options;
+  const how = options;
   const earlierAttempts = book.recordOf(id).earlierAttempts;
   const call = {
     input: book.inputOf(id),
@@ -139,7 +144,11 @@ function activityRunner(ctx: RunnerContext, id: string, node: NodeSpec): () => P
       ...(earlierAttempts ? { earlierAttempts } : {}),
     },
   };
-  return () => executeNode(node, call, activityOptions, (outcome) => ctx.finish(id, outcome));
+  return () =>
+    executeNode(node, call, how, (outcome, ms) => {
+      if (how.local) ctx.pacer.ended(ms);
+      ctx.finish(id, outcome);
+    });
 }
 
 /** What a child run inherits from its parent's meta. */

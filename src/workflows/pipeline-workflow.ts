@@ -73,6 +73,8 @@ import { nodeRunner, type RunnerContext } from './node-runners';
 import { LIVE_VIEWS_PATCH, ProgressPublisher } from './progress-publisher';
 import { RunBook, type RunBookSnapshot } from './run-book';
 import { StoreReporter } from './store-reporter';
+import { LEAN_BOOKKEEPING_PATCH, patchAsker } from './lean-bookkeeping';
+import { LocalStepPacer } from './local-steps';
 import { startWaiting, type Waiter } from './waiting-nodes';
 import { requestOwnCancel, temporalCancelReason } from './cancel-calls';
 
@@ -149,8 +151,11 @@ export async function pipelineWorkflow(input: PipelineRunArgs): Promise<Pipeline
    * across continue-as-new keeps what its first execution decided: one started before
    * expressions existed carries no flag and goes on without them.
    */
+  // Asked first, before any other patch: a run that carries it asks no other (lean-bookkeeping.ts).
+  const lean = patched(LEAN_BOOKKEEPING_PATCH);
+  const since = patchAsker(lean);
   const carriedFlag = (input.carried as Carried | undefined)?.expressions;
-  const expressive = input.carried ? carriedFlag === true : specUsesExpressions(input.spec) && patched(EXPRESSIONS_PATCH);
+  const expressive = input.carried ? carriedFlag === true : specUsesExpressions(input.spec) && since(EXPRESSIONS_PATCH);
   const checked = validateSpec(input.spec, { expressions: expressive });
   if (!checked.ok) {
     throw ApplicationFailure.nonRetryable(
@@ -163,8 +168,8 @@ export async function pipelineWorkflow(input: PipelineRunArgs): Promise<Pipeline
   const carried = input.carried as Carried | undefined;
   const meta = input.meta ?? {};
   const scheduleId = meta.scheduleId ?? scheduledBy();
-  const recorded = patched(STORE_RECORDS_PATCH);
-  const reporter = new StoreReporter(recorded, info.taskQueue, carried?.seq, recorded && patched(LIVE_VIEWS_PATCH));
+  const recorded = since(STORE_RECORDS_PATCH);
+  const reporter = new StoreReporter(recorded, info.taskQueue, carried?.seq, recorded && since(LIVE_VIEWS_PATCH), lean);
   const book = new RunBook(spec, carried?.book, carried ? undefined : input.reuse, new Date().toISOString());
   // The clock's timers run under the root scope: cancelling the nodes must not stop it.
   const clock = new ActiveClock(CancellationScope.current(), carried?.clock);
@@ -180,7 +185,7 @@ export async function pipelineWorkflow(input: PipelineRunArgs): Promise<Pipeline
   /** The run's concurrency slot, when its spec limits it: until it has one, nothing starts. */
   const slot = ((): ConcurrencySlot | undefined => {
     const limit = spec.concurrency;
-    if (limit === undefined || !patched(CONCURRENCY_PATCH)) return undefined;
+    if (limit === undefined || !since(CONCURRENCY_PATCH)) return undefined;
     let state = carried?.slot;
     if (!state) {
       const key = resolveConcurrencyKey(limit, input.params);
@@ -393,8 +398,9 @@ export async function pipelineWorkflow(input: PipelineRunArgs): Promise<Pipeline
    * main loop runs inside it (entered once, not once per node: each scope entry costs promises).
    */
   const nodeScope = new CancellationScope();
+  const pacer = new LocalStepPacer();
   const inFlight = new Map<string, Promise<void>>();
-  const publisher = new ProgressPublisher(spec.name);
+  const publisher = new ProgressPublisher(spec.name, since, lean);
   const publish = (force = false): void => publisher.publish(run.state, book.progress(), run.reason, force);
 
   /** Reports how a node ended: the one place a node leaves flight. */
@@ -431,6 +437,8 @@ export async function pipelineWorkflow(input: PipelineRunArgs): Promise<Pipeline
     nesting,
     children,
     optionsCache: new Map(),
+    pacer,
+    since,
     finish,
     mayStart: () => condition(() => run.state === 'running' || run.state === 'held'),
   };
@@ -443,7 +451,7 @@ export async function pipelineWorkflow(input: PipelineRunArgs): Promise<Pipeline
    */
   const withNodeSlot = (id: string, node: NodeSpec, work: () => Promise<void>): (() => Promise<void>) => {
     const limit = node.concurrency;
-    if (limit === undefined || !patched(CONCURRENCY_PATCH)) return work;
+    if (limit === undefined || !since(CONCURRENCY_PATCH)) return work;
     return async () => {
       const key = resolveConcurrencyKey(limit, input.params, 'concurrency');
       if (!key.ok) {
@@ -561,7 +569,7 @@ export async function pipelineWorkflow(input: PipelineRunArgs): Promise<Pipeline
       // Passing a failure on skips its dependents at once, which shows in the progress published
       // at once: runs recorded before published it only as they ended (asked lazily, so only a
       // run with a failure carries the marker).
-      book.fail(id, outcome.error, outcome.errorType, outcome.attempts, now, expressive || patched(EXPRESSIONS_PATCH));
+      book.fail(id, outcome.error, outcome.errorType, outcome.attempts, now, expressive || since(EXPRESSIONS_PATCH));
       log.warn('node failed', { nodeId: id, error: outcome.error, attempts: outcome.attempts });
       // A node its failure has not ruled out (a join by `one_success` or `all_done`) may still
       // run: the run goes on, and fails once everything has ended.
@@ -579,7 +587,7 @@ export async function pipelineWorkflow(input: PipelineRunArgs): Promise<Pipeline
    * before, whose edited `${{` was taken as written, replays so).
    */
   const readsExpressions = (id: string): boolean =>
-    expressive || (book.recordOf(id).inputEdited === true && holdsTemplates(book.writtenInputOf(id)) && patched(EXPRESSIONS_PATCH));
+    expressive || (book.recordOf(id).inputEdited === true && holdsTemplates(book.writtenInputOf(id)) && since(EXPRESSIONS_PATCH));
 
   /** Why the run fails for node `id`'s failure. */
   const failureReason = (id: string): string => {
@@ -717,12 +725,18 @@ export async function pipelineWorkflow(input: PipelineRunArgs): Promise<Pipeline
    * once resumed or cancelled. Its wall-clock timeout no longer applies then (`expire` returns
    * early once every node has finished): the work is done, and it waits for the operator.
    */
-  const pauseHoldsEnd = (): boolean => (run.state === 'pausing' || run.state === 'paused') && patched(PAUSE_HOLDS_END_PATCH);
+  const pauseHoldsEnd = (): boolean => (run.state === 'pausing' || run.state === 'paused') && since(PAUSE_HOLDS_END_PATCH);
   /** Starts nodes as they become ready until the run ends, is cancelled or a node fails. */
   const mainLoop = async (): Promise<void> => {
     for (;;) {
       if (run.ending) return;
       const draining = historyIsLong();
+      if ((run.state === 'running' || run.state === 'held') && !draining && pacer.due && book.hasReady()) {
+        // Local steps have kept the workflow task open long enough: end it before the next
+        // node, so what waits for the run (a pause, a cancel, a status query) is answered.
+        await pacer.endTask();
+        continue;
+      }
       if ((run.state === 'running' || run.state === 'held') && !draining) {
         while (busy() < maxParallel) {
           const id = book.startNext(new Date().toISOString(), clock.now());
@@ -809,9 +823,9 @@ export async function pipelineWorkflow(input: PipelineRunArgs): Promise<Pipeline
     }
     const cause = run.cause;
     // Both asked while the nodes settle, so neither adds to how long the end takes.
-    const explained = cause?.kind === 'cancel' && cause.via === 'temporal' && patched(CANCEL_ENDS_CANCELED_PATCH) ? temporalCancelReason() : undefined;
+    const explained = cause?.kind === 'cancel' && cause.via === 'temporal' && since(CANCEL_ENDS_CANCELED_PATCH) ? temporalCancelReason() : undefined;
     const ownCancel =
-      cause?.kind === 'cancel' && !run.cancelledThroughTemporal && patched(CANCEL_ENDS_CANCELED_PATCH) ? requestOwnCancel() : undefined;
+      cause?.kind === 'cancel' && !run.cancelledThroughTemporal && since(CANCEL_ENDS_CANCELED_PATCH) ? requestOwnCancel() : undefined;
     await Promise.all(inFlight.values());
     // Slots go back before the final record: the next run of the key need not wait for it.
     await slot?.release();

@@ -9,7 +9,8 @@
  * Runs recorded when progress-only upserts were limited to one a second keep that limit on
  * replay (`patched`, {@link LIVE_VIEWS_PATCH}).
  */
-import { patched, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
+import { setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import type { PatchAsker } from './lean-bookkeeping';
 import type { Progress, RunState } from '../core/states';
 import { PIPELINE_SEARCH_ATTRIBUTE, PROGRESS_SEARCH_ATTRIBUTE, STATE_SEARCH_ATTRIBUTE } from './definitions';
 
@@ -41,7 +42,25 @@ export class ProgressPublisher {
    */
   private everyPercent: boolean | undefined;
 
-  constructor(private readonly pipeline: string) {}
+  /**
+   * @param since whether a change behind a patch applies to this run (`lean-bookkeeping.ts`).
+   * @param fromStart take what the search attributes hold at the start as already published: the
+   *   start (tapflow's client, a schedule) set them, so an upsert of the same values would only add
+   *   an event. False for runs recorded before, which upserted them at their first task.
+   */
+  constructor(
+    private readonly pipeline: string,
+    private readonly since: PatchAsker,
+    fromStart = false,
+  ) {
+    if (!fromStart) return;
+    const attributes = workflowInfo().typedSearchAttributes;
+    const state = attributes.get(STATE_SEARCH_ATTRIBUTE);
+    const percent = attributes.get(PROGRESS_SEARCH_ATTRIBUTE);
+    if (attributes.get(PIPELINE_SEARCH_ATTRIBUTE) !== pipeline || state === undefined || percent === undefined) return;
+    this.state = state as RunState;
+    this.percent = percent;
+  }
 
   /**
    * Publishes the run's state and progress: the details always, the search attributes when the
@@ -62,7 +81,7 @@ export class ProgressPublisher {
     const percentChanged = this.percent !== progress.percent;
     if (!stateChanged && !percentChanged) return;
     const withinTheSecond = !stateChanged && !force && now - this.at < PROGRESS_UPSERT_INTERVAL_MS;
-    if (withinTheSecond && !(this.everyPercent ??= patched(LIVE_VIEWS_PATCH))) return;
+    if (withinTheSecond && !(this.everyPercent ??= this.since(LIVE_VIEWS_PATCH))) return;
     upsertSearchAttributes([
       { key: PIPELINE_SEARCH_ATTRIBUTE, value: this.pipeline },
       { key: STATE_SEARCH_ATTRIBUTE, value: state },

@@ -6,8 +6,22 @@
  * writes are fired without waiting, so a pipeline goes on while the store is away (the calls
  * wait in Temporal and retry), and the workflow awaits them all with {@link StoreReporter.settle}
  * before it ends or continues as new, so the store never misses a run's final state.
+ *
+ * Runs that carry the lean-bookkeeping patch make those durable writes local activities: the
+ * worker running the workflow writes at once, inside the workflow task, and the history gains
+ * one marker instead of an activity's three events and the workflow task its completion brings.
+ * The write is as durable: a worker that dies before the task completes leaves no marker, and the
+ * next worker's replay writes again (each write is idempotent by its sequence number).
  */
-import { CancellationScope, log, proxySinks, scheduleActivity, type ActivityOptions } from '@temporalio/workflow';
+import {
+  CancellationScope,
+  log,
+  proxySinks,
+  scheduleActivity,
+  scheduleLocalActivity,
+  type ActivityOptions,
+  type LocalActivityOptions,
+} from '@temporalio/workflow';
 import type { NodeStatus } from '../core/states';
 import type { ControlActionWrite, RunWrite } from '../core/record-writes';
 import { RECORD_ACTIVITY, RECORD_REJECTED, STORE_SINK, type RecordCall, type RecordResult, type TapflowStoreSinks } from './record-call';
@@ -24,6 +38,17 @@ const RECORD_OPTIONS: Omit<ActivityOptions, 'taskQueue'> = {
     maximumInterval: '1m',
     nonRetryableErrorTypes: [RECORD_REJECTED],
   },
+};
+
+/**
+ * The same retries for a local write. A store away for longer than a minute makes the worker
+ * back off with a timer between attempts (`localRetryThreshold`), so the workflow task does not
+ * stay open meanwhile.
+ */
+const LOCAL_RECORD_OPTIONS: LocalActivityOptions = {
+  startToCloseTimeout: RECORD_OPTIONS.startToCloseTimeout,
+  retry: RECORD_OPTIONS.retry,
+  localRetryThreshold: '1m',
 };
 
 /** A run write as the workflow describes it: `seq` is the reporter's to number. */
@@ -47,12 +72,15 @@ export class StoreReporter {
    * @param live whether writes other than the final one go through the store sink ({@link
    *   STORE_SINK}: no history event, not durable) rather than the record activity; false for
    *   runs recorded before (see the `patched` call in the workflow).
+   * @param local whether durable writes are local activities (runs with the lean-bookkeeping
+   *   patch) rather than activities on `taskQueue`.
    */
   constructor(
     readonly enabled: boolean,
     taskQueue: string,
     seq = 0,
     readonly live = false,
+    private readonly local = false,
   ) {
     this.options = { ...RECORD_OPTIONS, taskQueue };
     this.seq = seq;
@@ -101,7 +129,9 @@ export class StoreReporter {
     this.calls += 1;
     const activityId = `tapflow:record:${this.calls}`;
     const done = CancellationScope.nonCancellable(() =>
-      scheduleActivity<RecordResult>(RECORD_ACTIVITY, [call], { ...this.options, activityId, summary }),
+      this.local
+        ? scheduleLocalActivity<RecordResult>(RECORD_ACTIVITY, [call], { ...LOCAL_RECORD_OPTIONS, summary })
+        : scheduleActivity<RecordResult>(RECORD_ACTIVITY, [call], { ...this.options, activityId, summary }),
     ).then(
       () => undefined,
       (err: unknown) => {

@@ -89,8 +89,10 @@ test('a short chaos run loses nothing, doubles nothing and leaves nothing stuck'
     attemptsMissing: summary.attemptsMissing,
     drainsUnclean: summary.drainsUnclean,
     concurrencyFailed: summary.concurrencyFailed,
+    // Named, so a failure says which scenario's check broke and what it saw.
+    concurrencyProblems: Object.entries(summary.concurrency).flatMap(([name, c]) => c.problems.map((p) => `${name}: ${p}`)),
     unrecovered: summary.recovery.workerKill.unrecovered,
-  }).toEqual({ lost: 0, stuck: 0, doubled: 0, effectsLost: 0, storeMismatches: 0, wrongEnd: 0, attemptsMissing: 0, drainsUnclean: 0, concurrencyFailed: 0, unrecovered: 0 });
+  }).toEqual({ lost: 0, stuck: 0, doubled: 0, effectsLost: 0, storeMismatches: 0, wrongEnd: 0, attemptsMissing: 0, drainsUnclean: 0, concurrencyFailed: 0, concurrencyProblems: [], unrecovered: 0 });
   expect(summary.ok).toBe(true);
   expect(code).toBe(0);
   // Every fault happened, and the kills hit workers with nodes in flight, which then ran again.
