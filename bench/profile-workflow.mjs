@@ -61,28 +61,9 @@ const EDITS = {
     what: 'no historyIsLong() check (workflowInfo() on every loop turn)',
     edits: [['const draining = historyIsLong();', 'const draining = false as boolean;']],
   },
-  'no-scope-run': {
-    what: 'launch() calls executeNode directly, not inside nodeScope.run() (cancel would not reach nodes)',
-    edits: [['nodeScope\n      .run(() => executeNode(node, call, options))', 'executeNode(node, call, options)']],
-  },
-  'one-then': {
-    what: 'launch() settles a node in one .then() instead of .then() + .finally()',
-    edits: [
-      [
-        '.then((outcome) => record(id, outcome))\n      .finally(() => {\n        inFlight.delete(id);\n        wake();\n      });',
-        '.then((outcome) => {\n        record(id, outcome);\n        inFlight.delete(id);\n        wake();\n      });',
-      ],
-    ],
-  },
-  'inline-schedule': {
-    what: 'scheduleActivity(...).then(...) in place of the async executeNode (success path only)',
-    edits: [
-      ['  setHandler,\n', '  setHandler,\n  scheduleActivity,\n'],
-      [
-        'executeNode(node, call, options)',
-        "scheduleActivity<{ output: unknown; attempt: number }>(node.activity, [call], options).then(\n        (r): NodeOutcome => ({ kind: 'completed', output: r.output, attempts: r.attempt }),\n      )",
-      ],
-    ],
+  'no-live-writes': {
+    what: "no live store writes (reportState() returns at once; the sink's payload is every node's status)",
+    edits: [['  const reportState = (force = false): void => {\n    if (!reporter.enabled) return;', '  const reportState = (force = false): void => {\n    if (force || !force) return;']],
   },
 };
 const VARIANTS = [

@@ -53,7 +53,8 @@ import { parseDuration } from './core/duration';
 import { UsageError } from './core/errors';
 import { DEFAULT_TASK_QUEUE } from './workflows/definitions';
 import { MAP_BATCH_ACTIVITY } from './workflows/map-batch-call';
-import { RECORD_ACTIVITY, STORE_SINK, type TapflowStoreSinks } from './workflows/record-call';
+import { RECORD_ACTIVITY, STORE_SINK, type RecordCall, type TapflowStoreSinks } from './workflows/record-call';
+import { LiveNodeStatuses } from './store/live-node-statuses';
 import { LATEST_PIPELINE_ACTIVITY, RESERVED_ACTIVITIES } from './core/types';
 
 export { NativeConnection } from '@temporalio/worker';
@@ -199,8 +200,15 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Tempor
   // Registered on every worker (a no-op without a store), after the user's: the names are reserved.
   activities[MAP_BATCH_ACTIVITY] = createMapBatchActivity({ ...activities }, recorder) as (call: unknown) => Promise<unknown>;
   const recordMetrics = options.metrics ? new RecordMetrics(options.metrics, { store: options.store?.pool }) : undefined;
-  activities[RECORD_ACTIVITY] = createRecordActivity(options.store, recordMetrics) as (call: unknown) => Promise<unknown>;
   const runWrites = options.store && (options.store.runWrites ?? new RunWriteQueue(options.store.pool, { valueCodec: options.store.valueCodec }));
+  // Runs' node lists for their live writes; a run's final record lets its list go.
+  const liveNodes = runWrites && new LiveNodeStatuses();
+  const record = createRecordActivity(options.store, recordMetrics);
+  activities[RECORD_ACTIVITY] = (async (call: RecordCall) => {
+    const result = await record(call);
+    if (call.kind === 'run' && call.reconcile) liveNodes?.forget(call.run.workflowId);
+    return result;
+  }) as (call: unknown) => Promise<unknown>;
   if (runWrites && recordMetrics) runWrites.observe((run, outcome) => recordMetrics.written({ kind: 'run', run }, outcome));
   Object.assign(activities, runCancelActivities, concurrencyActivities);
   activities[LATEST_PIPELINE_ACTIVITY] = createLatestPipelineActivity(options.store) as (call: unknown) => Promise<unknown>;
@@ -239,7 +247,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Tempor
     workflowBundle,
     sinks: {
       ...workerOptions.sinks,
-      ...storeSinks(runWrites),
+      ...storeSinks(runWrites, liveNodes),
     },
     interceptors: {
       ...interceptors,
@@ -310,10 +318,10 @@ function retentionSettings(value: Duration | StoreRetentionSettings, hasStore: b
  * The sink runs' live changes come through (not called on replay: those writes were made when
  * the task first ran). Without a store it drops them, as the record activity does.
  */
-function storeSinks(runWrites: RunWriteQueue | undefined): InjectedSinks<TapflowStoreSinks> {
+function storeSinks(runWrites: RunWriteQueue | undefined, liveNodes: LiveNodeStatuses | undefined): InjectedSinks<TapflowStoreSinks> {
   return {
     [STORE_SINK]: {
-      run: { fn: (_info, write) => runWrites?.push(write), callDuringReplay: false },
+      run: { fn: (_info, write) => (runWrites && liveNodes ? runWrites.push(liveNodes.resolve(write)) : undefined), callDuringReplay: false },
     },
   };
 }

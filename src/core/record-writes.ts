@@ -15,6 +15,16 @@ export type TimeInput = Date | string;
 export type ControlActionName = ControlAction | OperatorAction | (string & {});
 
 /**
+ * A run's live write as the workflow hands it to its worker: every node's status in `nodes`, or
+ * in `nodeChanges` only those of the nodes that changed since the run's previous live write, to
+ * be laid over the list the worker keeps of the run's nodes (see `store/live-node-statuses.ts`).
+ * A run's writes of nodes grow with its nodes only on a whole list, not on every change.
+ */
+export interface LiveRunWrite extends RunWrite {
+  nodeChanges?: NodeStatus[];
+}
+
+/**
  * A write of a run (see `upsertRun`). `workflowId`, `pipeline` and `state` are required; any other
  * field left `undefined` keeps what the store has (or its default on the first write).
  */

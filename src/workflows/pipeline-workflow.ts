@@ -138,6 +138,8 @@ const CONTINUE_AS_NEW_BYTES = 8 * 1024 * 1024;
 
 /** Runs with more nodes than this are written live at each whole percent, not at each node. */
 const LIVE_NODE_DETAIL_LIMIT = 1000;
+/** Every this many live writes carries every node's status, whatever changed. */
+const LIVE_WHOLE_EVERY = 64;
 
 /** How long a run recorded before {@link CANCEL_ENDS_CANCELED_PATCH} waits for the client's Temporal cancel request, in ms. */
 const TEMPORAL_CANCEL_GRACE_MS = 30_000;
@@ -643,6 +645,13 @@ export async function pipelineWorkflow(input: PipelineRunArgs): Promise<Pipeline
   /** What the last live write said (state, reason, progress, held nodes, pending outputs). */
   let liveSaid = '';
   /**
+   * Whether the next live write must carry every node's status rather than the changes: the
+   * execution's first, and the first after a replay (the writes made while replaying were not
+   * sent, so the worker has no list to lay changes over).
+   */
+  let liveWhole = true;
+  let liveWrites = 0;
+  /**
    * Writes the run's row. Runs recorded before live records: when the state has changed since the
    * last write (each write is an activity). Live runs: whenever what the views show changed (a
    * sink call costs no history event). Each write carries every node's status, so a run of more
@@ -664,8 +673,20 @@ export async function pipelineWorkflow(input: PipelineRunArgs): Promise<Pipeline
     if (said === liveSaid && !force) return;
     recordedState = run.state;
     liveSaid = said;
+    const changed = book.takeChanged();
+    if (workflowInfo().unsafe.isReplaying) {
+      // The sink is not called on replay: build nothing, and send the whole list next time.
+      liveWhole = true;
+      return;
+    }
+    liveWrites += 1;
+    // Every so often the whole list, so a worker that lost the run's list (it keeps a bounded
+    // number) has it again soon; and whenever most nodes changed anyway.
+    const whole = liveWhole || liveWrites % LIVE_WHOLE_EVERY === 0 || changed.length * 2 >= p.total;
+    liveWhole = false;
+    const nodes = whole ? { nodes: book.nodeStatuses() } : { nodeChanges: changed.map((id) => book.nodeStatus(id)) };
     const outputs = unrecordedOutputs.size > 0 ? { outputs: Object.fromEntries(unrecordedOutputs) } : {};
-    reporter.run({ ...runReport(), nodes: book.nodeStatuses(), ...outputs });
+    reporter.run({ ...runReport(), ...nodes, ...outputs });
   };
   /** Writes the run's row through the record activity, durably, with its pending outputs. */
   const recordDurably = (): void => {

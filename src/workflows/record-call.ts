@@ -4,7 +4,7 @@
  * a worker activity does it (see docs/design/run-store.md).
  */
 import type { NodeStatus } from '../core/states';
-import type { ControlActionWrite, RunWrite } from '../core/record-writes';
+import type { ControlActionWrite, LiveRunWrite, RunWrite } from '../core/record-writes';
 import type { Sinks } from '@temporalio/workflow';
 
 export { RECORD_ACTIVITY } from '../core/types';
@@ -44,6 +44,6 @@ export const STORE_SINK = 'tapflowStore';
 export interface TapflowStoreSinks extends Sinks {
   [STORE_SINK]: {
     /** A live write of the run's row. */
-    run(write: RunWrite): void;
+    run(write: LiveRunWrite): void;
   };
 }

@@ -93,6 +93,12 @@ export class RunBook {
   private readonly dropped = new Set<string>();
   /** What running nodes wait for before their work starts (a concurrency slot), by node id. */
   private readonly waits = new Map<string, string>();
+  /**
+   * Nodes whose status may have changed since {@link takeChanged} was last called: every change
+   * goes through `record(id)`, which marks the node (a read there marks it too, which only
+   * sends an unchanged status again).
+   */
+  private readonly changed = new Set<string>();
   private readonly tallies = new Map<string, NeedTally>();
   private readonly triggers = new Map<string, TriggerRule>();
   private readonly ready: MinIndexQueue;
@@ -134,6 +140,7 @@ export class RunBook {
       // nodes (sleep, event) pick up where they were; activities and children are drained first.
       if (record.state === 'running') record.state = 'pending';
       this.records.set(id, record);
+      this.changed.add(id);
       this.count(record, +1);
     }
     for (const [id, output] of Object.entries(snapshot?.outputs ?? {})) this.outputs.set(id, output);
@@ -155,18 +162,18 @@ export class RunBook {
 
   /** What the book remembers of a node (read-only use). */
   recordOf(id: string): Readonly<NodeRecord> {
-    return this.record(id);
+    return this.peek(id);
   }
 
   /** The input a node is called with: what its templates resolved to, else {@link writtenInputOf}. */
   inputOf(id: string): unknown {
-    const record = this.record(id);
+    const record = this.peek(id);
     return record.resolved ? record.resolved.input : this.writtenInputOf(id);
   }
 
   /** A node's input as written: an operator's edit, else the spec's (templates unresolved). */
   writtenInputOf(id: string): unknown {
-    const record = this.record(id);
+    const record = this.peek(id);
     return record.inputEdited ? record.input : this.spec(id).input;
   }
 
@@ -197,7 +204,7 @@ export class RunBook {
 
   /** Ids of the held nodes, in spec order. */
   heldIds(): string[] {
-    return this.graph.ids.filter((id) => this.record(id).held);
+    return this.graph.ids.filter((id) => this.peek(id).held);
   }
 
   /** Whether some node is ready to start. */
@@ -280,16 +287,16 @@ export class RunBook {
    * failure ends the run at once only when none is.
    */
   pendingDownstream(id: string): boolean {
-    return downstreamOf(this.graph, id).some((d) => this.record(d).state === 'pending');
+    return downstreamOf(this.graph, id).some((d) => this.peek(d).state === 'pending');
   }
 
   /** The nodes that failed for good (not held), earliest first. */
   failedIds(): string[] {
     const failed = this.graph.ids.filter((id) => {
-      const r = this.record(id);
+      const r = this.peek(id);
       return r.state === 'failed' && !r.held;
     });
-    return failed.sort((a, b) => (this.record(a).finishedAt ?? '').localeCompare(this.record(b).finishedAt ?? ''));
+    return failed.sort((a, b) => (this.peek(a).finishedAt ?? '').localeCompare(this.peek(b).finishedAt ?? ''));
   }
 
   /**
@@ -429,6 +436,7 @@ export class RunBook {
 
   /** Node `id` waits for `what` before its work starts (`waitingFor` in its status); `undefined`: no more. */
   waitFor(id: string, what: string | undefined): void {
+    this.changed.add(id);
     if (what === undefined) this.waits.delete(id);
     else this.waits.set(id, what);
   }
@@ -489,6 +497,16 @@ export class RunBook {
     };
   }
 
+  /**
+   * The ids of the nodes whose status may have changed since the last call (all of them on the
+   * first), in no particular order; the next call starts afresh.
+   */
+  takeChanged(): string[] {
+    const ids = [...this.changed];
+    this.changed.clear();
+    return ids;
+  }
+
   /** Every node's status, in spec order. */
   nodeStatuses(): NodeStatus[] {
     return this.graph.ids.map((id) => this.nodeStatus(id));
@@ -496,7 +514,7 @@ export class RunBook {
 
   /** One node's status. */
   nodeStatus(id: string): NodeStatus {
-    const r = this.record(id);
+    const r = this.peek(id);
     const spec = this.spec(id);
     const status: NodeStatus = {
       id,
@@ -539,7 +557,7 @@ export class RunBook {
   /** State to carry across continue-as-new; outputs nobody will read again are dropped. */
   snapshot(): RunBookSnapshot {
     const nodes: Record<string, NodeRecord> = {};
-    for (const id of this.graph.ids) nodes[id] = { ...this.record(id) };
+    for (const id of this.graph.ids) nodes[id] = { ...this.peek(id) };
     const outputs: Record<string, unknown> = {};
     const dropped = new Set(this.dropped);
     for (const [id, output] of this.outputs) {
@@ -695,7 +713,7 @@ export class RunBook {
   }
 
   private enqueue(id: string): void {
-    if (this.record(id).state !== 'pending' || this.queued.has(id)) return;
+    if (this.peek(id).state !== 'pending' || this.queued.has(id)) return;
     this.queued.add(id);
     this.ready.push(id);
   }
@@ -704,7 +722,7 @@ export class RunBook {
   private dropStale(): void {
     while (this.ready.size > 0) {
       const top = this.ready.peek();
-      if (this.record(top).state === 'pending' && this.decide(top) === 'run') return;
+      if (this.peek(top).state === 'pending' && this.decide(top) === 'run') return;
       this.ready.pop();
       this.queued.delete(top);
     }
@@ -720,7 +738,15 @@ export class RunBook {
     return record;
   }
 
+  /** A node's record, to change: the node is marked changed for {@link takeChanged}. */
   private record(id: string): NodeRecord {
+    const record = this.peek(id);
+    this.changed.add(id);
+    return record;
+  }
+
+  /** A node's record, to read. */
+  private peek(id: string): NodeRecord {
     const record = this.records.get(id);
     if (!record) throw new Error(`unknown node ${id}`);
     return record;

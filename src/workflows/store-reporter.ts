@@ -23,7 +23,7 @@ import {
   type LocalActivityOptions,
 } from '@temporalio/workflow';
 import type { NodeStatus } from '../core/states';
-import type { ControlActionWrite, RunWrite } from '../core/record-writes';
+import type { ControlActionWrite, LiveRunWrite } from '../core/record-writes';
 import { RECORD_ACTIVITY, RECORD_REJECTED, STORE_SINK, type RecordCall, type RecordResult, type TapflowStoreSinks } from './record-call';
 
 /**
@@ -52,7 +52,7 @@ const LOCAL_RECORD_OPTIONS: LocalActivityOptions = {
 };
 
 /** A run write as the workflow describes it: `seq` is the reporter's to number. */
-export type RunReport = Omit<RunWrite, 'seq'>;
+export type RunReport = Omit<LiveRunWrite, 'seq'>;
 
 const sink = proxySinks<TapflowStoreSinks>()[STORE_SINK];
 
@@ -99,6 +99,8 @@ export class StoreReporter {
    * @param options.reconcile every node's status, on the final write only: the store adds the
    *   attempt rows it is missing so its counts match the run's. Such a write is durable.
    * @param options.durable write through the record activity even when live.
+   * A write may carry `nodeChanges` only when it goes through the sink (a live one): a durable
+   * write goes to the store as it is, so it carries every node in `nodes`.
    */
   run(write: RunReport, options: { reconcile?: NodeStatus[]; durable?: boolean } = {}): void {
     if (!this.enabled) return;
@@ -107,7 +109,9 @@ export class StoreReporter {
       sink.run({ ...write, seq: this.seq });
       return;
     }
-    const call: RecordCall = { kind: 'run', run: { ...write, seq: this.seq } };
+    const durable: RunReport = { ...write };
+    delete durable.nodeChanges;
+    const call: RecordCall = { kind: 'run', run: { ...durable, seq: this.seq } };
     if (options.reconcile) call.reconcile = options.reconcile;
     this.send(call, `record run ${write.state}`);
   }

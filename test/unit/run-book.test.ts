@@ -450,3 +450,38 @@ describe('RunBook: snapshot and rebuild', () => {
     expect(book.progress()).toEqual({ completed: 200, skipped: 0, total: 200, running: 0, failed: 0, percent: 100 });
   });
 });
+
+describe('takeChanged: the nodes whose status may have changed since it was last asked', () => {
+  test('every node at first; then the nodes a start, an end and what it passes on touched, and no reads', () => {
+    const book = new RunBook(diamond());
+    expect(book.takeChanged().sort()).toEqual(['bottom', 'left', 'right', 'top']);
+    expect(book.takeChanged()).toEqual([]);
+    expect(book.startNext(T0)).toBe('top');
+    expect(book.takeChanged()).toEqual(['top']);
+    // Reads change nothing: status, progress, the ready queue.
+    book.nodeStatuses();
+    book.recordOf('left');
+    book.progress();
+    book.hasReady();
+    book.heldIds();
+    book.failedIds();
+    expect(book.takeChanged()).toEqual([]);
+    book.complete('top', 1, 1, T1);
+    // `top` ended, and its dependents were decided (they may start now).
+    expect(book.takeChanged().sort()).toEqual(['left', 'right', 'top']);
+    book.startNext(T1);
+    book.waitFor('left', 'concurrency gpu');
+    expect(book.takeChanged()).toEqual(['left']);
+  });
+
+  test('a status built from the changed nodes matches the whole list', () => {
+    const book = new RunBook(diamond());
+    book.takeChanged();
+    const whole = new Map(book.nodeStatuses().map((n) => [n.id, n]));
+    startAll(book);
+    book.complete('top', 1, 1, T1);
+    book.fail('left', 'boom', 'Error', 3, T2);
+    for (const id of book.takeChanged()) whole.set(id, book.nodeStatus(id));
+    expect([...whole.values()]).toEqual(book.nodeStatuses());
+  });
+});

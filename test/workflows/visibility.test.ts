@@ -167,19 +167,20 @@ describe('every change of the whole percent reaches TapflowProgress', () => {
     expect((await handle.describe()).typedSearchAttributes.get(STATE_SEARCH_ATTRIBUTE)).toBe('running');
     expect((await rig.tf.getStatus(id)).progress).toMatchObject({ completed: 1, skipped: 0, total: 2, percent: 50 });
 
-    // The history says how: the patch's marker and the upsert of 50 %, with no timer to wait for it.
+    // The history says how: the run's one patch marker and the upsert of 50 % (the start set 0),
+    // with no timer to wait for it.
     const events = (await handle.fetchHistory()).events ?? [];
     const patches = events
       .map((e) => e.markerRecordedEventAttributes?.details?.['patch-data']?.payloads?.[0])
       .filter((p) => p !== undefined)
       .map((p) => defaultPayloadConverter.fromPayload<{ id: string }>(p).id);
-    expect(patches).toContain('tapflow-live-views');
+    expect(patches).toEqual(['tapflow-lean-bookkeeping']);
     const upserts = events.flatMap((e, i) => {
       const fields = e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields;
       const progress = fields?.[PROGRESS_SEARCH_ATTRIBUTE.name];
       return progress ? [{ at: i, progress: defaultPayloadConverter.fromPayload<number>(progress) }] : [];
     });
-    expect(upserts.map((u) => u.progress)).toEqual([0, 50]);
+    expect(upserts.map((u) => u.progress)).toEqual([50]);
     expect(events.filter((e) => e.timerStartedEventAttributes)).toEqual([]);
 
     await rig.tf.sendEvent(id, 'go', { by: 'test' });
@@ -225,14 +226,20 @@ describe('in the Web UI', () => {
         summary: summary ? defaultPayloadConverter.fromPayload<string>(summary) : undefined,
       };
     });
-    // The run's live changes leave through the store sink (no history event): the one record
-    // activity is the durable final record.
+    // The run's live changes leave through the store sink (no history event), and the durable
+    // final record is a local activity: one marker, named, not an activity of the timeline.
     expect(seen).toEqual([
       { activityId: 'fetch', summary: 'fetch' },
       { activityId: 'resize', summary: 'resize' },
       { activityId: 'report', summary: 'report' },
-      { activityId: 'tapflow:record:1', summary: 'record run completed' },
     ]);
+    const local = (history.events ?? []).filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity');
+    expect(
+      local.map((e) => ({
+        activityType: defaultPayloadConverter.fromPayload<{ activity_type: string }>(e.markerRecordedEventAttributes?.details?.data?.payloads?.[0] ?? {}).activity_type,
+        summary: e.userMetadata?.summary ? defaultPayloadConverter.fromPayload<string>(e.userMetadata.summary) : undefined,
+      })),
+    ).toEqual([{ activityType: 'tapflowRecord', summary: 'record run completed' }]);
 
     const metadata = await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
     expect(metadata.currentDetails).toContain('visible-chain');
