@@ -55,6 +55,7 @@ import { DEFAULT_TASK_QUEUE } from './workflows/definitions';
 import { MAP_BATCH_ACTIVITY } from './workflows/map-batch-call';
 import { RECORD_ACTIVITY, STORE_SINK, type RecordCall, type TapflowStoreSinks } from './workflows/record-call';
 import { LiveNodeStatuses } from './store/live-node-statuses';
+import { localStepHeartbeats } from './activities/local-step-heartbeats';
 import { LATEST_PIPELINE_ACTIVITY, RESERVED_ACTIVITIES } from './core/types';
 
 export { NativeConnection } from '@temporalio/worker';
@@ -254,6 +255,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Tempor
       activity: [
         // Every line an activity attempt logs names its node.
         nodeLogAttributes(),
+        localStepHeartbeats(),
         ...(options.metrics ? [nodeMetricsInterceptor(options.metrics)] : []),
         ...(recorder ? [attemptInterceptor(recorder)] : []),
         ...(interceptors.activity ?? []),

@@ -420,6 +420,33 @@ function started(id: string, nodeId: string): Promise<true> {
     await save(id);
   });
 
+  test('local steps: a chain of local steps paused mid-chain and resumed, a flaky one retried, an activity node after', async () => {
+    const id = 'replay-local-steps';
+    const chain = Array.from({ length: 120 }, (_, i) => ({
+      id: `s${i}`,
+      // `wait`'s output is small, where `step` echoes its upstream: the history stays small.
+      activity: 'wait',
+      input: { duration: '5ms' },
+      ...(i > 0 ? { needs: [`s${i - 1}`] } : {}),
+    }));
+    const spec: PipelineSpec = {
+      name: 'replay-local',
+      defaults: { local: true },
+      nodes: [
+        ...chain,
+        { id: 'flaky', activity: 'flaky', input: { failures: 1 }, needs: ['s119'], retry: { initialInterval: '100ms' } },
+        { id: 'after', activity: 'noop', local: false, needs: ['flaky'] },
+      ],
+    };
+    await rig.tf.startRun(spec, { id });
+    await eventually('the chain to be under way', async () => ((await rig.tf.getStatus(id)).progress.completed >= 10 ? true : undefined));
+    await rig.tf.pause(id, { by: 'recorder', requestId: 'local-pause' });
+    await state(id, 'paused');
+    await rig.tf.resume(id, { by: 'recorder', requestId: 'local-resume' });
+    await rig.tf.result(id, { wait: true });
+    await save(id);
+  });
+
   test('a branch: a false condition, a join after it, input templates and an over expression', async () => {
     const id = 'replay-branches';
     const spec: PipelineSpec = {

@@ -53,7 +53,7 @@ test('all histories replay in one replay worker per corpus folder', async () => 
   }
   expect(failures).toEqual([]);
   expect(replayed).toBe(files.length);
-  expect([...folders.keys()]).toEqual(expect.arrayContaining(['.', '0.2.0', '0.3.0', '0.4.0']));
+  expect([...folders.keys()]).toEqual(expect.arrayContaining(['.', '0.2.0', '0.3.0', '0.4.0', '0.5.0']));
 });
 
 test('histories from before the run store have no record calls; the newer ones have the patch and record calls', () => {
@@ -134,4 +134,24 @@ test('the continued-as-new histories: a chain of three executions, the later one
   expect(text(2)).toMatch(/"name":\s*"skip"/);
   expect(text(3)).toContain('"continuedExecutionRunId"');
   expect(text(3)).toContain('workflowExecutionCompletedEventAttributes');
+});
+
+test('the 0.5.0 corpus carries one patch marker a run and local steps: markers, the tasks the run ended itself, a pause mid-chain', () => {
+  const text = (file: string): string => readFileSync(join(HISTORIES, file), 'utf8');
+  const patchesOf = (file: string): string[] => {
+    const events = (JSON.parse(text(file)) as { events: Array<{ markerRecordedEventAttributes?: { details?: Record<string, { payloads?: Array<{ data?: string }> }> } }> }).events;
+    return events
+      .map((e) => e.markerRecordedEventAttributes?.details?.['patch-data']?.payloads?.[0]?.data)
+      .filter((d): d is string => d !== undefined)
+      .map((d) => (JSON.parse(Buffer.from(d, 'base64').toString('utf8')) as { id: string }).id);
+  };
+  // The diamond asks no patch of its own: the lean one stands for every earlier one.
+  expect(patchesOf('0.5.0/replay-diamond-retry-pause.json')).toEqual(['tapflow-lean-bookkeeping']);
+  expect(patchesOf('0.4.0/replay-diamond-retry-pause.json')).toEqual(expect.arrayContaining(['tapflow-store-records', 'tapflow-live-views']));
+  const local = text('0.5.0/replay-local-steps.json');
+  expect((local.match(/"markerName":\s*"core_local_activity"/g) ?? []).length).toBeGreaterThanOrEqual(120);
+  expect(local).toContain('timerStartedEventAttributes');
+  expect(local).toMatch(/"name":\s*"pause"/);
+  // The durable final record is a local activity, not an activity task.
+  expect(text('0.5.0/replay-diamond-retry-pause.json')).not.toMatch(/"activityType":\s*\{\s*"name":\s*"tapflowRecord"/);
 });

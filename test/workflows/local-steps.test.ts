@@ -65,6 +65,13 @@ test('a chain of local steps completes with each step a marker in the history, n
   expect(rig.recorder.startsOf(id, 's2').map((s) => s.attempt)).toEqual([1]);
 });
 
+test('a local step that heartbeats (the built-in wait) completes', async () => {
+  const id = 'local-heartbeats';
+  const spec: PipelineSpec = { name: 'local-heartbeats', defaults: { local: true }, nodes: [{ id: 'w', activity: 'wait', input: { duration: '50ms' } }] };
+  await rig.tf.startRun(spec, { id });
+  expect(await rig.tf.result(id, { wait: true })).toEqual({ w: { waitedMs: expect.any(Number) } });
+});
+
 test('a local step that fails is retried on the same worker and its attempts count', async () => {
   const id = 'local-flaky';
   const spec: PipelineSpec = {
