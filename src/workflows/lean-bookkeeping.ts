@@ -12,9 +12,9 @@
  *
  * The same patch also moves a run's bookkeeping off the history where it costs events and buys
  * nothing a user sees:
- * - the run store's durable records (the final record, a record before continue-as-new, and the
- *   control actions) run as local activities: one marker event each instead of an activity's
- *   three and the workflow task that follows its completion;
+ * - the run store's durable run records (the final record, a record before continue-as-new) run
+ *   as local activities: one marker event each instead of an activity's three and the workflow
+ *   task that follows its completion;
  * - the search attributes are not upserted at the first workflow task when the start already set
  *   them to what the run shows (tapflow's client starts every run with its pipeline, state and
  *   progress).

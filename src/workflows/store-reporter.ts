@@ -7,11 +7,14 @@
  * wait in Temporal and retry), and the workflow awaits them all with {@link StoreReporter.settle}
  * before it ends or continues as new, so the store never misses a run's final state.
  *
- * Runs that carry the lean-bookkeeping patch make those durable writes local activities: the
- * worker running the workflow writes at once, inside the workflow task, and the history gains
- * one marker instead of an activity's three events and the workflow task its completion brings.
- * The write is as durable: a worker that dies before the task completes leaves no marker, and the
- * next worker's replay writes again (each write is idempotent by its sequence number).
+ * Runs that carry the lean-bookkeeping patch write their run records (the final one, and the
+ * one before a continue-as-new) as local activities: the worker running the workflow writes at
+ * once, inside the workflow task, and the history gains one marker instead of an activity's three
+ * events and the workflow task its completion brings. The write is as durable: a worker that dies
+ * before the task completes leaves no marker, and the next worker's replay writes again (each
+ * write is idempotent by its sequence number). Control actions stay activities: a local one
+ * would hold the workflow task, and with it the answer to the update (a pause's acknowledgement),
+ * until the store had written.
  */
 import {
   CancellationScope,
@@ -72,8 +75,8 @@ export class StoreReporter {
    * @param live whether writes other than the final one go through the store sink ({@link
    *   STORE_SINK}: no history event, not durable) rather than the record activity; false for
    *   runs recorded before (see the `patched` call in the workflow).
-   * @param local whether durable writes are local activities (runs with the lean-bookkeeping
-   *   patch) rather than activities on `taskQueue`.
+   * @param local whether the run's durable records are local activities (runs with the
+   *   lean-bookkeeping patch) rather than activities on `taskQueue`.
    */
   constructor(
     readonly enabled: boolean,
@@ -113,13 +116,13 @@ export class StoreReporter {
     delete durable.nodeChanges;
     const call: RecordCall = { kind: 'run', run: { ...durable, seq: this.seq } };
     if (options.reconcile) call.reconcile = options.reconcile;
-    this.send(call, `record run ${write.state}`);
+    this.send(call, `record run ${write.state}`, this.local);
   }
 
   /** Records a control action the run took or ignored. */
   control(action: ControlActionWrite): void {
     if (!this.enabled) return;
-    this.send({ kind: 'control', action }, `record ${action.action}`);
+    this.send({ kind: 'control', action }, `record ${action.action}`, false);
   }
 
   /** Waits until every write sent so far has landed (or been refused for good). */
@@ -127,13 +130,13 @@ export class StoreReporter {
     while (this.pending.size > 0) await Promise.all(this.pending);
   }
 
-  private send(call: RecordCall, summary: string): void {
+  private send(call: RecordCall, summary: string, local: boolean): void {
     // Not cancellable: a cancelled run still records that it was cancelled. The id has a ':',
     // which node ids cannot, so it never collides with a node's activity id.
     this.calls += 1;
     const activityId = `tapflow:record:${this.calls}`;
     const done = CancellationScope.nonCancellable(() =>
-      this.local
+      local
         ? scheduleLocalActivity<RecordResult>(RECORD_ACTIVITY, [call], { ...LOCAL_RECORD_OPTIONS, summary })
         : scheduleActivity<RecordResult>(RECORD_ACTIVITY, [call], { ...this.options, activityId, summary }),
     ).then(
