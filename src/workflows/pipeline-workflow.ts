@@ -287,7 +287,8 @@ export async function pipelineWorkflow(input: PipelineRunArgs): Promise<Pipeline
 
   /** Tells the run what its nodes now say: `held` while a node is held, `paused` once nothing works. */
   const settle = (): void => {
-    const held = book.heldIds();
+    // Counted, so a run with nothing held does not look at every node on every turn.
+    const held = book.held > 0 ? book.heldIds() : [];
     if (held.length > 0) {
       const first = book.recordOf(held[0] as string);
       const more = held.length > 1 ? ` (and ${held.length - 1} more held)` : '';
