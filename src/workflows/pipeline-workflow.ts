@@ -676,7 +676,9 @@ export async function pipelineWorkflow(input: PipelineRunArgs): Promise<Pipeline
     liveSaid = said;
     const changed = book.takeChanged();
     if (workflowInfo().unsafe.isReplaying) {
-      // The sink is not called on replay: build nothing, and send the whole list next time.
+      // The sink is not called on replay: build nothing (the number is taken all the same), and
+      // send the whole list next time.
+      reporter.skipLive();
       liveWhole = true;
       return;
     }

@@ -119,6 +119,16 @@ export class StoreReporter {
     this.send(call, `record run ${write.state}`, this.local);
   }
 
+  /**
+   * Takes the sequence number of a live write that is not sent: one made while replaying (the
+   * sink is not called on replay, so it is not built). The writes after it must number as they
+   * did when the task first ran, or a later write would carry a lower number than one the store
+   * already has, and be refused as stale.
+   */
+  skipLive(): void {
+    if (this.enabled && this.live) this.seq += 1;
+  }
+
   /** Records a control action the run took or ignored. */
   control(action: ControlActionWrite): void {
     if (!this.enabled) return;
