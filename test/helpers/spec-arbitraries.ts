@@ -216,7 +216,7 @@ const SPEC_FIELDS = ['name', 'description', 'maxParallel', 'defaults', 'nodes', 
 const NODE_FIELDS = [
   'id', 'kind', 'needs', 'description', 'onFailure', 'deadline', 'activity', 'input', 'retry', 'timeout',
   'heartbeatTimeout', 'taskQueue', 'duration', 'until', 'event', 'onTimeout', 'default', 'pipeline',
-  'parentClose', 'over', 'maxParallel', 'batchSize', 'neds',
+  'parentClose', 'over', 'maxParallel', 'batchSize', 'local', 'neds',
 ];
 
 /** A value for a field: often plausible, often not. */

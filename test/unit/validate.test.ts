@@ -489,6 +489,54 @@ describe('validateSpec: timeouts and task queue', () => {
   });
 });
 
+describe('validateSpec: local steps', () => {
+  test('local on an activity node or in the defaults is accepted', () => {
+    expect(validateSpec(oneNode({ local: true, timeout: '5s', retry: { maximumAttempts: 2 } })).ok).toBe(true);
+    expect(validateSpec({ name: 'p', defaults: { local: true }, nodes: [{ id: 'a', activity: 'act' }] }).ok).toBe(true);
+    // A node may opt out of the defaults' local, and then take a task queue and heartbeats.
+    const optOut = { name: 'p', defaults: { local: true }, nodes: [{ id: 'a', activity: 'act', local: false, taskQueue: 'gpu', heartbeatTimeout: '30s' }] };
+    expect(validateSpec(optOut).ok).toBe(true);
+    // The defaults' local applies to activity nodes only: a map or a sleep beside them is fine.
+    const mixed = {
+      name: 'p',
+      defaults: { local: true },
+      nodes: [
+        { id: 'a', activity: 'list' },
+        { id: 'm', kind: 'map', over: 'a', activity: 'each', needs: ['a'], taskQueue: 'tapflow-py' },
+        { id: 's', kind: 'sleep', duration: '1s', needs: ['m'] },
+      ],
+    };
+    expect(validateSpec(mixed).ok).toBe(true);
+  });
+
+  test('local must be a boolean', () => {
+    expect(lines(oneNode({ local: 'yes' }))).toEqual(['nodes[0].local: must be true or false, got "yes"']);
+    expect(lines({ name: 'p', defaults: { local: 1 }, nodes: [{ id: 'a', activity: 'act' }] })).toEqual(['defaults.local: must be true or false, got number 1']);
+  });
+
+  test('a local step takes no task queue and no heartbeat timeout, its own or the defaults\'', () => {
+    expect(lines(oneNode({ local: true, taskQueue: 'tapflow-py' }))).toEqual([
+      'nodes[0].local: a local step runs on the worker that runs the run, so it cannot have a taskQueue: drop taskQueue, or set local: false on this node',
+    ]);
+    expect(lines(oneNode({ local: true, heartbeatTimeout: '10s' }))).toEqual([
+      'nodes[0].local: a local step cannot heartbeat, so it takes no heartbeatTimeout: drop it, or set local: false on this node',
+    ]);
+    expect(lines({ name: 'p', defaults: { local: true, taskQueue: 'tapflow-py' }, nodes: [{ id: 'a', activity: 'act' }] })).toEqual([
+      'nodes[0] (local from defaults): a local step runs on the worker that runs the run, so it cannot have a taskQueue (from defaults): drop taskQueue, or set local: false on this node',
+    ]);
+    expect(lines({ name: 'p', defaults: { heartbeatTimeout: '10s' }, nodes: [{ id: 'a', activity: 'act', local: true }] })).toEqual([
+      'nodes[0].local: a local step cannot heartbeat, so it takes no heartbeatTimeout (from defaults): drop it, or set local: false on this node',
+    ]);
+  });
+
+  test('local is refused on nodes that are not activities', () => {
+    expect(lines(withNodes({ id: 's', kind: 'sleep', duration: '1s', local: true }))[0]).toMatch(/^nodes\[0\]\.local: does not apply to a sleep node/);
+    expect(lines(withNodes({ id: 'l', activity: 'list' }, { id: 'm', kind: 'map', over: 'l', activity: 'each', needs: ['l'], local: true }))[0]).toMatch(
+      /^nodes\[1\]\.local: does not apply to a map node/,
+    );
+  });
+});
+
 describe('validateSpec: every problem at once', () => {
   test('a spec with four different mistakes gets four problems, each at its place', () => {
     const spec = {
