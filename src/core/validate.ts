@@ -344,6 +344,9 @@ function checkIntervals(
   }
 }
 
+/** Unknown fields reported one by one in one object; the rest are counted in one line. */
+const MAX_UNKNOWN_FIELDS_REPORTED = 20;
+
 function unknownFields(
   obj: Record<string, unknown>,
   known: ReadonlySet<string>,
@@ -351,9 +354,18 @@ function unknownFields(
   add: (path: string, message: string) => void,
   kind?: string,
 ): void {
+  let reported = 0;
   for (const key of Object.keys(obj)) {
     if (known.has(key)) continue;
     const where = at ? `${at}.${key}` : key;
+    if (reported === MAX_UNKNOWN_FIELDS_REPORTED) {
+      // Each one costs a "did you mean" search: an object of thousands of keys (a string's
+      // characters, say) is reported in bounded time.
+      const more = Object.keys(obj).filter((k) => !known.has(k)).length - reported;
+      add(at || 'spec', `and ${more} more unknown field${more === 1 ? '' : 's'}`);
+      return;
+    }
+    reported += 1;
     const otherKind = kind === undefined ? undefined : kindsWithField(key);
     if (otherKind) {
       add(where, `does not apply to ${withArticle(kind as string)} node (it belongs to ${otherKind} nodes)`);

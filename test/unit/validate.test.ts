@@ -638,3 +638,14 @@ describe('validateSpec: concurrency', () => {
     expect(lines(spec({ key: '${{ params.tenant', limit: 1 }))[0]).toMatch(/^concurrency\.key: /);
   });
 });
+
+describe('validateSpec: many unknown fields', () => {
+  test('an object with thousands of unknown fields is reported by its first 20 and a count of the rest', () => {
+    const node: Record<string, unknown> = { id: 'a', activity: 'act' };
+    for (let i = 0; i < 5000; i++) node[`junk${i}`] = i;
+    const ls = lines(withNodes(node));
+    expect(ls).toHaveLength(21);
+    expect(ls[0]).toBe('nodes[0].junk0: unknown field');
+    expect(ls[20]).toBe('nodes[0]: and 4980 more unknown fields');
+  });
+});
