@@ -34,6 +34,7 @@ import { createMapBatchActivity } from './activities/map-batch';
 import { createRecordActivity } from './activities/record';
 import { runCancelActivities } from './activities/run-cancel';
 import { concurrencyActivities } from './activities/concurrency';
+import { endTaskActivities } from './activities/end-task';
 import { createLatestPipelineActivity } from './activities/latest-pipeline';
 import { bundleTapflowWorkflows } from './bundle/workflow-bundle';
 import type { WorkerMetrics } from './observability/metrics';
@@ -211,7 +212,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Tempor
     return result;
   }) as (call: unknown) => Promise<unknown>;
   if (runWrites && recordMetrics) runWrites.observe((run, outcome) => recordMetrics.written({ kind: 'run', run }, outcome));
-  Object.assign(activities, runCancelActivities, concurrencyActivities);
+  Object.assign(activities, runCancelActivities, concurrencyActivities, endTaskActivities);
   activities[LATEST_PIPELINE_ACTIVITY] = createLatestPipelineActivity(options.store) as (call: unknown) => Promise<unknown>;
 
   const { workflowsPath: theirWorkflows, workflowBundle: theirBundle, ...workerOptions } = options.workerOptions ?? {};

@@ -372,6 +372,8 @@ export const LATEST_PIPELINE_ACTIVITY = 'tapflowLatestPipeline';
 export const ACQUIRE_SLOT_ACTIVITY = 'tapflowAcquireSlot';
 /** The local activity a coordinator asks which of its holders' runs have ended with. */
 export const CLOSED_RUNS_ACTIVITY = 'tapflowClosedRuns';
+/** The activity (it does nothing) a run doing local steps ends its workflow task with (see `workflows/local-steps.ts`). */
+export const END_TASK_ACTIVITY = 'tapflowEndTask';
 
 /** Activity names tapflow's workers keep for themselves: no node may call one. */
 export const RESERVED_ACTIVITIES: ReadonlyMap<string, string> = new Map([
@@ -382,6 +384,7 @@ export const RESERVED_ACTIVITIES: ReadonlyMap<string, string> = new Map([
   [LATEST_PIPELINE_ACTIVITY, 'tapflow schedules the latest version of a pipeline with it'],
   [ACQUIRE_SLOT_ACTIVITY, 'tapflow asks for concurrency slots with it'],
   [CLOSED_RUNS_ACTIVITY, 'tapflow frees the concurrency slots of ended runs with it'],
+  [END_TASK_ACTIVITY, 'tapflow ends workflow tasks between local steps with it'],
 ]);
 
 /** What an activity reports with `call.report`. */

@@ -75,6 +75,7 @@ import { RunBook, type RunBookSnapshot } from './run-book';
 import { StoreReporter } from './store-reporter';
 import { LEAN_BOOKKEEPING_PATCH, patchAsker } from './lean-bookkeeping';
 import { LocalStepPacer } from './local-steps';
+import { isLocalStep } from './node-activity';
 import { startWaiting, type Waiter } from './waiting-nodes';
 import { requestOwnCancel, temporalCancelReason } from './cancel-calls';
 
@@ -245,6 +246,8 @@ export async function pipelineWorkflow(input: PipelineRunArgs): Promise<Pipeline
   /** Nodes in flight that work here (activities): a pause waits for these. */
   const working = (): number => busy() - children.size - [...nodeSlots.values()].filter((s) => !s.admitted).length;
   const nesting = input.nesting ?? { depth: 0, maxDepth: spec.maxDepth ?? DEFAULT_MAX_DEPTH };
+  /** Ends the workflow task between local steps, so the run answers (before any handler: they tell it). */
+  const pacer = new LocalStepPacer(spec.nodes.some((n) => isLocalStep(spec, n)), info.taskQueue);
 
   const status = (): RunStatus => {
     const s: RunStatus = {
@@ -340,6 +343,7 @@ export async function pipelineWorkflow(input: PipelineRunArgs): Promise<Pipeline
     if (action === 'cancel') stopNodes();
     else settle();
     log.info(`run ${action}`, { state: run.state, reason: run.reason, by: request.by });
+    pacer.changed();
     wake();
     return { state: run.state };
   };
@@ -392,6 +396,7 @@ export async function pipelineWorkflow(input: PipelineRunArgs): Promise<Pipeline
     record: recordAction,
     changed: () => {
       settle();
+      pacer.changed();
       wake();
     },
   });
@@ -401,7 +406,6 @@ export async function pipelineWorkflow(input: PipelineRunArgs): Promise<Pipeline
    * main loop runs inside it (entered once, not once per node: each scope entry costs promises).
    */
   const nodeScope = new CancellationScope();
-  const pacer = new LocalStepPacer();
   const inFlight = new Map<string, Promise<void>>();
   const publisher = new ProgressPublisher(spec.name, since, lean);
   const publish = (force = false): void => publisher.publish(run.state, book.progress(), run.reason, force);
@@ -852,8 +856,14 @@ export async function pipelineWorkflow(input: PipelineRunArgs): Promise<Pipeline
       cause?.kind === 'cancel' && !run.cancelledThroughTemporal && since(CANCEL_ENDS_CANCELED_PATCH) ? requestOwnCancel() : undefined;
     await Promise.all(inFlight.values());
     // Slots go back before the final record: the next run of the key need not wait for it.
-    await slot?.release();
-    await Promise.all(slotReleases);
+    const releaseSlots = async (): Promise<void> => {
+      await slot?.release();
+      await Promise.all(slotReleases);
+    };
+    // A run shows its end before its slots go back, in the same workflow task: the next run of
+    // the key, started once they are back, never shows `running` beside one that still does.
+    // Runs recorded before gave them back first.
+    if (!lean) await releaseSlots();
     const told = await explained;
     if (told) run.explainTemporalCancel(told);
     const now = new Date().toISOString();
@@ -863,6 +873,7 @@ export async function pipelineWorkflow(input: PipelineRunArgs): Promise<Pipeline
     const reason = run.reason;
     finishedAt = now;
     publish(true);
+    if (lean) await releaseSlots();
     await condition(allHandlersFinished);
     if (reporter.enabled) {
       recordedState = state;

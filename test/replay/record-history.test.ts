@@ -207,7 +207,11 @@ function started(id: string, nodeId: string): Promise<true> {
       return s.nodes.filter((n) => n.held).length === 2 ? true : undefined;
     });
     await rig.tf.retry(id, 'flaky', { by: 'recorder', requestId: 'retry-1', input: { message: 'held again' } });
-    await state(id, 'held');
+    // The run stays held meanwhile (review is): wait for flaky's own second hold.
+    await eventually('flaky held again', async () => {
+      const flaky = (await rig.tf.getStatus(id)).nodes.find((n) => n.id === 'flaky');
+      return flaky?.held && flaky.attempts === 2 ? true : undefined;
+    });
     await rig.tf.skip(id, 'flaky', { by: 'recorder', requestId: 'skip-1', output: 'by hand' });
     await rig.tf.skip(id, 'review', { by: 'recorder', requestId: 'skip-2', output: { ok: true } });
     await rig.tf.sendEvent(id, 'approval', { by: 'recorder', requestId: 'send-1', data: { approved: true } });
@@ -335,7 +339,8 @@ function started(id: string, nodeId: string): Promise<true> {
         { id: 'last', activity: 'noop', needs: ['held'] },
       ],
     };
-    await rig.tf.startRun(spec, { id, continueAsNewAfterEvents: 40 });
+    // Low enough for three executions or more at a run's leanest (0.5.0: no record activities).
+    await rig.tf.startRun(spec, { id, continueAsNewAfterEvents: 25 });
     await started(id, 's3');
     await rig.tf.pause(id, { by: 'recorder', requestId: 'pause-1' });
     await state(id, 'paused');

@@ -150,7 +150,7 @@ test('the 0.5.0 corpus carries one patch marker a run and local steps: markers, 
   expect(patchesOf('0.4.0/replay-diamond-retry-pause.json')).toEqual(expect.arrayContaining(['tapflow-store-records', 'tapflow-live-views']));
   const local = text('0.5.0/replay-local-steps.json');
   expect((local.match(/"markerName":\s*"core_local_activity"/g) ?? []).length).toBeGreaterThanOrEqual(120);
-  expect(local).toContain('timerStartedEventAttributes');
+  expect(local).toMatch(/"activityType":\s*\{\s*"name":\s*"tapflowEndTask"/);
   expect(local).toMatch(/"name":\s*"pause"/);
   // The durable final record is a local activity; the pause and the resume were recorded by
   // activities (their answers do not wait for the store).

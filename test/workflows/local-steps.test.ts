@@ -10,6 +10,7 @@ import { devServerEnv } from '../helpers/temporal';
 import { eventually, nodeOf } from '../helpers/poll';
 import { startRig, uniqueTaskQueue, type TestRig } from '../helpers/worker';
 import { END_TASK_AFTER_STEPS } from '../../src/workflows/local-steps';
+import { END_TASK_ACTIVITY } from '../../src/core/types';
 
 let env: TestWorkflowEnvironment;
 let rig: TestRig;
@@ -33,6 +34,12 @@ async function eventCounts(id: string): Promise<Record<string, number>> {
     counts[type] = (counts[type] ?? 0) + 1;
   }
   return counts;
+}
+
+/** How many times the run ended its workflow task with its end-of-task activity. */
+async function endTaskActivities(id: string): Promise<number> {
+  const history = await env.client.workflow.getHandle(id).fetchHistory();
+  return (history.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === END_TASK_ACTIVITY).length;
 }
 
 /** A chain of `n` local `step` nodes, each working `sleepMs`. */
@@ -125,10 +132,19 @@ test('a run in a long local chain ends its workflow task as it goes: pause is ta
   // Taken before the chain's end, at a node boundary: nothing runs while paused.
   expect(paused.progress.completed).toBeLessThan(n);
   expect(paused.progress.running).toBe(0);
-  // The run ended its workflow task on its own along the way: with timers.
-  expect((await eventCounts(id)).timerStartedEventAttributes).toBeGreaterThanOrEqual(1);
-  await rig.tf.resume(id);
+  // The run ended its workflow task on its own along the way: with its end-of-task activity.
+  expect(await endTaskActivities(id)).toBeGreaterThanOrEqual(1);
+  await rig.tf.resume(id, { requestId: 'local-resume' });
   await rig.tf.result(id, { wait: true });
+  // The resume was answered before the next steps ran: the workflow task that completed the
+  // update holds no local step; it ended with the end-of-task activity.
+  const events = (await env.client.workflow.getHandle(id).fetchHistory()).events ?? [];
+  const answered = events.findIndex((e) => e.workflowExecutionUpdateCompletedEventAttributes?.meta?.updateId === 'local-resume');
+  expect(answered).toBeGreaterThan(0);
+  const taskStart = events.slice(0, answered).map((e) => Boolean(e.workflowTaskCompletedEventAttributes)).lastIndexOf(true);
+  const sameTask = events.slice(taskStart, events.findIndex((e, i) => i > answered && e.workflowTaskScheduledEventAttributes));
+  expect(sameTask.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')).toEqual([]);
+  expect(sameTask.some((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === END_TASK_ACTIVITY)).toBe(true);
   const done = await rig.tf.getStatus(id);
   expect(done.state).toBe('completed');
   expect(done.progress.completed).toBe(n);
