@@ -5,7 +5,7 @@ import { table } from '../bench/common.mjs';
 const s = (ms) => (ms === undefined || ms === null ? '-' : `${(ms / 1000).toFixed(1)} s`);
 
 /** Prints the report of a chaos run. */
-export function printReport({ summary, recovery, ledgerCheck, findings, plan, scenarios = [] }) {
+export function printReport({ summary, recovery, ledgerCheck, findings, plan, scenarios = [], localSteps = [] }) {
   console.log('');
   console.log('runs');
   table(
@@ -22,6 +22,7 @@ export function printReport({ summary, recovery, ledgerCheck, findings, plan, sc
       ['completed nodes with no completed attempt in the store', summary.attemptsMissing, 0],
       ['drained workers that left a node unfinished or exited non-zero', summary.drainsUnclean, 0],
       ['concurrency scenarios failed', summary.concurrencyFailed, 0],
+      ['local-step scenarios failed', summary.localStepsFailed, 0],
       ['node executions (a retry counts again)', summary.executions, ''],
       ['nodes that ran more than once', summary.nodesRunAgain, ''],
       ['workers that exited on their own', summary.workerUnexpectedExits, ''],
@@ -56,7 +57,17 @@ export function printReport({ summary, recovery, ledgerCheck, findings, plan, sc
     table(['scenario', 'result', 'time'], scenarios.map((c) => [c.name, c.ok ? 'ok' : 'FAILED', s(c.seconds * 1000)]));
     for (const c of scenarios) console.log(`  ${c.name}: ${c.outcome ?? '-'}`);
   }
-  const problems = [...ledgerCheck.problems, ...scenarios.flatMap((c) => c.problems.map((p) => `concurrency ${c.name}: ${p}`))];
+  if (localSteps.length > 0) {
+    console.log('');
+    console.log('local-step scenarios (chaos/local-steps.mjs)');
+    table(['scenario', 'result', 'time'], localSteps.map((c) => [c.name, c.ok ? 'ok' : 'FAILED', s(c.seconds * 1000)]));
+    for (const c of localSteps) console.log(`  ${c.name}: ${c.outcome ?? '-'}`);
+  }
+  const problems = [
+    ...ledgerCheck.problems,
+    ...scenarios.flatMap((c) => c.problems.map((p) => `concurrency ${c.name}: ${p}`)),
+    ...localSteps.flatMap((c) => c.problems.map((p) => `local-steps ${c.name}: ${p}`)),
+  ];
   for (const run of plan) {
     const f = findings.get(run.id);
     if (!run.started) problems.push(`${run.id}: never started (${run.startError})`);

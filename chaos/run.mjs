@@ -6,7 +6,9 @@
 // run's end in Temporal matches the store, and reports how long each fault took to recover from.
 // Then the concurrency-limit scenarios (chaos/concurrency.mjs) run on the same processes: a worker
 // killed while runs hold a key's slots, a slot holder terminated (on a quiet and on a busy key),
-// and the server restarted while runs wait queued.
+// and the server restarted while runs wait queued. Last the local-step scenarios
+// (chaos/local-steps.mjs): a worker killed while runs are mid-way through chains of local steps,
+// and pause, status and cancel during such a chain.
 // The last line of output is one JSON object with the counts. Exit code 0 when every count that
 // must be zero is zero, 1 otherwise, 2 for a bad option.
 //
@@ -14,6 +16,8 @@
 //   node chaos/run.mjs --runs 24 --kills 3 --restarts 1 --pg-stop-ms 4000 --duration-ms 40000   # a short one
 //   node chaos/run.mjs --runs 0 --kills 0 --restarts 0 --pg-stops 0 --drains 0 --duration-ms 0 --concurrency kill,terminate
 //                                       # only the concurrency scenarios named
+//   node chaos/run.mjs --runs 0 --kills 0 --restarts 0 --pg-stops 0 --drains 0 --duration-ms 0 --concurrency none --local-steps kill,control
+//                                       # only the local-step scenarios
 //
 // What each figure means is written up in RELIABILITY.md.
 import { mkdtempSync } from 'node:fs';
@@ -27,6 +31,7 @@ import { drive } from './driver.mjs';
 import { injectFaults, scheduleFaults } from './faults.mjs';
 import { CONCURRENCY_SCENARIOS, runConcurrencyScenarios } from './concurrency.mjs';
 import { createLedger, openLedgerPool } from './ledger.mjs';
+import { LOCAL_STEP_SCENARIOS, runLocalStepScenarios } from './local-steps.mjs';
 import { TemporalServer, WorkerPool } from './processes.mjs';
 import { printReport } from './report.mjs';
 import { checkLedger, recoveryTimes, settleRuns } from './verify.mjs';
@@ -66,11 +71,21 @@ const args = parseArgs(process.argv.slice(2), {
   concurrency: CONCURRENCY_SCENARIOS.join(','),
   // 1: the kill scenario in its small form (6 runs of 2 s rather than 8 of 3 s), as CI runs it.
   'concurrency-small': 0,
+  // The local-step scenarios to run after them (chaos/local-steps.mjs), or "none".
+  'local-steps': LOCAL_STEP_SCENARIOS.join(','),
+  // 1: their small form (the kill on 2 runs rather than 4, one round of control rather than 3), as CI runs it.
+  'local-steps-small': 0,
 });
 const scenarioNames = args.concurrency === 'none' ? [] : args.concurrency.split(',').filter(Boolean);
 const unknownScenario = scenarioNames.find((n) => !CONCURRENCY_SCENARIOS.includes(n));
 if (unknownScenario) {
   console.error(`chaos: no concurrency scenario "${unknownScenario}"; there are: ${CONCURRENCY_SCENARIOS.join(', ')} (or none)`);
+  process.exit(2);
+}
+const localStepNames = args['local-steps'] === 'none' ? [] : args['local-steps'].split(',').filter(Boolean);
+const unknownLocal = localStepNames.find((n) => !LOCAL_STEP_SCENARIOS.includes(n));
+if (unknownLocal) {
+  console.error(`chaos: no local-step scenario "${unknownLocal}"; there are: ${LOCAL_STEP_SCENARIOS.join(', ')} (or none)`);
   process.exit(2);
 }
 
@@ -150,8 +165,11 @@ try {
   if (scenarioNames.length > 0) log(`concurrency scenarios: ${scenarioNames.join(', ')}`);
   const scenarios = await runConcurrencyScenarios(scenarioNames, { tf, workers, temporal, ledger, stateDir: workDir, taskQueue, seed: args.seed, log }, { small: args['concurrency-small'] === 1 });
 
-  const summary = summarise({ plan, findings, ledgerCheck, recovery, scenarios, workers, seconds: (Date.now() - started) / 1000 });
-  printReport({ summary, recovery, ledgerCheck, findings, plan, scenarios });
+  if (localStepNames.length > 0) log(`local-step scenarios: ${localStepNames.join(', ')}`);
+  const localSteps = await runLocalStepScenarios(localStepNames, { tf, workers, ledger, stateDir: workDir, taskQueue, seed: args.seed, log }, { small: args['local-steps-small'] === 1 });
+
+  const summary = summarise({ plan, findings, ledgerCheck, recovery, scenarios, localSteps, workers, seconds: (Date.now() - started) / 1000 });
+  printReport({ summary, recovery, ledgerCheck, findings, plan, scenarios, localSteps });
   exitCode = summary.ok ? 0 : 1;
   console.log(JSON.stringify({ ...summary, machine }));
 } catch (err) {
@@ -163,7 +181,7 @@ try {
 process.exit(exitCode);
 
 /** The counts and figures of the run, as the JSON line carries them. */
-function summarise({ plan, findings, ledgerCheck, recovery, scenarios, workers, seconds }) {
+function summarise({ plan, findings, ledgerCheck, recovery, scenarios, localSteps, workers, seconds }) {
   const started = plan.filter((r) => r.started);
   const count = (pred) => started.filter((r) => pred(findings.get(r.id))).length;
   const ends = {};
@@ -187,6 +205,8 @@ function summarise({ plan, findings, ledgerCheck, recovery, scenarios, workers, 
     drainsUnclean: recovery.filter((f) => f.kind === 'worker-drain' && (f.exitCode !== 0 || f.finishedInFlight < f.inFlight)).length,
     // A concurrency scenario whose checks failed (chaos/concurrency.mjs).
     concurrencyFailed: scenarios.filter((c) => !c.ok).length,
+    // A local-step scenario whose checks failed (chaos/local-steps.mjs).
+    localStepsFailed: localSteps.filter((c) => !c.ok).length,
   };
   return {
     runs: plan.length,
@@ -214,6 +234,8 @@ function summarise({ plan, findings, ledgerCheck, recovery, scenarios, workers, 
     },
     // Each concurrency scenario's checks and figures, by name.
     concurrency: Object.fromEntries(scenarios.map((c) => [c.name, { ...c, name: undefined, outcome: undefined }])),
+    // Each local-step scenario's checks and figures, by name.
+    localSteps: Object.fromEntries(localSteps.map((c) => [c.name, { ...c, name: undefined, outcome: undefined }])),
     executions: ledgerCheck.totals.executions,
     nodesRunAgain: ledgerCheck.totals.rerunKeys,
     workerUnexpectedExits: workers.unexpectedExits,

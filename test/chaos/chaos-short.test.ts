@@ -11,6 +11,13 @@
  * runs wait). Every run must complete, no sample may see more runs of a key past their start than
  * its limit, and the run behind a terminated holder must get its slot. They add about 30 s.
  *
+ * Last it plays the local-step scenarios (chaos/local-steps.mjs) in their small form: `kill`
+ * (2 runs of 40 local steps, the worker(s) running them SIGKILLed mid-chain: every run completes,
+ * each side effect once, and the steps done since the run's last workflow task run again on
+ * another worker, at least one and no more than one task's worth) and `control` (a local chain
+ * paused mid-chain comes to rest `paused` and completes once resumed; another is cancelled
+ * mid-chain). They add about 25 s.
+ *
  * Only counts are asserted: recovery times are printed by the script, never checked here.
  */
 import { spawn } from 'node:child_process';
@@ -32,6 +39,8 @@ interface ChaosSummary {
   drainsUnclean: number;
   concurrencyFailed: number;
   concurrency: Record<string, ScenarioResult>;
+  localStepsFailed: number;
+  localSteps: Record<string, LocalStepResult>;
   faults: { workerKills: number; killedInFlight: number; serverRestarts: number; postgresStops: number; workerDrains: number };
   recovery: { workerKill: { unrecovered: number }; drain: Array<{ inFlight: number; finished: number; exitCode: number }> };
   executions: number;
@@ -52,6 +61,22 @@ interface ScenarioResult {
   slotBackMs?: number | null;
 }
 
+interface LocalStepResult {
+  ok: boolean;
+  problems: string[];
+  runs: number;
+  steps: number;
+  completed: number;
+  workersKilled?: number;
+  inFlightAtKill?: number;
+  ranAgain?: number;
+  doneRanAgain?: number;
+  bound?: { steps: number; ms: number };
+  perRun?: Array<{ id: string; inFlight: number; ranAgain: number; doneRanAgain: number }>;
+  paused?: number;
+  cancelled?: number;
+}
+
 function runChaos(args: string[]): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [join(ROOT, 'chaos', 'run.mjs'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -69,6 +94,7 @@ test('a short chaos run loses nothing, doubles nothing and leaves nothing stuck'
     '--runs', '24', '--kills', '3', '--restarts', '2', '--pg-stops', '1', '--pg-stop-ms', '4000', '--drains', '1',
     '--duration-ms', '50000', '--settle-ms', '120000', '--seed', '7',
     '--concurrency', 'kill,terminate', '--concurrency-small', '1',
+    '--local-steps', 'kill,control', '--local-steps-small', '1',
   ]);
   const last = out.trim().split('\n').at(-1) ?? '';
   let summary: ChaosSummary;
@@ -91,8 +117,13 @@ test('a short chaos run loses nothing, doubles nothing and leaves nothing stuck'
     concurrencyFailed: summary.concurrencyFailed,
     // Named, so a failure says which scenario's check broke and what it saw.
     concurrencyProblems: Object.entries(summary.concurrency).flatMap(([name, c]) => c.problems.map((p) => `${name}: ${p}`)),
+    localStepsFailed: summary.localStepsFailed,
+    localStepProblems: Object.entries(summary.localSteps).flatMap(([name, c]) => c.problems.map((p) => `${name}: ${p}`)),
     unrecovered: summary.recovery.workerKill.unrecovered,
-  }).toEqual({ lost: 0, stuck: 0, doubled: 0, effectsLost: 0, storeMismatches: 0, wrongEnd: 0, attemptsMissing: 0, drainsUnclean: 0, concurrencyFailed: 0, concurrencyProblems: [], unrecovered: 0 });
+  }).toEqual({
+    lost: 0, stuck: 0, doubled: 0, effectsLost: 0, storeMismatches: 0, wrongEnd: 0, attemptsMissing: 0, drainsUnclean: 0,
+    concurrencyFailed: 0, concurrencyProblems: [], localStepsFailed: 0, localStepProblems: [], unrecovered: 0,
+  });
   expect(summary.ok).toBe(true);
   expect(code).toBe(0);
   // Every fault happened, and the kills hit workers with nodes in flight, which then ran again.
@@ -112,6 +143,18 @@ test('a short chaos run loses nothing, doubles nothing and leaves nothing stuck'
   expect(kill?.samples).toBeGreaterThan(20);
   // The run behind the terminated holder completed: the slot came back (how soon is printed).
   expect(terminate).toMatchObject({ ok: true, problems: [], completed: 2, mostPastStart: 1 });
+
+  // The local steps: the kill hit the runs mid-chain, every run completed, and the steps the
+  // dead worker had in its open workflow task ran again (how many is printed), within one task's
+  // worth per run.
+  const local = summary.localSteps;
+  expect(local.kill).toMatchObject({ ok: true, problems: [], runs: 2, completed: 2 });
+  expect(local.kill?.workersKilled).toBeGreaterThan(0);
+  expect(local.kill?.inFlightAtKill).toBeGreaterThan(0);
+  expect(local.kill?.ranAgain).toBeGreaterThan(0);
+  for (const run of local.kill?.perRun ?? []) expect(run.ranAgain).toBeLessThanOrEqual((local.kill?.bound?.steps ?? 0) + run.inFlight);
+  // A run paused mid-chain rested paused and completed once resumed; another was cancelled.
+  expect(local.control).toMatchObject({ ok: true, problems: [], runs: 2, paused: 1, completed: 1, cancelled: 1 });
 });
 
 test('the suite catches doubled side effects: careless activities killed mid-node are reported', async () => {

@@ -49,7 +49,9 @@ test('20 runs on a key with a limit of 2: at most 2 are past their start at once
   const spec = limited(2);
   const a: string[] = [];
   for (let i = 0; i < 20; i++) a.push(await start(spec, 'a'));
-  const b = [await start(spec, 'b'), await start(spec, 'b')];
+  // Key b's runs wait at their gate, so they are running all the while key a's go through.
+  const gated = limited(2, true);
+  const b = [await start(gated, 'b'), await start(gated, 'b')];
 
   let most = 0;
   let sawQueued = false;
@@ -65,6 +67,7 @@ test('20 runs on a key with a limit of 2: at most 2 are past their start at once
     if (states.every((s) => isFinal(s))) break;
     await delay(50);
   }
+  for (const id of b) await stack.rig.tf.sendEvent(id, 'go');
   await allEnded(b);
   expect({ most, sawQueued, bBesideA }).toEqual({ most: 2, sawQueued: true, bBesideA: true });
   expect(await Promise.all([...a, ...b].map(stateOf))).toEqual(Array(22).fill('completed'));
