@@ -19,6 +19,7 @@
 // Each prints one line of outcome; `runConcurrencyScenarios` resolves to their results.
 import { setTimeout as delay } from 'node:timers/promises';
 import { CHAOS_DEFAULTS } from './workload.mjs';
+import { retrying, secs, startRuns, until } from './scenario-kit.mjs';
 import { readEnds, readInFlight, readStarts } from './worker-state.mjs';
 
 /** The scenarios in the order they run, and the default set. */
@@ -84,26 +85,7 @@ export async function runConcurrencyScenarios(names, ctx, { small = false } = {}
   return results;
 }
 
-/** Starts `n` runs of `spec` with ids `<prefix>-<i>`; resolves to their ids. */
-async function startRuns(ctx, spec, prefix, n, from = 0) {
-  const ids = Array.from({ length: n }, (_, i) => `${prefix}-${String(from + i).padStart(2, '0')}`);
-  for (const id of ids) await retrying(() => ctx.tf.startRun(spec, { id, taskQueue: ctx.taskQueue }));
-  return ids;
-}
 
-/** `fn`, tried again every 500 ms for up to 60 s (the server may be restarting). */
-async function retrying(fn) {
-  const until = Date.now() + 60_000;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (err?.name === 'RunAlreadyExistsError') return undefined;
-      if (Date.now() > until) throw err;
-      await delay(500);
-    }
-  }
-}
 
 /**
  * Samples the states of `ids()` every 100 ms until stopped. Keeps the most runs past their start
@@ -204,16 +186,6 @@ async function effectProblems(ctx, ids, completed) {
   return problems;
 }
 
-/** Waits up to `ms` for `check()` to be truthy; resolves to its value, or undefined. */
-async function until(check, ms, every = 100) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    const v = await check();
-    if (v) return v;
-    await delay(every);
-  }
-  return undefined;
-}
 
 /** The nodes of runs `ids` in flight on each live worker: [{ pid, keys }]. */
 function holdersInFlight(ctx, ids) {
@@ -229,7 +201,6 @@ function shownFigures(seen) {
   return { runs: spans.length, samples: seen.shownRunning, longestMs: spans.length ? Math.max(...spans) : 0 };
 }
 
-const secs = (ms) => (ms === undefined ? '-' : `${(ms / 1000).toFixed(1)} s`);
 
 async function killScenario(ctx, { runs, workMs }) {
   const limit = 2;

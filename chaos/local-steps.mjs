@@ -31,6 +31,7 @@ import { createRequire } from 'node:module';
 import { setTimeout as delay } from 'node:timers/promises';
 import { latencySummary } from '../bench/common.mjs';
 import { CHAOS_DEFAULTS } from './workload.mjs';
+import { secs, startRuns, until } from './scenario-kit.mjs';
 import { readEnds, readInFlight, readStarts } from './worker-state.mjs';
 
 const require = createRequire(import.meta.url);
@@ -96,37 +97,8 @@ export async function runLocalStepScenarios(names, ctx, { small = false } = {}) 
   return results;
 }
 
-/** Starts `n` runs of `spec` with ids `<prefix>-<i>`; resolves to their ids. */
-async function startRuns(ctx, spec, prefix, n) {
-  const ids = Array.from({ length: n }, (_, i) => `${prefix}-${String(i).padStart(2, '0')}`);
-  for (const id of ids) await retrying(() => ctx.tf.startRun(spec, { id, taskQueue: ctx.taskQueue }));
-  return ids;
-}
 
-/** `fn`, tried again every 500 ms for up to 60 s. */
-async function retrying(fn) {
-  const until = Date.now() + 60_000;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (err?.name === 'RunAlreadyExistsError') return undefined;
-      if (Date.now() > until) throw err;
-      await delay(500);
-    }
-  }
-}
 
-/** Waits up to `ms` for `check()` to be truthy; resolves to its value, or undefined. */
-async function until(check, ms, every = 100) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    const v = await check();
-    if (v) return v;
-    await delay(every);
-  }
-  return undefined;
-}
 
 /** A run's state as the server has it: Temporal's end, or `TapflowState` while it runs. */
 async function serverState(ctx, id) {
@@ -233,7 +205,6 @@ async function attemptsMissingOf(ctx, ids, n) {
   return missing;
 }
 
-const secs = (ms) => (ms === undefined || ms === null ? '-' : `${(ms / 1000).toFixed(1)} s`);
 const msFig = (xs) => {
   const s = latencySummary(xs);
   return { n: s.n, p50: Math.round(s.p50), max: Math.round(s.max) };
