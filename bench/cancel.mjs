@@ -10,6 +10,7 @@
 //
 //   npm run build && node bench/cancel.mjs [--cancels N] [--heartbeat-ms LIST] [--heartbeat-timeout-ms N]
 //                                          [--concurrent N] [--transfer-poll-rps N]
+//   node bench/cancel.mjs --quick    # 8 cancels of each kind (or TAPFLOW_BENCH_QUICK=1): the same figures and keys
 //
 // What it measures and how is written up in BENCHMARKS.md ("Cancel reaching a heartbeating activity").
 import os from 'node:os';
@@ -39,8 +40,12 @@ const { temporalCliPath } = dist('devstack', 'temporal-binaries.js');
 // ---------------------------------------------------------------------------------------------
 // Settings
 
-const args = parseArgs(process.argv.slice(2), {
-  cancels: 30, // measured cancels of each kind (engine and baseline per heartbeat interval, and the built-in wait)
+const argv = process.argv.slice(2);
+const quickAt = argv.indexOf('--quick');
+const quick = quickAt >= 0 || process.env.TAPFLOW_BENCH_QUICK === '1';
+if (quickAt >= 0) argv.splice(quickAt, 1);
+const args = parseArgs(argv, {
+  cancels: quick ? 8 : 30, // measured cancels of each kind (engine and baseline per heartbeat interval, and the built-in wait)
   'heartbeat-ms': '1000,250', // how often the bench activity heartbeats, one figure per interval (comma-separated)
   'heartbeat-timeout-ms': 10000, // the heartbeatTimeout of the bench activity's node (and of the baseline's call)
   concurrent: 4, // cancels measured at once, each on its own run
@@ -341,6 +346,7 @@ const json = {
   heartbeatTimeoutMs,
   heartbeatThrottle: throttle,
   totalSeconds: round(totalMs / 1000, 1),
+  quick,
   server: serverDesc,
   machine: m,
 };

@@ -14,6 +14,7 @@
 // is one JSON object with every figure.
 //
 //   npm run build && node bench/import.mjs [--runs N] [--worker 0|1] [--require 0|1]
+//   node bench/import.mjs --quick    # 3 samples of each subject (or TAPFLOW_BENCH_QUICK=1): the same figures and keys
 //
 // What it measures and how is written up in BENCHMARKS.md ("Import cost").
 import { spawnSync } from 'node:child_process';
@@ -27,8 +28,12 @@ import { median, parseArgs, printMachine, round, table } from './common.mjs';
 // ---------------------------------------------------------------------------------------------
 // Settings
 
-const args = parseArgs(process.argv.slice(2), {
-  runs: 11, // measured samples of each subject
+const argv = process.argv.slice(2);
+const quickAt = argv.indexOf('--quick');
+const quick = quickAt >= 0 || process.env.TAPFLOW_BENCH_QUICK === '1';
+if (quickAt >= 0) argv.splice(quickAt, 1);
+const args = parseArgs(argv, {
+  runs: quick ? 3 : 11, // measured samples of each subject
   worker: 1, // 1: also measure `import('tapflow/worker')`, for context; 0: leave it out
   require: 1, // 1: also measure `require('tapflow')` and `require('@temporalio/client')`; 0: leave them out
 });
@@ -323,6 +328,7 @@ const json = {
   tapflowExtraModules: Object.fromEntries(extra),
   lazyLoaded,
   totalSeconds: round(totalSeconds, 1),
+  quick,
   machine: m,
 };
 console.log(JSON.stringify(json));

@@ -15,8 +15,10 @@ import {
   defineUpdate,
   executeChild,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   workflowInfo,
+  type ActivityOptions,
 } from '@temporalio/workflow';
 import { isNodeEnvelope } from '../src/core/envelope';
 import type { ActivityCall } from '../src/core/types';
@@ -33,7 +35,22 @@ interface BenchActivities {
   heartbeatUntilCancelled(call: ActivityCall<{ heartbeatMs: number }>): Promise<unknown>;
 }
 
-const { noop, noopBatch } = proxyActivities<BenchActivities>({
+/** The options of every baseline's activity calls: tapflow's defaults for a node. */
+const BASELINE_OPTIONS: ActivityOptions = {
+  startToCloseTimeout: 10 * 60 * 1000,
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  retry: { maximumAttempts: 3, initialInterval: 1000, backoffCoefficient: 2 },
+};
+
+const { noop, noopBatch } = proxyActivities<BenchActivities>(BASELINE_OPTIONS);
+
+/**
+ * The same `noop` as a local activity, with the options tapflow gives a local step by default
+ * where they have a counterpart here (start-to-close, 3 attempts from 1 s doubling, wait for
+ * cancellation to complete); it keeps the SDK's own `localRetryThreshold`, which a `noop` that
+ * never fails never reaches.
+ */
+const { noop: localNoop } = proxyLocalActivities<BenchActivities>({
   startToCloseTimeout: 10 * 60 * 1000,
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   retry: { maximumAttempts: 3, initialInterval: 1000, backoffCoefficient: 2 },
@@ -56,6 +73,21 @@ export async function baselineChainWorkflow(n: number): Promise<unknown> {
   for (let i = 0; i < n; i++) {
     const upstream = i === 0 ? {} : { [nodeId(i - 1)]: previous };
     previous = await noop(callFor(i, upstream));
+  }
+  return previous;
+}
+
+/**
+ * The baseline of a chain of local steps (`defaults: { local: true }`): calls `noop` `n` times in
+ * sequence as a local activity, each call given the previous call's output. Written as a team
+ * would write it: nothing ends the workflow task between calls, so the SDK keeps it open (and
+ * heartbeats it) until the chain is done.
+ */
+export async function baselineLocalChainWorkflow(n: number): Promise<unknown> {
+  let previous: unknown = null;
+  for (let i = 0; i < n; i++) {
+    const upstream = i === 0 ? {} : { [nodeId(i - 1)]: previous };
+    previous = await localNoop(callFor(i, upstream));
   }
   return previous;
 }
@@ -87,15 +119,18 @@ export interface StageNode {
  * tapflow keys them (the envelope unwrapped, as tapflow passes outputs on). Every node of a stage
  * needs only nodes of earlier stages, so a DAG whose nodes each need the whole previous stage (the
  * benchmark's) runs in the same order as tapflow runs it. Resolves to the last stage's outputs,
- * as tapflow resolves to its leaves'.
+ * as tapflow resolves to its leaves'. `startToCloseMs` replaces the calls' start-to-close timeout
+ * of 10 minutes (bench/load.mjs --node-timeout-s, which sets the engine's `defaults.timeout` alike).
  */
-export async function baselineStagesWorkflow(stages: StageNode[][]): Promise<Record<string, unknown>> {
+export async function baselineStagesWorkflow(stages: StageNode[][], startToCloseMs?: number): Promise<Record<string, unknown>> {
   const runId = workflowInfo().workflowId;
+  // The same options with another start-to-close timeout (bench/load.mjs --node-timeout-s), as the engine's spec then sets.
+  const callNoop = startToCloseMs === undefined ? noop : proxyActivities<BenchActivities>({ ...BASELINE_OPTIONS, startToCloseTimeout: startToCloseMs }).noop;
   const outputs: Record<string, unknown> = {};
   const run = async ({ id, needs }: StageNode): Promise<void> => {
     const upstream = Object.fromEntries(needs.map((need) => [need, outputs[need]]));
     const call: ActivityCall = { input: undefined, params: undefined, upstream, node: { runId, nodeId: id, key: `${runId}/${id}` } };
-    outputs[id] = unwrapOutput(await noop(call));
+    outputs[id] = unwrapOutput(await callNoop(call));
   };
   for (const stage of stages) await Promise.all(stage.map(run));
   return Object.fromEntries((stages.at(-1) ?? []).map(({ id }) => [id, outputs[id]]));
@@ -106,8 +141,18 @@ export const pingUpdate = defineUpdate<number, [number]>('ping');
 /** Ends {@link trivialUpdateWorkflow}. */
 export const finishSignal = defineSignal('finish');
 
-/** Does nothing but answer {@link pingUpdate} until it is told to finish. */
-export async function trivialUpdateWorkflow(): Promise<number> {
+/**
+ * Does nothing but answer {@link pingUpdate} until it is told to finish. Given `parkedQueue`, it
+ * first schedules one `noop` on that task queue, which no worker polls, and leaves it in flight:
+ * the baseline of a control round trip to a run with a node in flight (bench/run.mjs parks a
+ * tapflow node the same way).
+ */
+export async function trivialUpdateWorkflow(parkedQueue?: string): Promise<number> {
+  if (parkedQueue !== undefined) {
+    const { noop: parked } = proxyActivities<BenchActivities>({ ...BASELINE_OPTIONS, taskQueue: parkedQueue });
+    // Never settles while the queue has no worker; the workflow ends with it still in flight.
+    void parked(callFor(0, {})).catch(() => undefined);
+  }
   let pings = 0;
   let finished = false;
   setHandler(pingUpdate, (x) => {

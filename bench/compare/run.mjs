@@ -1,20 +1,24 @@
 #!/usr/bin/env node
-// The side-by-side comparison: the same chain on tapflow, on BullMQ (Redis) and
-// on Celery (Redis), in one run on this machine. It only prints figures; nothing passes or fails
+// The side-by-side comparison: the same chain on tapflow (activity steps), on tapflow with local
+// steps (the same spec with `defaults: { local: true }`), on BullMQ (Redis) and on Celery (Redis),
+// in one run on this machine. It only prints figures; nothing passes or fails
 // on time. The last line printed is one JSON object with every figure.
 //
 //   npm run bench:compare            (setup, setup-compare, then this)
 //   node bench/compare/run.mjs [--steps 1000] [--rounds 3] [--celery-rounds 1] [--pauses 3]
-//        [--pause-hold-ms 1000] [--kill-steps 400] [--kill-at 300] [--step-ms 150] [--stall-s 120]
-//        [--hardened 1] [--tapflow 1] [--bullmq 1] [--celery 1]
+//        [--pause-hold-ms 1000] [--kill-steps 400] [--kill-at 300] [--step-ms 150] [--short-step-ms 10]
+//        [--stall-s 120]
+//        [--hardened 1] [--tapflow 1] [--tapflow-local 1] [--bullmq 1] [--celery 1]
 //
 // What it starts: its own redis-server (free port, throwaway dir), a Temporal dev server (as
-// bench/common.mjs's startDevServer, like `tapflow dev`), and for each system a worker process;
-// for Celery also a Python driver. Three figures per system:
+// bench/common.mjs's startDevServer, like `tapflow dev`), and for each system a worker process
+// (the two tapflow sides each their own, on their own task queue); for Celery also a Python
+// driver. Three figures per system:
 //   1. the chain: `--steps` steps that do nothing but their unit of work; total time (start call
 //      to the end seen here, median of `--rounds`, `--celery-rounds` for Celery) and per hop (step
 //      i's end to step i+1's start, from the step log), checked to have run every step once, in
-//      order, to the right total;
+//      order, to the right total; for tapflow also what the run's history holds (events and
+//      markers per step);
 //   2. pause: `--pauses` pause requests spread over one chain, each held `--pause-hold-ms`, then
 //      resumed: time to acknowledge and to stop, steps started after the request, and the chain
 //      checked to finish right;
@@ -22,7 +26,9 @@
 //      group is SIGKILLed in the middle of step `--kill-at` and a fresh worker started at once;
 //      what happens next is watched until the chain ends or nothing has moved for `--stall-s`.
 //      Each system's default settings, and with `--hardened 1` the settings a team adds after
-//      losing work (BullMQ and Celery).
+//      losing work (BullMQ and Celery). tapflow local has one more row, its default settings with
+//      steps of `--short-step-ms` (0: no such row): how many finished steps a kill runs again
+//      depends on how many fit in the work a run does between two of its workflow tasks.
 // BENCHMARKS.md, "Against BullMQ and Celery", describes each implementation and reads the figures.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -51,9 +57,11 @@ const args = parseArgs(process.argv.slice(2), {
   'kill-steps': 400,
   'kill-at': 300,
   'step-ms': 150,
+  'short-step-ms': 10,
   'stall-s': 120,
   hardened: 1,
   tapflow: 1,
+  'tapflow-local': 1,
   bullmq: 1,
   celery: 1,
 });
@@ -75,7 +83,7 @@ const { temporalCliPath } = dist('devstack', 'temporal-binaries.js');
 // ---------------------------------------------------------------------------------------------
 // Machine and servers
 
-const machine = printMachine('tapflow against BullMQ and Celery: the same chain, side by side', temporalCliPath());
+const machine = printMachine('tapflow (activity and local steps) against BullMQ and Celery: the same chain, side by side', temporalCliPath());
 const uptimeAtStart = uptime();
 console.log(`  uptime    ${uptimeAtStart}`);
 const versions = {
@@ -126,7 +134,7 @@ async function measure() {
       await delay(SETTLE_MS);
       const c = await runChain(side, args.steps, `round${r}`);
       chains[side.name].push(c);
-      console.log(`  ${side.name.padEnd(8)} round ${r + 1}: ${(c.totalMs / 1000).toFixed(2)} s, hop p50 ${c.hops.p50.toFixed(2)} ms`);
+      console.log(`  ${side.name.padEnd(13)} round ${r + 1}: ${(c.totalMs / 1000).toFixed(2)} s, hop p50 ${c.hops.p50.toFixed(2)} ms`);
     }
   }
 
@@ -141,14 +149,20 @@ async function measure() {
   const kills = [];
   for (const side of sides) {
     for (const variant of Object.keys(side.variants)) {
-      if (variant !== 'default' && !args.hardened) continue;
+      if (variant === 'hardened' && !args.hardened) continue;
+      if (side.variants[variant].shortSteps && !args['short-step-ms']) continue;
       await delay(SETTLE_MS);
       const k = await runKill(side, variant);
       kills.push(k);
-      console.log(`  ${`${side.name} (${variant})`.padEnd(20)} ${k.finished ? 'finished' : `did not finish (${k.end})`}; a step started after ${fmtSeconds(k.movedAfterMs)}, the next step after ${fmtSeconds(k.nextStepAfterMs)}`);
+      console.log(`  ${killRow(k).padEnd(36)} ${k.finished ? 'finished' : `did not finish (${k.end})`}; a step started after ${fmtSeconds(k.movedAfterMs)}, the next step after ${fmtSeconds(k.nextStepAfterMs)}`);
     }
   }
   return { chains, pauses, kills };
+}
+
+/** How the report names a worker-kill row: system, settings, and the step time when not `--step-ms`. */
+function killRow(k) {
+  return `${k.system} (${k.variant}${k.stepMs === args['step-ms'] ? '' : `: ${k.stepMs} ms`})`;
 }
 
 /** Makes sure `side` has a worker of `variant` running (a worker of another variant is stopped first). */
@@ -164,7 +178,7 @@ async function ensureWorker(side, variant) {
 }
 
 let opCount = 0;
-const newOp = (side, label) => `${side.name.toLowerCase()}-${label}-${process.pid}-${++opCount}`;
+const newOp = (side, label) => `${(side.key ?? side.name).toLowerCase()}-${label}-${process.pid}-${++opCount}`;
 
 /** Waits for the chain's event of `type`; any other event (or none within `timeoutMs`) throws. */
 async function waitFor(side, op, type, timeoutMs) {
@@ -197,7 +211,10 @@ async function runChain(side, n, label) {
   checkChain(side, op, a, n, done.total);
   // A tenth of the hops at each end: whether a hop costs more while more of the chain is ahead.
   const tenth = Math.max(1, Math.floor(a.hops.length / 10));
+  // What the run keeps (tapflow): asked after its time was taken.
+  const history = side.history ? await side.history(op) : undefined;
   return {
+    ...(history ? { history } : {}),
     totalMs: done.seenAt - t0,
     hops: latencySummary(a.hops),
     hopValues: a.hops,
@@ -243,14 +260,14 @@ async function runPauseChain(side) {
   lines.push(...tail.poll());
   const a = analyseStepLog(lines, n, windows);
   checkChain(side, op, a, n, done.total);
-  console.log(`  ${side.name.padEnd(8)} stopped after ${samples.map((s) => `${s.stoppedMs.toFixed(1)} ms`).join(', ')}; finished right (total ${done.total})`);
+  console.log(`  ${side.name.padEnd(13)} stopped after ${samples.map((s) => `${s.stoppedMs.toFixed(1)} ms`).join(', ')}; finished right (total ${done.total})`);
   return { samples, finishedRight: true, total: done.total, hops: latencySummary(a.hops), hopValues: a.hops };
 }
 
 /** The worker-kill figure for one system and settings variant. */
 async function runKill(side, variant) {
   const n = args['kill-steps'];
-  const stepMs = args['step-ms'];
+  const stepMs = side.variants[variant].shortSteps ? args['short-step-ms'] : args['step-ms'];
   const worker = await ensureWorker(side, variant);
   const op = newOp(side, `kill-${variant}`);
   const log = join(tmp, `${op}.steps`);
@@ -303,6 +320,7 @@ async function runKill(side, variant) {
     system: side.name,
     variant,
     settings: side.variants[variant].text,
+    stepMs,
     killedStep,
     killedAfterStepStartMs: killedAt - hit.t,
     workerReadyMs: readyAt === undefined ? null : readyAt - killedAt,
@@ -367,6 +385,13 @@ function printReport({ chains, pauses, kills }) {
       resumeToNextStepMs: s.map((x) => round(x.resumeToNextStepMs, 2)),
       pauseFinishedRight: pauses[name].finishedRight,
     };
+    const histories = rounds.map((c) => c.history).filter(Boolean);
+    if (histories.length) {
+      // Every round of a chain keeps the same history, give or take a workflow task: the median.
+      perSystem[name].historyEventsPerStep = round(median(histories.map((h) => h.events)) / args.steps, 2);
+      perSystem[name].historyMarkersPerStep = round(median(histories.map((h) => h.markers)) / args.steps, 2);
+      perSystem[name].historyExecutions = Math.max(...histories.map((h) => h.executions));
+    }
   }
 
   console.log(`\nThe chain: ${args.steps} steps, each adds its index to the total (median of ${args.rounds} rounds; Celery ${args['celery-rounds']})`);
@@ -383,6 +408,7 @@ function printReport({ chains, pauses, kills }) {
       ['hop p50, first tenth of the chain', ...col((p) => fmtMs(p.hopFirstTenthP50Ms))],
       ['hop p50, last tenth of the chain', ...col((p) => fmtMs(p.hopLastTenthP50Ms))],
       ['every step once, in order, right total', ...col(() => 'yes')],
+      ['history events per step (of them markers)', ...col((p) => (p.historyEventsPerStep === undefined ? '-' : `${p.historyEventsPerStep.toFixed(2)} (${p.historyMarkersPerStep.toFixed(2)})`))],
     ],
   );
 
@@ -406,7 +432,7 @@ function printReport({ chains, pauses, kills }) {
   table(
     ['system (settings)', 'killed in step', 'new worker ready', 'a step starts', 'next step starts', 'finished', 'steps lost', 'started twice', 'ran twice', 'kill -> done', 'next step late by'],
     kills.map((k) => [
-      `${k.system} (${k.variant})`,
+      killRow(k),
       k.killedStep,
       fmtSeconds(k.workerReadyMs),
       fmtSeconds(k.movedAfterMs),
@@ -423,10 +449,10 @@ function printReport({ chains, pauses, kills }) {
   console.log('   later the step after the killed one started than it would have at the pace of the 20 steps before the kill)');
   for (const k of kills.filter((x) => x.timeouts)) {
     const list = k.timeouts.map((x) => `${x.kind} ${x.timeoutType} at +${(x.atMs / 1000).toFixed(2)} s`).join(', ');
-    console.log(`  ${k.system} (${k.variant}): timeouts in the run's history, from the kill: ${list || 'none'}`);
+    console.log(`  ${killRow(k)}: timeouts in the run's history, from the kill: ${list || 'none'}`);
   }
   console.log('  settings:');
-  for (const k of kills) console.log(`    ${k.system} (${k.variant}): ${k.settings}`);
+  for (const k of kills) console.log(`    ${killRow(k)}: ${k.settings}`);
 
   const uptimeAtEnd = uptime();
   console.log(`\n  uptime at end: ${uptimeAtEnd}`);
@@ -439,8 +465,10 @@ function printReport({ chains, pauses, kills }) {
     killSteps: args['kill-steps'],
     killAt: args['kill-at'],
     stepMs: args['step-ms'],
+    shortStepMs: args['short-step-ms'],
     stallSeconds: args['stall-s'],
-    ...Object.fromEntries(names.map((n) => [n.toLowerCase(), perSystem[n]])),
+    // One key per system: tapflow, tapflowLocal, bullmq, celery.
+    ...Object.fromEntries(sides.map((s) => [s.key ?? s.name.toLowerCase(), perSystem[s.name]])),
     kills: kills.map((k) => ({
       ...k,
       workerReadyMs: k.workerReadyMs === null ? null : round(k.workerReadyMs, 0),
@@ -474,6 +502,7 @@ async function main() {
     redis = await startRedis(redisBinary, tmp);
     ({ env } = await startTapflowDevServer({ transferPollRps: 10_000 }));
     if (args.tapflow) sides.push(createTapflowSide({ env, dir: tmp }));
+    if (args['tapflow-local']) sides.push(createTapflowSide({ env, dir: tmp, local: true }));
     if (args.bullmq) sides.push(await createBullmqSide({ redisUrl: redis.url, dir: tmp }));
     if (args.celery) sides.push(await createCelerySide({ redisUrl: redis.url, dir: tmp, python, pythonPath: PYTHON_COMPARE_DIR }));
     report = await measure();

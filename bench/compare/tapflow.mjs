@@ -4,6 +4,10 @@
 // command a deployment runs, with its defaults) on the orchestrator's dev server; runs are started,
 // paused and resumed through TapflowClient (dist/client.js). The pause check between steps is the
 // engine's own. Every side (bullmq.mjs, celery.mjs) offers the same methods.
+//
+// The same module gives the "tapflow local" side (`createTapflowSide({ local: true })`): the same
+// spec with `defaults: { local: true }`, so every step runs as a Temporal local activity on the
+// worker that runs the run; its own worker process and task queue.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -22,6 +26,22 @@ export const TAPFLOW_VARIANTS = {
   },
 };
 
+const LOCAL_TEXT =
+  "`local: true` on every node (spec defaults), with tapflow's local-step defaults (3 attempts, 1 s initial retry interval, backoff 2, timeout 1 min; no heartbeatTimeout: a local step takes none); the worker is `tapflow worker` with its defaults";
+
+/**
+ * The node settings of the local-steps side: `local: true` in the spec's defaults, for every
+ * chain (the timed rounds and the pause chain too). A local step takes no `heartbeatTimeout`, so
+ * the worker-kill row has nothing else added. `short steps` is the same settings with the kill
+ * chain's steps as short as `--short-step-ms` (run.mjs): the run ends its workflow task after
+ * 200 ms of local steps or 50 of them, so short steps leave more finished steps for a kill to
+ * run again.
+ */
+export const TAPFLOW_LOCAL_VARIANTS = {
+  default: { nodeDefaults: { local: true }, text: LOCAL_TEXT },
+  'short steps': { nodeDefaults: { local: true }, shortSteps: true, text: `${LOCAL_TEXT}; the kill chain's steps are short` },
+};
+
 const nodeId = (i) => `s${String(i).padStart(4, '0')}`;
 
 /** The n-step chain spec; `nodeDefaults` go into the spec's `defaults`. */
@@ -38,15 +58,19 @@ export function chainSpec(n, nodeDefaults) {
 
 /**
  * Returns the side's driver for the dev server `env` (a TestWorkflowEnvironment); workers poll
- * `taskQueue`, and their output goes to `dir/tapflow-worker-<k>.log`.
+ * `taskQueue`, and their output goes to `dir/<taskQueue>-worker-<k>.log`. With `local`, the side
+ * is "tapflow local": every chain it starts has `defaults: { local: true }`.
  */
-export function createTapflowSide({ env, dir, taskQueue = 'compare-tapflow' }) {
+export function createTapflowSide({ env, dir, local = false, taskQueue = local ? 'compare-tapflow-local' : 'compare-tapflow' }) {
   const { TapflowClient } = dist('client.js');
   const { statusQuery } = dist('workflows', 'definitions.js');
   const { temporal } = require('@temporalio/proto');
   const tf = new TapflowClient(env.client, { taskQueue });
   const results = new Map();
   const pausing = new Set();
+  const variants = local ? TAPFLOW_LOCAL_VARIANTS : TAPFLOW_VARIANTS;
+  // What every chain of this side has in its spec's defaults, a variant's settings aside.
+  const baseDefaults = local ? TAPFLOW_LOCAL_VARIANTS.default.nodeDefaults : undefined;
   let started = 0;
 
   /**
@@ -64,12 +88,14 @@ export function createTapflowSide({ env, dir, taskQueue = 'compare-tapflow' }) {
   }
 
   return {
-    name: 'tapflow',
-    variants: TAPFLOW_VARIANTS,
+    name: local ? 'tapflow local' : 'tapflow',
+    // The report's JSON key for the side.
+    key: local ? 'tapflowLocal' : 'tapflow',
+    variants,
 
     /** Starts a `tapflow worker` process; `ready` resolves once it says it polls its queue. */
     startWorker() {
-      const logFile = join(dir, `tapflow-worker-${++started}.log`);
+      const logFile = join(dir, `${taskQueue}-worker-${++started}.log`);
       const workerEnv = { TEMPORAL_ADDRESS: env.address, TEMPORAL_NAMESPACE: 'default', DATABASE_URL: '' };
       const child = startProcess(
         process.execPath,
@@ -89,7 +115,7 @@ export function createTapflowSide({ env, dir, taskQueue = 'compare-tapflow' }) {
 
     /** Starts an n-step run as `op` (with `variant`'s node settings, if given); resolves to the time it was asked. */
     async start(op, { n, log, sleepMs, variant }) {
-      const spec = chainSpec(n, variant ? TAPFLOW_VARIANTS[variant].nodeDefaults : undefined);
+      const spec = chainSpec(n, variant ? variants[variant].nodeDefaults : baseDefaults);
       const t = nowMs();
       await tf.startRun(spec, { id: op, input: { log, sleepMs, n } });
       return t;
@@ -152,6 +178,28 @@ export function createTapflowSide({ env, dir, taskQueue = 'compare-tapflow' }) {
         out.push({ kind: attrs[0], timeoutType: TimeoutType[attrs[1]] ?? String(attrs[1]), atMs: at - sinceMs });
       }
       return out;
+    },
+
+    /**
+     * What the run keeps in Temporal: its history events, over every execution of it (a run that
+     * continued as new has several), and how many of them are markers (a local step's result is
+     * one). Asked after the run has ended.
+     */
+    async history(op) {
+      const { EventType } = temporal.api.enums.v1;
+      let events = 0;
+      let markers = 0;
+      let executions = 0;
+      let runId;
+      do {
+        const history = await env.client.workflow.getHandle(op, runId).fetchHistory();
+        const list = history.events ?? [];
+        executions += 1;
+        events += list.length;
+        markers += list.filter((e) => e.eventType === EventType.EVENT_TYPE_MARKER_RECORDED).length;
+        runId = list[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId || undefined;
+      } while (runId);
+      return { events, markers, executions };
     },
 
     /** Ends a run that will not end by itself. */
