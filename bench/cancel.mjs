@@ -16,19 +16,7 @@
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
-import {
-  mapLimited,
-  fmtS,
-  latencySummary,
-  parseArgs,
-  printMachine,
-  round,
-  SETTLE_MS,
-  table,
-  timed,
-  within,
-  WORKER_OPTIONS,
-} from './common.mjs';
+import { fmtS, latencySummary, mapLimited, parseArgs, printMachine, round, SETTLE_MS, table, takeQuickFlag, timed, within, WORKER_OPTIONS } from './common.mjs';
 import { bundleBenchWorkflows, dist, require, startTapflowDevServer } from './tapflow-dist.mjs';
 import { CANCEL_ACTIVITY, createCancelProbe } from './cancel-probe.mjs';
 
@@ -41,9 +29,7 @@ const { temporalCliPath } = dist('devstack', 'temporal-binaries.js');
 // Settings
 
 const argv = process.argv.slice(2);
-const quickAt = argv.indexOf('--quick');
-const quick = quickAt >= 0 || process.env.TAPFLOW_BENCH_QUICK === '1';
-if (quickAt >= 0) argv.splice(quickAt, 1);
+const quick = takeQuickFlag(argv);
 const args = parseArgs(argv, {
   cancels: quick ? 8 : 30, // measured cancels of each kind (engine and baseline per heartbeat interval, and the built-in wait)
   'heartbeat-ms': '1000,250', // how often the bench activity heartbeats, one figure per interval (comma-separated)

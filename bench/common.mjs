@@ -19,6 +19,16 @@ export const WORKER_OPTIONS = {
 };
 
 /**
+ * Takes `--quick` out of `argv` (in place) and says whether the quick form was asked for, by it or
+ * by `TAPFLOW_BENCH_QUICK=1` (how `bench/all.mjs --quick` asks each script).
+ */
+export function takeQuickFlag(argv) {
+  const at = argv.indexOf('--quick');
+  if (at >= 0) argv.splice(at, 1);
+  return at >= 0 || process.env.TAPFLOW_BENCH_QUICK === '1';
+}
+
+/**
  * `--name N` options over `defaults` (`--name TEXT` where the default is a string); an unknown or
  * incomplete one exits 2 with the list.
  */

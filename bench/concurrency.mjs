@@ -21,7 +21,7 @@
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
-import { fmtS, latencySummary, mapLimited, median, parseArgs, printMachine, round, SETTLE_MS, table, within, WORKER_OPTIONS } from './common.mjs';
+import { fmtS, latencySummary, mapLimited, median, parseArgs, printMachine, round, SETTLE_MS, table, takeQuickFlag, within, WORKER_OPTIONS } from './common.mjs';
 import { dist, startTapflowDevServer } from './tapflow-dist.mjs';
 
 const { createWorker, bundleTapflowWorkflows } = dist('worker.js');
@@ -32,9 +32,7 @@ const { temporalCliPath } = dist('devstack', 'temporal-binaries.js');
 // Settings
 
 const argv = process.argv.slice(2);
-const quickAt = argv.indexOf('--quick');
-const quick = quickAt >= 0 || process.env.TAPFLOW_BENCH_QUICK === '1';
-if (quickAt >= 0) argv.splice(quickAt, 1);
+const quick = takeQuickFlag(argv);
 const args = parseArgs(argv, {
   runs: quick ? 20 : 200, // M: runs of each kind per round, started at once
   rounds: quick ? 1 : 3, // measured rounds; each figure is the median of the rounds

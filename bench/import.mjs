@@ -23,15 +23,13 @@ import { createRequire } from 'node:module';
 import { dirname, join, sep } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { median, parseArgs, printMachine, round, table } from './common.mjs';
+import { median, parseArgs, printMachine, round, table, takeQuickFlag } from './common.mjs';
 
 // ---------------------------------------------------------------------------------------------
 // Settings
 
 const argv = process.argv.slice(2);
-const quickAt = argv.indexOf('--quick');
-const quick = quickAt >= 0 || process.env.TAPFLOW_BENCH_QUICK === '1';
-if (quickAt >= 0) argv.splice(quickAt, 1);
+const quick = takeQuickFlag(argv);
 const args = parseArgs(argv, {
   runs: quick ? 3 : 11, // measured samples of each subject
   worker: 1, // 1: also measure `import('tapflow/worker')`, for context; 0: leave it out

@@ -16,20 +16,7 @@
 //   node bench/load.mjs --quick    # 60 runs, 3 rounds, 30 s node timeout (or TAPFLOW_BENCH_QUICK=1): the same figures and keys, in about 3 minutes
 //
 // What runs and how is written up in BENCHMARKS.md, "1,000 concurrent runs".
-import {
-  fmtS,
-  latencySummary,
-  machineCpuTicks,
-  mapLimited,
-  median,
-  parseArgs,
-  printMachine,
-  processTreeCpuSeconds,
-  round,
-  SETTLE_MS,
-  table,
-  WORKER_OPTIONS,
-} from './common.mjs';
+import { fmtS, latencySummary, machineCpuTicks, mapLimited, median, parseArgs, printMachine, processTreeCpuSeconds, round, SETTLE_MS, table, takeQuickFlag, WORKER_OPTIONS } from './common.mjs';
 import { bundleBenchWorkflows, dist, require, startTapflowDevServer } from './tapflow-dist.mjs';
 import { startThrowawayStore } from './throwaway-store.mjs';
 import { setMaxListeners } from 'node:events';
@@ -75,9 +62,7 @@ const CONFIGS = {
 const DEFAULT_TRANSFER_POLL_RPS = 10000;
 
 const argv = process.argv.slice(2);
-const quickAt = argv.indexOf('--quick');
-const quick = quickAt >= 0 || process.env.TAPFLOW_BENCH_QUICK === '1';
-if (quickAt >= 0) argv.splice(quickAt, 1);
+const quick = takeQuickFlag(argv);
 const args = parseArgs(argv, {
   runs: quick ? 60 : 1000, // runs per measured round and kind, started at once
   // Measured rounds. Each round runs the engine, the baseline and the engine with the store on,

@@ -9,7 +9,7 @@
 //   node bench/run.mjs --quick    # smaller sizes (or TAPFLOW_BENCH_QUICK=1): the same figures and keys, in about 3 minutes
 //
 // What each figure measures and how is written up in BENCHMARKS.md.
-import { fmtS, latencySummary, median, parseArgs, printMachine, processTreeCpuSeconds, round, SETTLE_MS, table, timed, WORKER_OPTIONS } from './common.mjs';
+import { fmtS, latencySummary, median, parseArgs, printMachine, processTreeCpuSeconds, round, SETTLE_MS, table, takeQuickFlag, timed, WORKER_OPTIONS } from './common.mjs';
 import { bundleBenchWorkflows, dist, startTapflowDevServer } from './tapflow-dist.mjs';
 import { startThrowawayStore } from './throwaway-store.mjs';
 import { createSseProbe, measureSse, printSse, SSE_OPTIONS, sseFigures } from './sse.mjs';
@@ -31,9 +31,7 @@ const {
 // Settings
 
 const argv = process.argv.slice(2);
-const quickAt = argv.indexOf('--quick');
-const quick = quickAt >= 0 || process.env.TAPFLOW_BENCH_QUICK === '1';
-if (quickAt >= 0) argv.splice(quickAt, 1);
+const quick = takeQuickFlag(argv);
 const args = parseArgs(argv, {
   rounds: quick ? 2 : 5, // measured repetitions of each chain / wide figure (alternating engine and baseline)
   chain: quick ? 200 : 1000, // nodes in the chain
